@@ -1,0 +1,3 @@
+"""Booking API under /api/v1/ (filled in by the booking work)."""
+
+urlpatterns: list = []

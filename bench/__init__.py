@@ -1,0 +1,1 @@
+"""Benchmarks that start real servers and print JSON figures (``python -m bench NAME``)."""

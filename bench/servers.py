@@ -1,0 +1,173 @@
+"""Start real daphne processes on 127.0.0.1 against a fresh database, for benchmarks and tests.
+
+Each ``ServerGroup`` makes its own database (a new PostgreSQL database beside
+the one ``DATABASE_URL`` names, or a temporary SQLite file when none is set),
+migrates it, loads the demo city hall, starts N daphne processes sharing it
+(and the Redis in ``REDIS_URL``, when given), and removes it all on ``stop()``.
+"""
+
+from __future__ import annotations
+
+import os
+import signal
+import socket
+import subprocess
+import sys
+import tempfile
+import time
+import urllib.request
+import uuid
+from dataclasses import dataclass, field
+from pathlib import Path
+from urllib.parse import urlsplit, urlunsplit
+
+ROOT = Path(__file__).resolve().parent.parent
+
+
+def free_port() -> int:
+    """A TCP port on 127.0.0.1 that nothing listens on right now."""
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+def _with_db_name(url: str, name: str) -> str:
+    parts = urlsplit(url)
+    return urlunsplit(parts._replace(path="/" + name))
+
+
+@dataclass
+class ServerGroup:
+    """N daphne processes on one fresh database; use as a context manager."""
+
+    processes: int = 1
+    database_url: str | None = None  # base PostgreSQL URL; None = temporary SQLite
+    redis_url: str | None = None
+    extra_env: dict = field(default_factory=dict)
+    log_dir: Path | None = None
+    ports: list[int] = field(default_factory=list)
+    _procs: list[subprocess.Popen] = field(default_factory=list)
+    _db_name: str | None = None
+    _tmp: tempfile.TemporaryDirectory | None = None
+
+    @property
+    def urls(self) -> list[str]:
+        """Base URLs of the running processes, e.g. http://127.0.0.1:41234."""
+        return [f"http://127.0.0.1:{p}" for p in self.ports]
+
+    @property
+    def url(self) -> str:
+        """The first process's base URL."""
+        return self.urls[0]
+
+    def env(self) -> dict:
+        """The environment every process of the group (and manage.py calls) runs with."""
+        env = {k: v for k, v in os.environ.items() if k not in ("DATABASE_URL", "REDIS_URL")}
+        env.update(
+            DJANGO_SETTINGS_MODULE="config.settings",
+            SECRET_KEY="server-group-" + uuid.uuid4().hex,
+            DEBUG="0",
+            SECURE_SSL_REDIRECT="0",
+            ALLOWED_HOSTS="127.0.0.1,localhost",
+            PYTHONUNBUFFERED="1",
+        )
+        if self.database_url:
+            env["DATABASE_URL"] = _with_db_name(self.database_url, self._db_name)
+        else:
+            env["SQLITE_PATH"] = str(Path(self._tmp.name) / "db.sqlite3")
+        if self.redis_url:
+            env["REDIS_URL"] = self.redis_url
+        env.update(self.extra_env)
+        return env
+
+    def manage(self, *args: str, check: bool = True) -> subprocess.CompletedProcess:
+        """Run ``manage.py`` with the group's environment."""
+        return subprocess.run(
+            [sys.executable, "manage.py", *args], cwd=ROOT, env=self.env(), check=check,
+            capture_output=True, text=True,
+        )
+
+    def start(self) -> ServerGroup:
+        """Create the database, migrate, load demo data, start the processes, wait for health."""
+        self._tmp = tempfile.TemporaryDirectory(prefix="madoguchi-")
+        if self.database_url:
+            self._db_name = "madoguchi_" + uuid.uuid4().hex[:12]
+            self._admin_sql(f'CREATE DATABASE "{self._db_name}"')
+        result = self.manage("migrate", "--noinput", check=False)
+        if result.returncode != 0:
+            raise RuntimeError("migrate failed:\n" + result.stderr[-3000:])
+        self.manage("demo_load")
+        log_dir = self.log_dir or Path(self._tmp.name)
+        for _ in range(self.processes):
+            port = free_port()
+            log = open(log_dir / f"daphne-{port}.log", "wb")  # noqa: SIM115 - closed with the process
+            proc = subprocess.Popen(
+                [sys.executable, "-m", "daphne", "-b", "127.0.0.1", "-p", str(port),
+                 "config.asgi:application"],
+                cwd=ROOT, env=self.env(), stdout=log, stderr=subprocess.STDOUT,
+                start_new_session=True,
+            )
+            self.ports.append(port)
+            self._procs.append(proc)
+        for url in self.urls:
+            self._wait_healthy(url)
+        return self
+
+    def pids(self) -> list[int]:
+        """Process ids of the daphne processes."""
+        return [p.pid for p in self._procs]
+
+    def stop(self) -> None:
+        """Stop the processes by their ids and drop the database."""
+        for proc in self._procs:
+            if proc.poll() is None:
+                os.killpg(proc.pid, signal.SIGTERM)
+        for proc in self._procs:
+            try:
+                proc.wait(timeout=10)
+            except subprocess.TimeoutExpired:
+                os.killpg(proc.pid, signal.SIGKILL)
+                proc.wait()
+        self._procs.clear()
+        if self._db_name:
+            self._admin_sql(f'DROP DATABASE IF EXISTS "{self._db_name}" WITH (FORCE)')
+            self._db_name = None
+        if self._tmp:
+            self._tmp.cleanup()
+            self._tmp = None
+
+    def log_text(self) -> str:
+        """Everything the processes printed so far (for failure messages)."""
+        log_dir = self.log_dir or (Path(self._tmp.name) if self._tmp else None)
+        if not log_dir:
+            return ""
+        return "\n".join(p.read_text(errors="replace")[-4000:] for p in log_dir.glob("daphne-*.log"))
+
+    def __enter__(self) -> ServerGroup:
+        try:
+            return self.start()
+        except BaseException:
+            self.stop()
+            raise
+
+    def __exit__(self, *exc) -> None:
+        self.stop()
+
+    def _admin_sql(self, sql: str) -> None:
+        import psycopg
+
+        with psycopg.connect(self.database_url, autocommit=True) as conn:
+            conn.execute(sql)
+
+    def _wait_healthy(self, url: str, timeout: float = 30) -> None:
+        deadline = time.monotonic() + timeout
+        while time.monotonic() < deadline:
+            if any(p.poll() is not None for p in self._procs):
+                raise RuntimeError("a daphne process exited:\n" + self.log_text())
+            try:
+                with urllib.request.urlopen(url + "/api/health/", timeout=2) as r:
+                    if r.status == 200:
+                        return
+            except OSError:
+                time.sleep(0.2)
+        raise RuntimeError(f"{url} did not become healthy:\n" + self.log_text())

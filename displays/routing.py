@@ -1,0 +1,3 @@
+"""WebSocket routes of every live screen."""
+
+websocket_urlpatterns: list = []

@@ -1,0 +1,3 @@
+"""Lobby display pages (filled in by the display work)."""
+
+urlpatterns: list = []

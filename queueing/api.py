@@ -1,0 +1,346 @@
+"""REST API under /api/v1/: thin views that parse, check permission, call a service, render."""
+
+from django.conf import settings
+from django.http import JsonResponse
+from django.shortcuts import get_object_or_404
+from django.urls import path, re_path, reverse
+from drf_spectacular.utils import extend_schema, inline_serializer
+from rest_framework import permissions, serializers, status
+from rest_framework.response import Response
+from rest_framework.views import APIView
+
+from . import routing, selectors, services
+from .devices import DeviceKeyAuthentication, DeviceRateThrottle, IsKiosk
+from .errors import Forbidden
+from .models import Counter, Device, Office, Service, Ticket
+from .roles import role_of
+
+LANGUAGE_CODES = [code for code, _ in settings.LANGUAGES]
+
+
+# --- serializers (input validation and schema) ----------------------------------
+
+
+class TicketOut(serializers.Serializer):
+    id = serializers.IntegerField()
+    ticket = serializers.CharField(help_text="Display number, e.g. A012")
+    service_id = serializers.IntegerField()
+    step = serializers.CharField()
+    step_kind = serializers.ChoiceField(choices=["outsourced", "staff_only"])
+    status = serializers.CharField()
+    priority = serializers.IntegerField()
+    counter = serializers.IntegerField(allow_null=True)
+    issued_at = serializers.DateTimeField()
+
+
+class IssuedOut(TicketOut):
+    token = serializers.CharField()
+    status_url = serializers.CharField()
+
+
+class IssueIn(serializers.Serializer):
+    service = serializers.IntegerField(min_value=1)
+    priority = serializers.ChoiceField(
+        choices=[Ticket.Priority.NORMAL, Ticket.Priority.ASSISTANCE], default=0
+    )
+    language = serializers.ChoiceField(choices=LANGUAGE_CODES, default="ja")
+
+
+class CallNumberIn(serializers.Serializer):
+    number = serializers.CharField(max_length=10)
+
+
+class TransferIn(serializers.Serializer):
+    reason = serializers.CharField(max_length=200)
+    to_service = serializers.IntegerField(min_value=1, required=False, allow_null=True)
+
+
+class HoldIn(serializers.Serializer):
+    reason = serializers.CharField(max_length=200, required=False, allow_blank=True)
+
+
+class CounterStatusIn(serializers.Serializer):
+    status = serializers.ChoiceField(choices=Counter.Status.values)
+
+
+class ErrorOut(serializers.Serializer):
+    code = serializers.CharField()
+    detail = serializers.CharField()
+
+
+ERRORS = {400: ErrorOut, 403: ErrorOut, 404: ErrorOut, 409: ErrorOut}
+
+
+def ticket_out(t: Ticket) -> dict:
+    """The API's representation of a ticket (numbers only, no personal data)."""
+    return {
+        "id": t.id,
+        "ticket": t.display_number,
+        "service_id": t.service_id,
+        "step": t.step.name,
+        "step_kind": t.step.kind,
+        "status": t.status,
+        "priority": t.priority,
+        "counter": t.counter.number if t.counter_id else None,
+        "issued_at": t.issued_at,
+    }
+
+
+def _valid(serializer_class, request) -> dict:
+    s = serializer_class(data=request.data)
+    s.is_valid(raise_exception=True)
+    return s.validated_data
+
+
+# --- kiosk and resident -----------------------------------------------------------
+
+
+class TicketIssueView(APIView):
+    """Issue a ticket: from a kiosk (device key) or by staff on a resident's behalf."""
+
+    authentication_classes = [DeviceKeyAuthentication, *APIView.authentication_classes]
+    permission_classes = [permissions.IsAuthenticated | IsKiosk]
+    throttle_classes = [DeviceRateThrottle]
+
+    @extend_schema(request=IssueIn, responses={201: IssuedOut, **ERRORS})
+    def post(self, request):
+        data = _valid(IssueIn, request)
+        device = request.auth if isinstance(request.auth, Device) else None
+        if device is None and role_of(request.user) is None:
+            raise Forbidden("Only kiosks and counter staff may issue tickets.", code="no_staff_role")
+        office_id = device.office_id if device else None
+        service = Service.objects.filter(pk=data["service"], active=True)
+        if office_id:
+            service = service.filter(office_id=office_id)
+        service = service.first()
+        if service is None:
+            return Response(
+                {"code": "service_not_found", "detail": "No such service at this office."},
+                status=404,
+            )
+        ticket = services.ticket_issue(
+            service=service,
+            priority=data["priority"],
+            language=data["language"],
+            device=device,
+            by=None if device else request.user,
+        )
+        body = ticket_out(ticket)
+        body["token"] = ticket.token
+        body["status_url"] = request.build_absolute_uri(reverse("ticket-status-page", args=[ticket.token]))
+        return Response(body, status=status.HTTP_201_CREATED)
+
+
+class TicketStatusView(APIView):
+    """A resident's view of their ticket, by its unguessable token (no sign-in)."""
+
+    authentication_classes = []
+    permission_classes = []
+
+    @extend_schema(responses={200: inline_serializer("TicketStatus", {
+        "ticket": serializers.CharField(), "status": serializers.CharField(),
+        "people_ahead": serializers.IntegerField(),
+        "estimated_wait_minutes": serializers.IntegerField(),
+        "counter": serializers.IntegerField(allow_null=True),
+        "version": serializers.IntegerField()}), 404: ErrorOut})
+    def get(self, request, token: str):
+        ticket = _ticket_by_token(token)
+        lang = request.query_params.get("lang")
+        return Response(selectors.ticket_status(
+            ticket=ticket, language=lang if lang in LANGUAGE_CODES else None))
+
+
+class TicketLeaveView(APIView):
+    """The resident is leaving: cancel their own ticket (status page, after confirmation)."""
+
+    authentication_classes = []
+    permission_classes = []
+
+    @extend_schema(request=None, responses={200: TicketOut, **ERRORS})
+    def post(self, request, token: str):
+        ticket = services.ticket_cancel(ticket=_ticket_by_token(token), reason="Resident left.")
+        return Response(ticket_out(ticket))
+
+
+def _ticket_by_token(token: str) -> Ticket:
+    return get_object_or_404(
+        Ticket.objects.select_related("service", "step", "counter"), token=token
+    )
+
+
+# --- counters ---------------------------------------------------------------------
+
+
+def _counter(request, counter_id: int) -> Counter:
+    return get_object_or_404(Counter.objects.select_related("office"), pk=counter_id)
+
+
+def _ticket_at_office(counter: Counter, ticket_id: int) -> Ticket:
+    return get_object_or_404(Ticket, pk=ticket_id, office_id=counter.office_id)
+
+
+class CounterView(APIView):
+    """The console's view of a counter: current ticket and the line it may call."""
+
+    @extend_schema(responses={200: inline_serializer("CounterView", {
+        "counter": serializers.DictField(), "current": TicketOut(allow_null=True),
+        "waiting": TicketOut(many=True), "held": TicketOut(many=True)}), **ERRORS})
+    def get(self, request, counter_id: int):
+        counter = _counter(request, counter_id)
+        routing.ensure_can_operate(counter=counter, user=request.user)
+        return Response(selectors.counter_view(counter=counter))
+
+
+class CallNextView(APIView):
+    """Call the next ticket this counter may serve (priority, then original issue time)."""
+
+    @extend_schema(request=None, responses={200: inline_serializer(
+        "CallNextOut", {"ticket": TicketOut(allow_null=True), "detail": serializers.CharField()}),
+        **ERRORS})
+    def post(self, request, counter_id: int):
+        ticket = services.ticket_call_next(counter=_counter(request, counter_id), by=request.user)
+        if ticket is None:
+            return Response({"ticket": None, "detail": "No one is waiting for this counter."})
+        return Response({"ticket": ticket_out(ticket), "detail": f"Called {ticket.display_number}."})
+
+
+class CallNumberView(APIView):
+    """Call a specific waiting ticket by number, out of turn."""
+
+    @extend_schema(request=CallNumberIn, responses={200: TicketOut, **ERRORS})
+    def post(self, request, counter_id: int):
+        data = _valid(CallNumberIn, request)
+        ticket = services.ticket_call_number(
+            counter=_counter(request, counter_id), by=request.user, number=data["number"]
+        )
+        return Response(ticket_out(ticket))
+
+
+_SIMPLE_ACTIONS = {
+    "recall": services.ticket_recall,
+    "start": services.ticket_start,
+    "resume": services.ticket_resume,
+    "no-show": services.ticket_no_show,
+    "complete": services.ticket_complete,
+}
+
+
+class TicketActionView(APIView):
+    """recall, start, resume, no-show or complete a ticket at this counter."""
+
+    @extend_schema(request=None, responses={200: TicketOut, **ERRORS})
+    def post(self, request, counter_id: str, ticket_id: str, action: str):
+        counter = _counter(request, int(counter_id))
+        ticket = _ticket_at_office(counter, int(ticket_id))
+        ticket = _SIMPLE_ACTIONS[action](ticket=ticket, counter=counter, by=request.user)
+        return Response(ticket_out(ticket))
+
+
+class TicketHoldView(APIView):
+    """Park the counter's ticket; the counter is free for the next one."""
+
+    @extend_schema(request=HoldIn, responses={200: TicketOut, **ERRORS})
+    def post(self, request, counter_id: int, ticket_id: int):
+        data = _valid(HoldIn, request)
+        counter = _counter(request, counter_id)
+        ticket = services.ticket_hold(ticket=_ticket_at_office(counter, ticket_id),
+                                      counter=counter, by=request.user,
+                                      reason=data.get("reason", ""))
+        return Response(ticket_out(ticket))
+
+
+class TicketTransferView(APIView):
+    """Move a ticket to another service or its next step, with a reason; it keeps its place."""
+
+    @extend_schema(request=TransferIn, responses={200: TicketOut, **ERRORS})
+    def post(self, request, counter_id: int, ticket_id: int):
+        data = _valid(TransferIn, request)
+        counter = _counter(request, counter_id)
+        to_service = None
+        if data.get("to_service"):
+            to_service = Service.objects.filter(
+                pk=data["to_service"], office_id=counter.office_id, active=True).first()
+            if to_service is None:
+                return Response({"code": "service_not_found",
+                                 "detail": "No such service at this office."}, status=404)
+        ticket = services.ticket_transfer(
+            ticket=_ticket_at_office(counter, ticket_id), counter=counter, by=request.user,
+            reason=data["reason"], to_service=to_service,
+        )
+        return Response(ticket_out(ticket))
+
+
+class TicketCancelView(APIView):
+    """Staff cancel an open ticket."""
+
+    @extend_schema(request=HoldIn, responses={200: TicketOut, **ERRORS})
+    def post(self, request, counter_id: int, ticket_id: int):
+        data = _valid(HoldIn, request)
+        counter = _counter(request, counter_id)
+        ticket = services.ticket_cancel(ticket=_ticket_at_office(counter, ticket_id),
+                                        by=request.user, reason=data.get("reason", ""))
+        return Response(ticket_out(ticket))
+
+
+class CounterStatusView(APIView):
+    """Open the counter, take a break, or close it."""
+
+    @extend_schema(request=CounterStatusIn, responses={200: inline_serializer(
+        "CounterStatusOut", {"number": serializers.IntegerField(),
+                             "status": serializers.CharField()}), **ERRORS})
+    def post(self, request, counter_id: int):
+        data = _valid(CounterStatusIn, request)
+        counter = services.counter_set_status(
+            counter=_counter(request, counter_id), by=request.user, status=data["status"])
+        return Response({"number": counter.number, "status": counter.status})
+
+
+class OfficeSnapshotView(APIView):
+    """Live snapshot of an office for staff screens (numbers only)."""
+
+    @extend_schema(responses={200: serializers.DictField(), **ERRORS})
+    def get(self, request, office_id: int):
+        if role_of(request.user) is None:
+            raise Forbidden("Only staff may see the office snapshot.", code="no_staff_role")
+        get_object_or_404(Office, pk=office_id)
+        return Response(selectors.office_snapshot(office_id=office_id))
+
+
+class ServiceListView(APIView):
+    """Active services of an office with waiting counts and estimated waits (public)."""
+
+    authentication_classes = []
+    permission_classes = []
+
+    @extend_schema(responses={200: serializers.ListField(child=serializers.DictField())})
+    def get(self, request, office_id: int):
+        lang = request.query_params.get("lang", "ja")
+        return Response(selectors.service_queues(
+            office_id=office_id, language=lang if lang in LANGUAGE_CODES else "ja"))
+
+
+def health(request):
+    """Cheapest endpoint: the benchmark's baseline and the load balancer's probe."""
+    return JsonResponse({"ok": True})
+
+
+urlpatterns = [
+    path("tickets/", TicketIssueView.as_view(), name="api-ticket-issue"),
+    path("tickets/status/<str:token>/", TicketStatusView.as_view(), name="api-ticket-status"),
+    path("tickets/status/<str:token>/leave/", TicketLeaveView.as_view(), name="api-ticket-leave"),
+    path("offices/<int:office_id>/services/", ServiceListView.as_view(), name="api-services"),
+    path("offices/<int:office_id>/snapshot/", OfficeSnapshotView.as_view(), name="api-snapshot"),
+    path("counters/<int:counter_id>/", CounterView.as_view(), name="api-counter"),
+    path("counters/<int:counter_id>/status/", CounterStatusView.as_view(), name="api-counter-status"),
+    path("counters/<int:counter_id>/call-next/", CallNextView.as_view(), name="api-call-next"),
+    path("counters/<int:counter_id>/call/", CallNumberView.as_view(), name="api-call-number"),
+    path("counters/<int:counter_id>/tickets/<int:ticket_id>/hold/", TicketHoldView.as_view(),
+         name="api-ticket-hold"),
+    path("counters/<int:counter_id>/tickets/<int:ticket_id>/transfer/",
+         TicketTransferView.as_view(), name="api-ticket-transfer"),
+    path("counters/<int:counter_id>/tickets/<int:ticket_id>/cancel/", TicketCancelView.as_view(),
+         name="api-ticket-cancel"),
+    re_path(r"^counters/(?P<counter_id>[0-9]+)/tickets/(?P<ticket_id>[0-9]+)/"
+            r"(?P<action>recall|start|resume|no-show|complete)/$",
+            TicketActionView.as_view(), name="api-ticket-action"),
+]

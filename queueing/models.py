@@ -1,0 +1,277 @@
+"""Offices, services, counters and tickets, with their invariants as constraints."""
+
+import secrets
+
+from django.conf import settings
+from django.db import models
+from django.db.models import Q
+
+
+def new_token() -> str:
+    """An unguessable token for a resident's status page or a device key."""
+    return secrets.token_urlsafe(24)
+
+
+class Kind(models.TextChoices):
+    """Who works a counter or a step: the hybrid model's two sides."""
+
+    OUTSOURCED = "outsourced", "委託"  # 委託事業者 (contractor)
+    STAFF_ONLY = "staff_only", "職員"  # 職員のみ (civil servant's judgment)
+
+
+class Office(models.Model):
+    """A city hall or a branch office (本庁舎・支所)."""
+
+    code = models.SlugField(unique=True)
+    name = models.CharField(max_length=100)
+    # Bumped in the same transaction as every state change; every live message
+    # carries it so a screen that sees a gap re-fetches a snapshot.
+    event_version = models.BigIntegerField(default=0)
+    no_show_grace_minutes = models.PositiveIntegerField(default=10)
+
+    def __str__(self) -> str:
+        return self.name
+
+
+class Service(models.Model):
+    """A procedure a resident can take a ticket for (住民票の写し, 転入届 ...)."""
+
+    office = models.ForeignKey(Office, on_delete=models.CASCADE, related_name="services")
+    code = models.SlugField()
+    name = models.CharField(max_length=100)  # Japanese name
+    names = models.JSONField(default=dict, blank=True)  # {"en": "...", "zh-hans": "..."}
+    prefix = models.CharField(max_length=2)  # ticket prefix: A, B, ...
+    target_wait_minutes = models.PositiveIntegerField(default=15)
+    # Used by the estimator until enough services have been timed today.
+    default_service_minutes = models.PositiveIntegerField(default=5)
+    available_from = models.TimeField(null=True, blank=True)  # e.g. 08:30
+    available_until = models.TimeField(null=True, blank=True)  # e.g. 16:30
+    sort_order = models.PositiveIntegerField(default=0)
+    active = models.BooleanField(default=True)
+
+    class Meta:
+        ordering = ["office", "sort_order", "id"]
+        constraints = [
+            models.UniqueConstraint(fields=["office", "code"], name="service_code_unique"),
+            models.CheckConstraint(
+                condition=Q(prefix__regex=r"^[A-Z]{1,2}$"), name="service_prefix_letters"
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.prefix} {self.name}"
+
+    def name_in(self, language: str) -> str:
+        """The service's name in a language, falling back to Japanese."""
+        return self.names.get(language) or self.name
+
+
+class Step(models.Model):
+    """One step of a service and which kind of counter handles it."""
+
+    service = models.ForeignKey(Service, on_delete=models.CASCADE, related_name="steps")
+    order = models.PositiveIntegerField()
+    name = models.CharField(max_length=100)
+    kind = models.CharField(max_length=12, choices=Kind.choices)
+
+    class Meta:
+        ordering = ["service", "order"]
+        constraints = [
+            models.UniqueConstraint(fields=["service", "order"], name="step_order_unique"),
+            models.CheckConstraint(condition=Q(kind__in=Kind.values), name="step_kind_valid"),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.service.name} {self.order}. {self.name} ({self.get_kind_display()})"
+
+
+class Counter(models.Model):
+    """A numbered desk (窓口), run by the contractor or by staff."""
+
+    class Status(models.TextChoices):
+        OPEN = "open", "受付中"
+        BREAK = "break", "休憩中"
+        CLOSED = "closed", "閉鎖"
+
+    office = models.ForeignKey(Office, on_delete=models.CASCADE, related_name="counters")
+    number = models.PositiveIntegerField()  # "3番窓口"
+    label = models.CharField(max_length=100, blank=True)
+    kind = models.CharField(max_length=12, choices=Kind.choices)
+    status = models.CharField(max_length=8, choices=Status.choices, default=Status.CLOSED)
+    services = models.ManyToManyField(Service, through="CounterService", related_name="counters")
+
+    class Meta:
+        ordering = ["office", "number"]
+        constraints = [
+            models.UniqueConstraint(fields=["office", "number"], name="counter_number_unique"),
+            models.CheckConstraint(condition=Q(kind__in=Kind.values), name="counter_kind_valid"),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.number}番窓口 ({self.get_kind_display()})"
+
+
+class CounterService(models.Model):
+    """A service a counter serves; lower rank is called first at that counter."""
+
+    counter = models.ForeignKey(Counter, on_delete=models.CASCADE)
+    service = models.ForeignKey(Service, on_delete=models.CASCADE)
+    rank = models.PositiveIntegerField(default=0)
+
+    class Meta:
+        ordering = ["counter", "rank"]
+        constraints = [
+            models.UniqueConstraint(fields=["counter", "service"], name="counter_service_unique")
+        ]
+
+
+class NumberSequence(models.Model):
+    """The last number issued per office, prefix and business day (the numbering row)."""
+
+    office = models.ForeignKey(Office, on_delete=models.CASCADE)
+    prefix = models.CharField(max_length=2)
+    business_day = models.DateField()
+    last_number = models.PositiveIntegerField()
+
+    class Meta:
+        constraints = [
+            models.UniqueConstraint(
+                fields=["office", "prefix", "business_day"], name="number_sequence_unique"
+            )
+        ]
+
+
+class Ticket(models.Model):
+    """A resident's place in line for one visit, possibly across several steps."""
+
+    class Status(models.TextChoices):
+        WAITING = "waiting", "待ち"
+        CALLED = "called", "呼出中"
+        SERVING = "serving", "対応中"
+        HELD = "held", "保留"
+        COMPLETED = "completed", "完了"
+        NO_SHOW = "no_show", "不在"
+        CANCELLED = "cancelled", "取消"
+
+    ACTIVE_AT_COUNTER = (Status.CALLED, Status.SERVING)
+    OPEN = (Status.WAITING, Status.CALLED, Status.SERVING, Status.HELD)
+
+    class Priority(models.IntegerChoices):
+        NORMAL = 0, "通常"
+        ASSISTANCE = 1, "要支援"
+        APPOINTMENT = 2, "予約"
+
+    office = models.ForeignKey(Office, on_delete=models.PROTECT, related_name="tickets")
+    business_day = models.DateField()  # Asia/Tokyo
+    prefix = models.CharField(max_length=2)
+    number = models.PositiveIntegerField()
+    service = models.ForeignKey(Service, on_delete=models.PROTECT, related_name="tickets")
+    step = models.ForeignKey(Step, on_delete=models.PROTECT, related_name="tickets")
+    status = models.CharField(max_length=10, choices=Status.choices, default=Status.WAITING)
+    priority = models.PositiveSmallIntegerField(choices=Priority.choices, default=Priority.NORMAL)
+    language = models.CharField(max_length=10, default="ja")
+    token = models.CharField(max_length=64, unique=True, default=new_token)
+    counter = models.ForeignKey(
+        Counter, null=True, blank=True, on_delete=models.PROTECT, related_name="tickets"
+    )
+    issued_at = models.DateTimeField()  # the original place in line; never changes
+    step_entered_at = models.DateTimeField()  # when the current step started waiting
+    called_at = models.DateTimeField(null=True, blank=True)
+    first_called_at = models.DateTimeField(null=True, blank=True)
+    started_at = models.DateTimeField(null=True, blank=True)
+    closed_at = models.DateTimeField(null=True, blank=True)
+    recall_count = models.PositiveSmallIntegerField(default=0)
+    no_show_count = models.PositiveSmallIntegerField(default=0)
+    # Set by a booking check-in (appointments); an opaque reference, no personal data.
+    booking_reference = models.CharField(max_length=20, blank=True)
+
+    class Meta:
+        ordering = ["-priority", "issued_at", "id"]
+        indexes = [
+            models.Index(
+                fields=["office", "status", "step", "priority", "issued_at"],
+                name="ticket_queue_idx",
+            ),
+        ]
+        constraints = [
+            # Invariant 1: one number per office, prefix and business day.
+            models.UniqueConstraint(
+                fields=["office", "prefix", "business_day", "number"], name="ticket_number_unique"
+            ),
+            # Invariant 2: a counter holds at most one called/serving ticket...
+            models.UniqueConstraint(
+                fields=["counter"],
+                condition=Q(status__in=["called", "serving"]),
+                name="one_active_ticket_per_counter",
+            ),
+            # ...and a ticket is at a counter exactly when it is called or served.
+            models.CheckConstraint(
+                condition=(
+                    Q(status__in=["called", "serving"], counter__isnull=False)
+                    | (~Q(status__in=["called", "serving"]) & Q(counter__isnull=True))
+                ),
+                name="counter_iff_at_counter",
+            ),
+            models.CheckConstraint(
+                condition=Q(status__in=["waiting", "called", "serving", "held", "completed",
+                                         "no_show", "cancelled"]),
+                name="ticket_status_valid",
+            ),
+            models.CheckConstraint(condition=Q(number__gte=1), name="ticket_number_positive"),
+        ]
+
+    def __str__(self) -> str:
+        return self.display_number
+
+    @property
+    def display_number(self) -> str:
+        """The number residents see and hear: A001, B014."""
+        return f"{self.prefix}{self.number:03d}"
+
+
+class TicketEvent(models.Model):
+    """Audit trail: who changed a ticket, when, from what to what, and why."""
+
+    ticket = models.ForeignKey(Ticket, on_delete=models.CASCADE, related_name="events")
+    at = models.DateTimeField()
+    action = models.CharField(max_length=20)
+    actor = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.PROTECT
+    )
+    device = models.ForeignKey("Device", null=True, blank=True, on_delete=models.PROTECT)
+    from_status = models.CharField(max_length=10, blank=True)
+    to_status = models.CharField(max_length=10)
+    from_step = models.ForeignKey(
+        Step, null=True, blank=True, on_delete=models.PROTECT, related_name="+"
+    )
+    to_step = models.ForeignKey(Step, on_delete=models.PROTECT, related_name="+")
+    counter = models.ForeignKey(Counter, null=True, blank=True, on_delete=models.PROTECT)
+    counter_kind = models.CharField(max_length=12, blank=True)  # kept for contract reports
+    reason = models.CharField(max_length=200, blank=True)
+
+    class Meta:
+        ordering = ["at", "id"]
+        indexes = [models.Index(fields=["at"], name="ticket_event_at_idx")]
+
+
+class Device(models.Model):
+    """A kiosk or lobby display, authenticated by a revocable key (not a user account)."""
+
+    class Type(models.TextChoices):
+        KIOSK = "kiosk", "発券機"
+        DISPLAY = "display", "呼出表示"
+
+    office = models.ForeignKey(Office, on_delete=models.CASCADE, related_name="devices")
+    type = models.CharField(max_length=8, choices=Type.choices)
+    name = models.CharField(max_length=100)
+    key = models.CharField(max_length=64, unique=True, default=new_token)
+    revoked = models.BooleanField(default=False)
+    # Displays: which services to show (empty = all) and the announcement languages.
+    services = models.ManyToManyField(Service, blank=True)
+    languages = models.JSONField(default=list, blank=True)
+    # Kiosks: maintenance mode pauses issuing with a message for residents.
+    paused = models.BooleanField(default=False)
+    pause_message = models.CharField(max_length=200, blank=True)
+
+    def __str__(self) -> str:
+        return f"{self.get_type_display()} {self.name}"

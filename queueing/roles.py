@@ -1,0 +1,34 @@
+"""The three staff roles, held as Django groups."""
+
+from enum import StrEnum
+
+from django.contrib.auth.models import AbstractBaseUser, AnonymousUser
+
+
+class Role(StrEnum):
+    """A staff role; the value is the group's name."""
+
+    CONTRACTOR = "contractor"  # 委託事業者のスタッフ
+    MUNICIPAL = "municipal"  # 市職員
+    SUPERVISOR = "supervisor"  # 管理者
+
+
+def role_of(user: AbstractBaseUser | AnonymousUser | None) -> Role | None:
+    """The strongest role a user holds, or None for anonymous users and users without one.
+
+    A user in the contractor group is always treated as a contractor, even if
+    someone also put them in another group: the hybrid rule must not be
+    widened by a configuration slip.
+    """
+    if user is None or not user.is_authenticated:
+        return None
+    names = getattr(user, "_role_names", None)
+    if names is None:
+        names = user._role_names = {g.name for g in user.groups.all()}
+    if Role.CONTRACTOR in names:
+        return Role.CONTRACTOR
+    if Role.SUPERVISOR in names:
+        return Role.SUPERVISOR
+    if Role.MUNICIPAL in names:
+        return Role.MUNICIPAL
+    return None

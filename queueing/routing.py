@@ -1,0 +1,119 @@
+"""The hybrid rule, in one place: which counter may serve which step, and who may work where.
+
+A counter serves the steps of its own kind: contractor-run counters (委託窓口)
+take outsourced steps, staff counters (職員窓口) take staff-only steps. So a
+staff-only step is never offered to, called by or shown in detail at an
+outsourced counter, and routine steps are not swallowed by staff counters.
+A contractor account may work only at outsourced counters; municipal staff and
+supervisors may work at any counter. Every path (API, console, WebSocket,
+kiosk check-in) goes through these functions.
+"""
+
+from django.contrib.auth.models import AbstractBaseUser
+from django.db.models import OuterRef, QuerySet, Subquery
+
+from .errors import Forbidden
+from .models import Counter, CounterService, Kind, Step, Ticket
+from .roles import Role, role_of
+
+
+def may_handle(*, step: Step, counter: Counter) -> bool:
+    """True when the counter's kind may serve this step (the hybrid rule)."""
+    return step.kind == counter.kind
+
+
+def may_operate(*, counter: Counter, user: AbstractBaseUser) -> bool:
+    """True when the user's role may sign in and act at this counter."""
+    role = role_of(user)
+    if role is None:
+        return False
+    if role is Role.CONTRACTOR:
+        return counter.kind == Kind.OUTSOURCED
+    return True
+
+
+def ensure_can_operate(*, counter: Counter, user: AbstractBaseUser) -> None:
+    """Refuse (403) a user who may not work at this counter."""
+    if role_of(user) is None:
+        raise Forbidden("Only counter staff may act at a counter.", code="no_staff_role")
+    if not may_operate(counter=counter, user=user):
+        raise Forbidden(
+            f"Counter {counter.number} is a staff-only counter; contractor accounts may work "
+            "only at outsourced counters.",
+            code="counter_not_allowed",
+        )
+
+
+def ensure_can_handle(*, ticket: Ticket, counter: Counter) -> None:
+    """Refuse (403) a ticket whose current step this counter may not serve."""
+    if ticket.office_id != counter.office_id:
+        raise Forbidden("This ticket belongs to another office.", code="wrong_office")
+    if not may_handle(step=ticket.step, counter=counter):
+        if ticket.step.kind == Kind.STAFF_ONLY:
+            detail = (
+                f"Ticket {ticket.display_number} is at a staff-only step and can be served "
+                "only at a staff counter."
+            )
+        else:
+            detail = (
+                f"Ticket {ticket.display_number} is at an outsourced step; staff counters "
+                "serve staff-only steps."
+            )
+        raise Forbidden(detail, code="step_not_allowed_here")
+
+
+def ensure_may_act_on(*, ticket: Ticket, user: AbstractBaseUser) -> None:
+    """Refuse (403) a user without a staff role, or a contractor touching a staff-only step."""
+    role = role_of(user)
+    if role is None:
+        raise Forbidden("Only counter staff may change a ticket.", code="no_staff_role")
+    if role is Role.CONTRACTOR and ticket.step.kind == Kind.STAFF_ONLY:
+        raise Forbidden(
+            f"Ticket {ticket.display_number} is at a staff-only step; contractor accounts "
+            "may not act on it.",
+            code="step_not_allowed_here",
+        )
+
+
+def serves(*, counter: Counter) -> QuerySet[Ticket]:
+    """Tickets of the counter's services whose current step the counter may serve."""
+    return Ticket.objects.filter(
+        office_id=counter.office_id,
+        service_id__in=CounterService.objects.filter(counter=counter).values("service_id"),
+        step__kind=counter.kind,
+    )
+
+
+def waiting_line(*, counter: Counter) -> QuerySet[Ticket]:
+    """The waiting tickets this counter may call, in the order it calls them.
+
+    Priority first (checked-in appointments, then residents who need
+    assistance), then the counter's own service ranking, then the original
+    issue time: a ticket moved to a later step keeps its place.
+    """
+    rank = CounterService.objects.filter(counter=counter, service_id=OuterRef("service_id"))
+    return (
+        serves(counter=counter)
+        .filter(status=Ticket.Status.WAITING)
+        .annotate(service_rank=Subquery(rank.values("rank")[:1]))
+        .order_by("-priority", "service_rank", "issued_at", "id")
+    )
+
+
+def visible_detail(*, ticket: Ticket, counter: Counter | None, user: AbstractBaseUser) -> bool:
+    """True when the user may see more than the number and service of this ticket.
+
+    Contractors see detail only for the ticket their outsourced counter is
+    serving, and never for a staff-only step.
+    """
+    role = role_of(user)
+    if role is None:
+        return False
+    if role is not Role.CONTRACTOR:
+        return True
+    return (
+        counter is not None
+        and counter.kind == Kind.OUTSOURCED
+        and ticket.counter_id == counter.id
+        and ticket.step.kind == Kind.OUTSOURCED
+    )

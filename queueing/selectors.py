@@ -1,0 +1,174 @@
+"""Reads: snapshots for live screens, a ticket's place in line, waiting counts.
+
+Snapshots are the single source for what a screen shows on connect; events
+carry small deltas plus the office's event version. The version is read
+first, so a snapshot may already include a change whose event arrives later
+(screens apply events idempotently), but never misses one.
+"""
+
+from django.db.models import Q
+
+from . import estimates, numbering, routing
+from .models import Counter, Office, Service, Ticket, TicketEvent
+
+RECENT_CALLS = 10
+
+
+def office_version(*, office_id: int) -> int:
+    """The office's current event version."""
+    return Office.objects.values_list("event_version", flat=True).get(pk=office_id)
+
+
+def people_ahead(*, ticket: Ticket) -> int:
+    """Waiting tickets that will be called before this one at its current step."""
+    if ticket.status != Ticket.Status.WAITING:
+        return 0
+    return (
+        Ticket.objects.filter(
+            office_id=ticket.office_id,
+            business_day=ticket.business_day,
+            step_id=ticket.step_id,
+            status=Ticket.Status.WAITING,
+        )
+        .filter(
+            Q(priority__gt=ticket.priority)
+            | Q(priority=ticket.priority, issued_at__lt=ticket.issued_at)
+            | Q(priority=ticket.priority, issued_at=ticket.issued_at, id__lt=ticket.id)
+        )
+        .count()
+    )
+
+
+def ticket_status(*, ticket: Ticket, language: str | None = None) -> dict:
+    """What a resident's status page shows: number, service, place, estimate; no personal data."""
+    ahead = people_ahead(ticket=ticket)
+    lang = language or ticket.language
+    return {
+        "version": office_version(office_id=ticket.office_id),
+        "ticket": ticket.display_number,
+        "service": ticket.service.name_in(lang),
+        "service_id": ticket.service_id,
+        "step": ticket.step.name,
+        "step_kind": ticket.step.kind,
+        "status": ticket.status,
+        "counter": ticket.counter.number if ticket.counter_id else None,
+        "people_ahead": ahead,
+        "estimated_wait_minutes": estimates.wait_minutes(
+            service=ticket.service, people_ahead=ahead, kind=ticket.step.kind
+        )
+        if ticket.status == Ticket.Status.WAITING
+        else 0,
+        "language": ticket.language,
+    }
+
+
+def service_queues(*, office_id: int, language: str = "ja") -> list[dict]:
+    """Per active service: waiting count (first step and later steps) and estimated wait for a new ticket."""
+    waiting = estimates.waiting_by_step(office_id=office_id)
+    rows = []
+    for service in Service.objects.filter(office_id=office_id, active=True).prefetch_related("steps"):
+        steps = list(service.steps.all())
+        if not steps:
+            continue
+        first = steps[0]
+        n_first = waiting.get(first.id, 0)
+        rows.append(
+            {
+                "service_id": service.id,
+                "code": service.code,
+                "prefix": service.prefix,
+                "name": service.name_in(language),
+                "waiting": sum(waiting.get(s.id, 0) for s in steps),
+                "target_wait_minutes": service.target_wait_minutes,
+                "estimated_wait_minutes": estimates.wait_minutes(
+                    service=service, people_ahead=n_first, kind=first.kind
+                ),
+            }
+        )
+    return rows
+
+
+def office_snapshot(*, office_id: int, language: str = "ja") -> dict:
+    """Everything a lobby display or dashboard shows on (re)connect; numbers only, never names."""
+    version = office_version(office_id=office_id)
+    today = numbering.business_day()
+    calling = (
+        Ticket.objects.filter(
+            office_id=office_id, business_day=today, status__in=Ticket.ACTIVE_AT_COUNTER
+        )
+        .select_related("counter")
+        .order_by("-called_at")
+    )
+    recent = (
+        TicketEvent.objects.filter(
+            ticket__office_id=office_id,
+            ticket__business_day=today,
+            action__in=["called", "recalled", "resumed"],
+        )
+        .select_related("ticket", "counter")
+        .order_by("-at", "-id")[:RECENT_CALLS]
+    )
+    return {
+        "version": version,
+        "calling": [
+            {
+                "ticket": t.display_number,
+                "service_id": t.service_id,
+                "counter": t.counter.number,
+                "status": t.status,
+                "called_at": t.called_at.isoformat() if t.called_at else None,
+            }
+            for t in calling
+        ],
+        "recent_calls": [
+            {
+                "ticket": e.ticket.display_number,
+                "service_id": e.ticket.service_id,
+                "counter": e.counter.number if e.counter else None,
+                "at": e.at.isoformat(),
+            }
+            for e in recent
+        ],
+        "services": service_queues(office_id=office_id, language=language),
+        "counters": [
+            {"number": c.number, "label": c.label, "kind": c.kind, "status": c.status}
+            for c in Counter.objects.filter(office_id=office_id)
+        ],
+    }
+
+
+def counter_view(*, counter: Counter) -> dict:
+    """A console's view of its counter: the current ticket and the waiting line it may call."""
+    current = (
+        Ticket.objects.filter(counter=counter, status__in=Ticket.ACTIVE_AT_COUNTER)
+        .select_related("service", "step")
+        .first()
+    )
+    line = routing.waiting_line(counter=counter).select_related("service", "step")[:50]
+    return {
+        "counter": {"id": counter.id, "number": counter.number, "kind": counter.kind,
+                    "status": counter.status, "label": counter.label},
+        "current": _ticket_row(current) if current else None,
+        "waiting": [_ticket_row(t) for t in line],
+        "held": [
+            _ticket_row(t)
+            for t in routing.serves(counter=counter)
+            .filter(status=Ticket.Status.HELD, business_day=numbering.business_day())
+            .select_related("service", "step")
+        ],
+    }
+
+
+def _ticket_row(t: Ticket) -> dict:
+    return {
+        "id": t.id,
+        "ticket": t.display_number,
+        "service": t.service.name,
+        "service_id": t.service_id,
+        "step": t.step.name,
+        "step_kind": t.step.kind,
+        "status": t.status,
+        "priority": t.priority,
+        "issued_at": t.issued_at.isoformat(),
+        "booking_reference": t.booking_reference,
+    }

@@ -1,0 +1,3 @@
+"""Staff console and supervisor pages (filled in by the console work)."""
+
+urlpatterns: list = []
