@@ -1,0 +1,108 @@
+"""Shared fixtures: the demo city hall, staff users per role, API clients, real services.
+
+A test that needs PostgreSQL, Redis or Chromium asks for the matching fixture.
+Without ``REQUIRE_SERVICES`` it skips with the reason; with
+``REQUIRE_SERVICES=1`` (CI) a missing service fails the test instead.
+"""
+
+import os
+import shutil
+
+import pytest
+from django.contrib.auth.models import User
+from rest_framework.test import APIClient
+
+REQUIRE_SERVICES = os.environ.get("REQUIRE_SERVICES") == "1"
+CHROMIUM = os.environ.get("CHROMIUM", "/usr/bin/chromium")
+
+
+def need(condition: bool, reason: str) -> None:
+    """Skip (or fail under REQUIRE_SERVICES=1) when a real service is missing."""
+    if condition:
+        return
+    if REQUIRE_SERVICES:
+        pytest.fail(f"REQUIRE_SERVICES=1 but {reason}")
+    pytest.skip(reason)
+
+
+@pytest.fixture
+def postgres(django_db_blocker):
+    """Asserts the test database is PostgreSQL (set DATABASE_URL=postgres://...)."""
+    from django.db import connection
+
+    need(connection.vendor == "postgresql",
+         "this test needs PostgreSQL: set DATABASE_URL=postgres://postgres@127.0.0.1:5432/postgres")
+
+
+@pytest.fixture
+def redis_url():
+    """The Redis in REDIS_URL, checked to answer PING."""
+    url = os.environ.get("REDIS_URL", "")
+    ok = False
+    if url:
+        import redis
+
+        try:
+            ok = redis.Redis.from_url(url, socket_timeout=2).ping()
+        except Exception:  # noqa: BLE001 - any failure means "not reachable"
+            ok = False
+    need(ok, f"this test needs Redis: set REDIS_URL (now {url!r}) to a reachable server")
+    return url
+
+
+@pytest.fixture
+def database_url(postgres):
+    """The base PostgreSQL URL, for tests that start their own server processes."""
+    return os.environ["DATABASE_URL"]
+
+
+@pytest.fixture(scope="session")
+def chromium_path():
+    """Path of Debian's Chromium for Playwright (never a downloaded browser)."""
+    path = CHROMIUM if os.path.exists(CHROMIUM) else shutil.which("chromium")
+    need(bool(path), "browser tests need Chromium: apt-get install -y chromium")
+    return path
+
+
+@pytest.fixture
+def office(db):
+    """The demo city hall (DOMAIN.md services, 8 counters, kiosk, display, accounts)."""
+    from queueing.demo import demo_load
+
+    return demo_load()
+
+
+@pytest.fixture
+def contractor(office):
+    """A contractor (委託) account."""
+    return User.objects.get(username="contractor")
+
+
+@pytest.fixture
+def municipal(office):
+    """A municipal staff (職員) account."""
+    return User.objects.get(username="municipal")
+
+
+@pytest.fixture
+def supervisor(office):
+    """A supervisor account."""
+    return User.objects.get(username="supervisor")
+
+
+def api_as(user) -> APIClient:
+    """An API client signed in as the user (None: anonymous)."""
+    client = APIClient()
+    if user is not None:
+        client.force_authenticate(user)
+    return client
+
+
+@pytest.fixture
+def kiosk_client(office):
+    """An API client sending the demo kiosk's device key."""
+    from queueing.demo import KIOSK_KEY
+
+    client = APIClient()
+    client.credentials(HTTP_AUTHORIZATION=f"Device {KIOSK_KEY}")
+    return client
