@@ -459,6 +459,8 @@ def _record(
             "ticket": ticket.display_number,
             "ticket_id": ticket.pk,
             "service_id": ticket.service_id,
+            "step_id": ticket.step_id,
+            "from_step_id": from_step.id if from_step else None,
             "step_kind": ticket.step.kind,
             "status": ticket.status,
             "priority": ticket.priority,
