@@ -148,7 +148,8 @@ LANGUAGES = [
 LOCALE_PATHS = [BASE_DIR / "locale"]
 
 STATIC_URL = "/static/"
-STATIC_ROOT = BASE_DIR / "staticfiles"
+# Only needed for `collectstatic` in a deployment that serves files from a proxy.
+STATIC_ROOT = os.environ.get("STATIC_ROOT") or None
 # Static files are served by WhiteNoise straight from the apps' static/ folders,
 # so a fresh checkout needs no collectstatic step.
 WHITENOISE_USE_FINDERS = True

@@ -1,6 +1,7 @@
 """Errors a user can cause, each with a stable code, a readable detail and an HTTP status."""
 
 from django.core.exceptions import ValidationError as DjangoValidationError
+from django.http import Http404
 from rest_framework import exceptions as drf
 from rest_framework.response import Response
 from rest_framework.views import exception_handler as drf_exception_handler
@@ -69,7 +70,10 @@ def api_exception_handler(exc, context):
             "fields": response.data,
         }
         return response
-    code = next((c for cls, c in _DRF_CODES.items() if isinstance(exc, cls)), "error")
+    if isinstance(exc, Http404):
+        code = "not_found"
+    else:
+        code = next((c for cls, c in _DRF_CODES.items() if isinstance(exc, cls)), "error")
     detail = exc.detail if isinstance(getattr(exc, "detail", None), str) else str(exc)
     response.data = {"code": code, "detail": str(detail)}
     return response

@@ -106,3 +106,9 @@ def kiosk_client(office):
     client = APIClient()
     client.credentials(HTTP_AUTHORIZATION=f"Device {KIOSK_KEY}")
     return client
+
+
+@pytest.fixture(autouse=True)
+def _fast_password_hashing(settings):
+    """Demo accounts are re-created per test; PBKDF2 would cost seconds each time."""
+    settings.PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
