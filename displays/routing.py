@@ -1,3 +1,11 @@
-"""WebSocket routes of every live screen."""
+"""WebSocket routes of every live screen (config/asgi.py wraps them in origin and auth checks)."""
 
-websocket_urlpatterns: list = []
+from django.urls import path
+
+from . import consumers
+
+websocket_urlpatterns = [
+    path("ws/display/<str:key>/", consumers.DisplayConsumer.as_asgi()),
+    path("ws/ticket/<str:token>/", consumers.TicketConsumer.as_asgi()),
+    path("ws/office/<int:office_id>/", consumers.OfficeConsumer.as_asgi()),
+]

@@ -1,0 +1,314 @@
+"""WebSocket consumers of every live screen: lobby displays, status pages, staff screens.
+
+The contract other screens are built against:
+
+- ``/ws/display/<key>/``: a display device key; unknown or revoked -> close 4403.
+- ``/ws/ticket/<token>/``: a resident's status page; unknown token -> close 4404.
+- ``/ws/office/<office_id>/``: signed-in staff with a role; anonymous -> 4401,
+  no role -> 4403, unknown office -> 4404.
+- On connect: ``{"type": "snapshot", "version": N, "data": {...}}``.
+- Each event: ``{"type": "event", "version": N, "event": {...}}``; the ticket
+  socket also gets ``{"type": "status", "version": N, "data": {...}}`` when an
+  event may change that ticket's place (coalesced, at most about once a second).
+- ``{"type": "resync"}`` from the client -> a fresh snapshot.
+
+Consumers are thin: they check who may listen, join the groups that
+``queueing/events.py`` publishes to, and send what the selectors return.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+import time
+from collections import deque
+from collections.abc import Awaitable, Callable
+
+from channels.db import database_sync_to_async
+from channels.generic.websocket import AsyncJsonWebsocketConsumer
+from django.core.exceptions import ObjectDoesNotExist
+
+from queueing import events
+from queueing import selectors as queue_selectors
+from queueing.devices import device_by_key
+from queueing.models import Device, Office, Ticket
+from queueing.roles import role_of
+
+from . import selectors
+
+log = logging.getLogger(__name__)
+
+CLOSE_UNAUTHENTICATED = 4401
+CLOSE_FORBIDDEN = 4403
+CLOSE_NOT_FOUND = 4404
+CLOSE_SERVER_ERROR = 1011  # the client reconnects with backoff and gets a fresh snapshot
+
+# Group memberships expire after 86400 s in the in-memory and core Redis layers
+# (the pub/sub layer has no expiry). A display stays connected for days, so each
+# consumer re-joins its groups well within that; re-joining is idempotent.
+GROUP_REFRESH_SECONDS = 3600.0
+SNAPSHOT_MIN_INTERVAL = 1.0  # a client asking for resync in a loop costs one snapshot a second
+STATUS_MIN_INTERVAL = 1.0  # a burst of events costs one status query a second per ticket socket
+SEEN_VERSIONS = 256  # a ticket socket is in two groups and receives its own events twice
+
+
+class Throttle:
+    """Run a coroutine function at most once per interval; requests in between fold into one run.
+
+    A request made while a run is waiting joins it; a request made once that run
+    has started schedules the next one, so the latest state is always sent.
+    """
+
+    def __init__(self, fn: Callable[[], Awaitable[None]], interval: float) -> None:
+        self.fn, self.interval = fn, interval
+        self.last = float("-inf")
+        self._task: asyncio.Task | None = None
+
+    def request(self) -> None:
+        """Ask for a run as soon as the interval allows."""
+        if self._task is not None:
+            return
+        delay = max(0.0, self.last + self.interval - time.monotonic())
+        self._task = asyncio.create_task(self._run(delay))
+
+    def mark(self) -> None:
+        """Record a run made outside the throttle (e.g. the snapshot on connect)."""
+        self.last = time.monotonic()
+
+    def cancel(self) -> None:
+        """Drop a pending run."""
+        if self._task is not None:
+            self._task.cancel()
+            self._task = None
+
+    async def _run(self, delay: float) -> None:
+        if delay:
+            await asyncio.sleep(delay)
+        self._task = None
+        self.mark()
+        await self.fn()
+
+
+class LiveConsumer(AsyncJsonWebsocketConsumer):
+    """Shared: refuse with a close code, join groups, snapshot, versioned events, resync."""
+
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.live_groups: list[str] = []
+        self._seen: deque[int] = deque(maxlen=SEEN_VERSIONS)
+        self._snapshots = Throttle(self._send_snapshot, SNAPSHOT_MIN_INTERVAL)
+        self._refresher: asyncio.Task | None = None
+
+    # --- to fill in by each screen ------------------------------------------------
+
+    async def authorize(self) -> int | None:
+        """Load what the socket follows; return a close code to refuse it, None to accept."""
+        raise NotImplementedError
+
+    def groups_to_join(self) -> list[str]:
+        """Channel-layer groups this socket listens to."""
+        raise NotImplementedError
+
+    async def snapshot(self) -> dict:
+        """The data of a snapshot message."""
+        raise NotImplementedError
+
+    async def on_event(self, event: dict) -> None:
+        """Called after an event was forwarded (the ticket socket refreshes its status)."""
+
+    # --- protocol -----------------------------------------------------------------
+
+    async def connect(self):
+        """Accept, then refuse with a code the browser can read, or join and send a snapshot."""
+        await self.accept()
+        try:
+            refusal = await self.authorize()
+        except Exception:
+            log.exception("authorizing a %s socket failed", type(self).__name__)
+            refusal = CLOSE_SERVER_ERROR
+        if refusal is not None:
+            await self.close(code=refusal)
+            return
+        # Join before reading the snapshot: an event committed in between is then
+        # either in the snapshot or delivered afterwards, never lost.
+        self.live_groups = self.groups_to_join()
+        await self._join_groups()
+        self._refresher = asyncio.create_task(self._keep_groups())
+        self._snapshots.mark()
+        await self._send_snapshot()
+
+    async def disconnect(self, code):
+        """Leave the groups and stop pending work."""
+        self._snapshots.cancel()
+        if self._refresher is not None:
+            self._refresher.cancel()
+        for group in self.live_groups:
+            try:
+                await self.channel_layer.group_discard(group, self.channel_name)
+            except Exception:  # noqa: BLE001 - the layer may be down; the socket is gone anyway
+                log.warning("leaving %s failed", group, exc_info=True)
+
+    async def receive_json(self, content, **kwargs):
+        """``{"type": "resync"}`` asks for a fresh snapshot; anything else gets a clear error."""
+        if isinstance(content, dict) and content.get("type") == "resync":
+            self._snapshots.request()
+            return
+        await self.send_json({
+            "type": "error",
+            "code": "unknown_message",
+            "detail": 'Only {"type": "resync"} may be sent on this socket.',
+        })
+
+    async def receive(self, text_data=None, bytes_data=None, **kwargs):
+        """Parse a client frame; binary frames and text that is not JSON get a clear error."""
+        try:
+            content = await self.decode_json(text_data) if text_data else None
+        except ValueError:
+            content = None
+        await self.receive_json(content)
+
+    async def queue_event(self, message: dict) -> None:
+        """Forward one event from queueing/events.py, once, with its office version."""
+        version = message["version"]
+        if version in self._seen:
+            return
+        self._seen.append(version)
+        await self.send_json({"type": "event", "version": version, "event": message["event"]})
+        await self.on_event(message["event"])
+
+    # --- internals ----------------------------------------------------------------
+
+    async def _send_snapshot(self) -> None:
+        try:
+            data = await self.snapshot()
+        except Exception:
+            log.exception("snapshot for a %s socket failed", type(self).__name__)
+            await self.close(code=CLOSE_SERVER_ERROR)
+            return
+        await self.send_json({"type": "snapshot", "version": data["version"], "data": data})
+
+    async def _join_groups(self) -> None:
+        for group in self.live_groups:
+            await self.channel_layer.group_add(group, self.channel_name)
+
+    async def _keep_groups(self) -> None:
+        while True:
+            await asyncio.sleep(GROUP_REFRESH_SECONDS)
+            try:
+                await self._join_groups()
+            except Exception:  # noqa: BLE001 - retried at the next refresh; the client resyncs
+                log.warning("re-joining %s failed", self.live_groups, exc_info=True)
+
+
+class DisplayConsumer(LiveConsumer):
+    """A lobby display, by its device key: every event of its office, snapshot of its services."""
+
+    device: Device
+
+    async def authorize(self) -> int | None:
+        """Accept an active display device key."""
+        key = self.scope["url_route"]["kwargs"]["key"]
+        device = await database_sync_to_async(device_by_key)(key=key, type=Device.Type.DISPLAY)
+        if device is None:
+            return CLOSE_FORBIDDEN
+        self.device = device
+        return None
+
+    def groups_to_join(self) -> list[str]:
+        """The office's group."""
+        return [events.office_group(self.device.office_id)]
+
+    async def snapshot(self) -> dict:
+        """The office snapshot narrowed to the display's services."""
+        return await database_sync_to_async(selectors.display_snapshot)(device=self.device)
+
+
+class TicketConsumer(LiveConsumer):
+    """A resident's status page: the office's events plus its own ticket's fresh status."""
+
+    ticket: Ticket
+
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        self._statuses = Throttle(self._send_status, STATUS_MIN_INTERVAL)
+
+    async def authorize(self) -> int | None:
+        """Accept a known ticket token."""
+        token = self.scope["url_route"]["kwargs"]["token"]
+        ticket = await database_sync_to_async(selectors.ticket_by_token)(token=token)
+        if ticket is None:
+            return CLOSE_NOT_FOUND
+        self.ticket = ticket
+        return None
+
+    def groups_to_join(self) -> list[str]:
+        """The office's group (for versions without gaps) and the ticket's own group."""
+        return [events.office_group(self.ticket.office_id), events.ticket_group(self.ticket.token)]
+
+    async def snapshot(self) -> dict:
+        """The ticket's status, freshly read."""
+        self._statuses.mark()
+        return await database_sync_to_async(self._fresh_status)()
+
+    async def on_event(self, event: dict) -> None:
+        """Refresh the status (coalesced) when the event may change this ticket's place."""
+        if event.get("ticket_id") == self.ticket.id:
+            self._statuses.request()
+        elif self.ticket.status == Ticket.Status.WAITING and (
+            self.ticket.step_id in (event.get("step_id"), event.get("from_step_id"))
+            or event.get("action") == "counter_status"  # open counters change the estimate
+        ):
+            self._statuses.request()
+
+    async def disconnect(self, code):
+        """Stop a pending status refresh, then leave the groups."""
+        self._statuses.cancel()
+        await super().disconnect(code)
+
+    def _fresh_status(self) -> dict:
+        ticket = selectors.ticket_by_token(token=self.ticket.token)
+        if ticket is None:  # removed since connect; keep the last known identity
+            raise ObjectDoesNotExist("ticket gone")
+        self.ticket = ticket
+        return queue_selectors.ticket_status(ticket=ticket)
+
+    async def _send_status(self) -> None:
+        try:
+            data = await database_sync_to_async(self._fresh_status)()
+        except Exception:
+            log.exception("status for a ticket socket failed")
+            await self.close(code=CLOSE_SERVER_ERROR)
+            return
+        await self.send_json({"type": "status", "version": data["version"], "data": data})
+
+
+class OfficeConsumer(LiveConsumer):
+    """Staff console and supervisor dashboard: signed-in users with a role, one office."""
+
+    office_id: int
+
+    async def authorize(self) -> int | None:
+        """Accept a signed-in user with a staff role, for an existing office."""
+        return await database_sync_to_async(self._authorize)()
+
+    def _authorize(self) -> int | None:
+        user = self.scope.get("user")
+        if user is None or not user.is_authenticated:
+            return CLOSE_UNAUTHENTICATED
+        if role_of(user) is None:
+            return CLOSE_FORBIDDEN
+        office_id = int(self.scope["url_route"]["kwargs"]["office_id"])
+        if not Office.objects.filter(pk=office_id).exists():
+            return CLOSE_NOT_FOUND
+        self.office_id = office_id
+        return None
+
+    def groups_to_join(self) -> list[str]:
+        """The office's group."""
+        return [events.office_group(self.office_id)]
+
+    async def snapshot(self) -> dict:
+        """The office snapshot."""
+        return await database_sync_to_async(queue_selectors.office_snapshot)(
+            office_id=self.office_id
+        )

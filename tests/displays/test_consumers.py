@@ -1,0 +1,296 @@
+"""The live sockets, driven through the real ASGI application (origin check, auth, routing).
+
+Given the demo city hall, when tickets are issued and called through the
+services, then each socket receives what its screen shows, in version order.
+"""
+
+import asyncio
+import json
+
+import pytest
+from channels.db import database_sync_to_async
+from channels.testing import WebsocketCommunicator
+from django.contrib.auth.models import User
+
+from config.asgi import application
+from displays import consumers
+from queueing import events, services
+from queueing.demo import DISPLAY_KEY
+from queueing.models import Counter, Device, Service, Ticket
+
+ORIGIN = [(b"origin", b"http://localhost")]
+pytestmark = pytest.mark.django_db(transaction=True)
+
+
+async def connect(path: str, headers=None) -> WebsocketCommunicator:
+    comm = WebsocketCommunicator(application, path, headers=headers or ORIGIN)
+    connected, _ = await comm.connect()
+    assert connected
+    return comm
+
+
+async def receive(comm: WebsocketCommunicator, timeout: float = 3) -> dict:
+    return await comm.receive_json_from(timeout=timeout)
+
+
+async def receive_until(comm, kind: str, timeout: float = 5) -> dict:
+    """The next message of a type, skipping others."""
+    deadline = asyncio.get_running_loop().time() + timeout
+    while True:
+        message = await receive(comm, max(0.1, deadline - asyncio.get_running_loop().time()))
+        if message["type"] == kind:
+            return message
+
+
+@database_sync_to_async
+def issue(code: str = "juminhyo", language: str = "ja") -> Ticket:
+    return services.ticket_issue(service=Service.objects.get(code=code), language=language)
+
+
+@database_sync_to_async
+def call_next(counter_number: int = 1, username: str = "municipal") -> Ticket:
+    return services.ticket_call_next(
+        counter=Counter.objects.get(number=counter_number), by=User.objects.get(username=username)
+    )
+
+
+@database_sync_to_async
+def complete(ticket: Ticket, counter_number: int = 1) -> Ticket:
+    return services.ticket_complete(
+        ticket=ticket, counter=Counter.objects.get(number=counter_number),
+        by=User.objects.get(username="municipal"),
+    )
+
+
+async def test_display_gets_snapshot_on_connect(office):
+    ticket = await issue()
+    comm = await connect(f"/ws/display/{DISPLAY_KEY}/")
+    message = await receive(comm)
+    assert message["type"] == "snapshot"
+    assert message["version"] == message["data"]["version"] >= 1
+    juminhyo = next(s for s in message["data"]["services"] if s["service_id"] == ticket.service_id)
+    assert juminhyo["waiting"] == 1
+    await comm.disconnect()
+
+
+async def test_call_reaches_display_as_versioned_event(office):
+    await issue()
+    comm = await connect(f"/ws/display/{DISPLAY_KEY}/")
+    snapshot = await receive(comm)
+    called = await call_next(counter_number=2)
+    message = await receive(comm)
+    assert message == {
+        "type": "event",
+        "version": snapshot["version"] + 1,
+        "event": {
+            "action": "called", "ticket": called.display_number, "ticket_id": called.id,
+            "service_id": called.service_id, "step_id": called.step_id, "from_step_id":
+            called.step_id, "step_kind": "outsourced", "status": "called", "priority": 0,
+            "counter": 2, "counter_kind": "outsourced",
+        },
+    }
+    await comm.disconnect()
+
+
+async def test_lost_event_shows_as_gap_and_resync_returns_everything(office, monkeypatch):
+    await issue()
+    await issue()
+    comm = await connect(f"/ws/display/{DISPLAY_KEY}/")
+    snapshot = await receive(comm)
+    real_send = events._send
+    monkeypatch.setattr(events, "_send", lambda groups, message: None)  # the layer loses one
+    first = await call_next(counter_number=1)
+    monkeypatch.setattr(events, "_send", real_send)
+    second = await call_next(counter_number=2)
+
+    message = await receive(comm)
+    assert message["version"] == snapshot["version"] + 2  # the client sees the gap
+    await comm.send_json_to({"type": "resync"})
+    fresh = await receive_until(comm, "snapshot")
+    assert fresh["version"] == message["version"]
+    calling = {(c["ticket"], c["counter"]) for c in fresh["data"]["calling"]}
+    assert calling == {(first.display_number, 1), (second.display_number, 2)}
+    await comm.disconnect()
+
+
+async def test_resync_requests_in_a_burst_cost_one_snapshot_a_second(office):
+    comm = await connect(f"/ws/display/{DISPLAY_KEY}/")
+    await receive(comm)
+    for _ in range(20):
+        await comm.send_json_to({"type": "resync"})
+    await receive_until(comm, "snapshot", timeout=3)
+    assert await comm.receive_nothing(timeout=1.5)  # the other 19 folded into that one
+    await comm.disconnect()
+
+
+@pytest.mark.parametrize("key", ["no-such-key", "revoked", "kiosk"])
+async def test_bad_display_key_is_refused_with_4403(office, key):
+    if key == "revoked":
+        await database_sync_to_async(Device.objects.filter(key=DISPLAY_KEY).update)(revoked=True)
+        key = DISPLAY_KEY
+    elif key == "kiosk":
+        key = "demo-kiosk-key"  # a kiosk's key is not a display's
+    comm = await connect(f"/ws/display/{key}/")
+    assert await comm.receive_output(timeout=3) == {"type": "websocket.close", "code": 4403}
+
+
+async def test_foreign_origin_is_refused(office):
+    comm = WebsocketCommunicator(
+        application, f"/ws/display/{DISPLAY_KEY}/", headers=[(b"origin", b"https://evil.example")]
+    )
+    connected, _ = await comm.connect()
+    assert not connected
+
+
+async def test_unknown_ticket_token_is_refused_with_4404(office):
+    comm = await connect("/ws/ticket/not-a-token/")
+    assert await comm.receive_output(timeout=3) == {"type": "websocket.close", "code": 4404}
+
+
+async def test_ticket_socket_gets_status_when_its_place_changes(office):
+    before = await issue()
+    mine = await issue()
+    comm = await connect(f"/ws/ticket/{mine.token}/")
+    snapshot = await receive(comm)
+    assert snapshot["type"] == "snapshot"
+    assert snapshot["data"]["ticket"] == mine.display_number
+    assert snapshot["data"]["people_ahead"] == 1
+
+    called = await call_next(counter_number=1)
+    assert called.id == before.id
+    event = await receive(comm)
+    assert event["type"] == "event" and event["event"]["ticket_id"] == before.id
+    status = await receive_until(comm, "status")
+    assert status["data"]["people_ahead"] == 0
+
+    await complete(called)
+    await call_next(counter_number=1)  # now mine, sent to both of the socket's groups
+    versions = []
+    for _ in range(2):
+        versions.append((await receive_until(comm, "event"))["version"])
+    assert versions == sorted(set(versions)) and len(versions) == 2  # no duplicate
+    status = await receive_until(comm, "status")
+    assert status["data"]["status"] == "called" and status["data"]["counter"] == 1
+    await comm.disconnect()
+
+
+async def test_ticket_socket_status_is_coalesced_in_a_burst(office):
+    mine = await issue()
+    comm = await connect(f"/ws/ticket/{mine.token}/")
+    await receive(comm)
+    for _ in range(5):
+        await issue()  # same step as mine: each event asks for a status refresh
+    messages = []
+    while not await comm.receive_nothing(timeout=2.5):
+        messages.append(await receive(comm))
+    kinds = [m["type"] for m in messages]
+    assert kinds.count("event") == 5
+    assert 1 <= kinds.count("status") <= 2  # five events, at most one query a second
+    await comm.disconnect()
+
+
+async def test_office_socket_refuses_anonymous_with_4401(office):
+    comm = await connect(f"/ws/office/{office.id}/")
+    assert await comm.receive_output(timeout=3) == {"type": "websocket.close", "code": 4401}
+
+
+async def _staff_comm(path: str, user: User) -> WebsocketCommunicator:
+    from channels.testing import WebsocketCommunicator as WC
+
+    comm = WC(consumers.OfficeConsumer.as_asgi(), path, headers=ORIGIN)
+    comm.scope["user"] = user
+    comm.scope["url_route"] = {"kwargs": {"office_id": int(path.strip("/").split("/")[-1])}}
+    connected, _ = await comm.connect()
+    assert connected
+    return comm
+
+
+async def test_office_socket_refuses_user_without_role_with_4403(office):
+    nobody = await database_sync_to_async(User.objects.create_user)("nobody", password="x" * 12)
+    comm = await _staff_comm(f"/ws/office/{office.id}/", nobody)
+    assert await comm.receive_output(timeout=3) == {"type": "websocket.close", "code": 4403}
+
+
+async def test_office_socket_gives_staff_snapshot_and_events(office):
+    user = await database_sync_to_async(User.objects.get)(username="contractor")
+    comm = await _staff_comm(f"/ws/office/{office.id}/", user)
+    snapshot = await receive(comm)
+    assert snapshot["type"] == "snapshot" and "calling" in snapshot["data"]
+    ticket = await issue()
+    event = await receive(comm)
+    assert event["event"]["action"] == "issued" and event["event"]["ticket_id"] == ticket.id
+    await comm.disconnect()
+
+
+async def test_unknown_client_message_gets_clear_error(office):
+    comm = await connect(f"/ws/display/{DISPLAY_KEY}/")
+    await receive(comm)
+    await comm.send_to(text_data="not json")
+    error = await receive(comm)
+    assert error["type"] == "error" and error["code"] == "unknown_message"
+    await comm.disconnect()
+
+
+async def test_display_stays_subscribed_past_group_expiry(office, settings, monkeypatch):
+    from channels.layers import InMemoryChannelLayer, channel_layers
+
+    layer = InMemoryChannelLayer(group_expiry=1)  # the in-memory layer forgets groups after 1 s
+    monkeypatch.setitem(channel_layers.backends, "default", layer)
+    monkeypatch.setattr(consumers, "GROUP_REFRESH_SECONDS", 0.3)
+    comm = await connect(f"/ws/display/{DISPLAY_KEY}/")
+    await receive(comm)
+    await asyncio.sleep(2.5)  # well past the layer's expiry
+    ticket = await issue()
+    message = await receive(comm)
+    assert message["event"]["ticket_id"] == ticket.id
+    await comm.disconnect()
+
+
+# --- no personal data ---------------------------------------------------------------------
+
+
+def _strings(value):
+    if isinstance(value, dict):
+        for k, v in value.items():
+            yield str(k)
+            yield from _strings(v)
+    elif isinstance(value, list):
+        for v in value:
+            yield from _strings(v)
+    else:
+        yield str(value)
+
+
+async def test_display_and_status_payloads_hold_no_personal_data(office):
+    @database_sync_to_async
+    def secrets_of_the_day():
+        staff = User.objects.get(username="municipal")
+        staff.email = "hanako@city.example.jp"
+        staff.save()
+        return staff
+
+    staff = await secrets_of_the_day()
+    other = await issue(code="tennyu")
+    await database_sync_to_async(Ticket.objects.filter(pk=other.pk).update)(
+        booking_reference="BK-SECRET-77")
+    mine = await issue(code="tennyu")
+    display = await connect(f"/ws/display/{DISPLAY_KEY}/")
+    status = await connect(f"/ws/ticket/{mine.token}/")
+    staff_user = await database_sync_to_async(User.objects.get)(username="municipal")
+    payloads = [await receive(display), await receive(status)]
+    await call_next(counter_number=3, username="municipal")
+    payloads.append(await receive(display))
+    payloads.append(await receive_until(status, "status"))
+    await display.disconnect()
+    await status.disconnect()
+
+    text = json.dumps(payloads, ensure_ascii=False)
+    forbidden = [staff.username, staff.first_name, staff.last_name, staff.email,
+                 staff_user.get_full_name(), "BK-SECRET-77", other.token, mine.token]
+    for secret in forbidden:
+        assert secret and secret not in text, secret
+    keys = set()
+    for p in payloads:
+        keys.update(k for k in _strings(p) if k in {"token", "booking_reference", "actor",
+                                                     "email", "username", "first_name"})
+    assert keys == set()
