@@ -54,7 +54,8 @@ def ticket_issue(
                 device.pause_message or "Ticket issuing is paused at this kiosk.",
                 code="kiosk_paused",
             )
-    if not service_is_open(service=service, at=now):
+    # A checked-in booking is expected (e.g. 夜間窓口 after the walk-in button's hours).
+    if not service_is_open(service=service, at=now) and not (booking_reference and service.active):
         raise Conflict(f"{service.name} is not accepting tickets now.", code="service_closed")
     step = _first_step(service)
     day = numbering.business_day(now)
