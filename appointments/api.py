@@ -1,3 +1,146 @@
-"""Booking API under /api/v1/ (filled in by the booking work)."""
+"""Booking API under /api/v1/: open slots, booking, manage-link actions, kiosk check-in.
 
-urlpatterns: list = []
+Thin: parse, call a service or selector, render. Errors leave as JSON
+``{"code", "detail"}`` through queueing.errors.
+"""
+
+from django.conf import settings
+from django.shortcuts import get_object_or_404
+from django.urls import path, reverse
+from drf_spectacular.utils import extend_schema
+from rest_framework import serializers, status
+from rest_framework.response import Response
+from rest_framework.views import APIView
+
+from queueing.api import ErrorOut, IssuedOut, ticket_out
+from queueing.devices import DeviceKeyAuthentication, DeviceRateThrottle, IsKiosk
+from queueing.errors import NotFound
+
+from . import selectors, services
+from .models import Booking, Slot
+
+LANGUAGE_CODES = [code for code, _ in settings.LANGUAGES]
+ERRORS = {400: ErrorOut, 404: ErrorOut, 409: ErrorOut}
+
+
+class SlotOut(serializers.Serializer):
+    id = serializers.IntegerField()
+    start = serializers.DateTimeField()
+    end = serializers.DateTimeField()
+    capacity = serializers.IntegerField()
+    seats_left = serializers.IntegerField()
+
+
+class BookingIn(serializers.Serializer):
+    slot = serializers.IntegerField(min_value=1)
+    notice_reference = serializers.CharField(max_length=40)
+    birth_date = serializers.DateField()
+    email = serializers.CharField(max_length=254, required=False, allow_blank=True, default="")
+    phone = serializers.CharField(max_length=40, required=False, allow_blank=True, default="")
+    party_size = serializers.IntegerField(min_value=1, max_value=20, default=1)
+    language = serializers.ChoiceField(choices=LANGUAGE_CODES, default="ja")
+
+
+class BookingOut(serializers.Serializer):
+    reference = serializers.CharField(help_text="Booking code XXXX-XXXX (also the QR payload)")
+    token = serializers.CharField(help_text="Secret of the private manage link")
+    manage_url = serializers.CharField()
+    status = serializers.CharField()
+    start = serializers.DateTimeField()
+    end = serializers.DateTimeField()
+    party_size = serializers.IntegerField()
+
+
+class CheckInIn(serializers.Serializer):
+    reference = serializers.CharField(max_length=200)
+    language = serializers.ChoiceField(choices=LANGUAGE_CODES, required=False)
+
+
+def booking_out(request, b: Booking) -> dict:
+    """The API's representation of a booking for its owner (no personal data echoed)."""
+    return {
+        "reference": b.reference, "token": b.token,
+        "manage_url": request.build_absolute_uri(reverse("booking-manage", args=[b.token])),
+        "status": b.status, "start": b.slot.start, "end": b.slot.end,
+        "party_size": b.party_size,
+    }
+
+
+class SlotListView(APIView):
+    """Bookable slots of a service at an office with free seats (public)."""
+
+    authentication_classes = []
+    permission_classes = []
+
+    @extend_schema(responses={200: SlotOut(many=True), 404: ErrorOut})
+    def get(self, request, office_code: str, service_code: str):
+        schedule = selectors.schedule_for(office_code=office_code, service_code=service_code)
+        if schedule is None:
+            raise NotFound("This office does not take bookings for that service.",
+                           code="schedule_not_found")
+        return Response([{"id": s.id, "start": s.start, "end": s.end, "capacity": s.capacity,
+                          "seats_left": s.seats_left}
+                         for s in selectors.open_slots(schedule=schedule)])
+
+
+class BookingCreateView(APIView):
+    """Book seats of a slot: 201 with the booking code, or 409 slot_full / already_booked."""
+
+    authentication_classes = []
+    permission_classes = []
+
+    @extend_schema(request=BookingIn, responses={201: BookingOut, **ERRORS})
+    def post(self, request):
+        s = BookingIn(data=request.data)
+        s.is_valid(raise_exception=True)
+        data = s.validated_data
+        slot = Slot.objects.select_related("schedule").filter(pk=data["slot"]).first()
+        if slot is None:
+            raise NotFound("No such slot.", code="slot_not_found")
+        b = services.booking_create(
+            slot=slot, notice_reference=data["notice_reference"], birth_date=data["birth_date"],
+            email=data["email"], phone=data["phone"], party_size=data["party_size"],
+            language=data["language"])
+        return Response(booking_out(request, b), status=status.HTTP_201_CREATED)
+
+
+class BookingCancelView(APIView):
+    """Cancel through the manage link's secret (before the deadline)."""
+
+    authentication_classes = []
+    permission_classes = []
+
+    @extend_schema(request=None, responses={200: BookingOut, **ERRORS})
+    def post(self, request, token: str):
+        b = get_object_or_404(Booking.objects.select_related("slot"), token=token)
+        return Response(booking_out(request, services.booking_cancel(booking=b)))
+
+
+class CheckInView(APIView):
+    """Kiosk check-in: the booking code (typed or scanned) becomes a priority ticket."""
+
+    authentication_classes = [DeviceKeyAuthentication]
+    permission_classes = [IsKiosk]
+    throttle_classes = [DeviceRateThrottle]
+
+    @extend_schema(request=CheckInIn, responses={201: IssuedOut, **ERRORS})
+    def post(self, request):
+        s = CheckInIn(data=request.data)
+        s.is_valid(raise_exception=True)
+        ticket = services.booking_check_in(reference=s.validated_data["reference"],
+                                           device=request.auth,
+                                           language=s.validated_data.get("language"))
+        body = ticket_out(ticket)
+        body["token"] = ticket.token
+        body["status_url"] = request.build_absolute_uri(
+            reverse("ticket-status-page", args=[ticket.token]))
+        return Response(body, status=status.HTTP_201_CREATED)
+
+
+urlpatterns = [
+    path("bookings/slots/<slug:office_code>/<slug:service_code>/", SlotListView.as_view(),
+         name="api-booking-slots"),
+    path("bookings/", BookingCreateView.as_view(), name="api-booking-create"),
+    path("bookings/<str:token>/cancel/", BookingCancelView.as_view(), name="api-booking-cancel"),
+    path("kiosk/check-in/", CheckInView.as_view(), name="api-kiosk-check-in"),
+]

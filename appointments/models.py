@@ -1,0 +1,247 @@
+"""Schedules, slots and bookings for My Number card pickup, with their invariants as constraints.
+
+Invariant 4 (a slot never holds more people than its capacity) is the check
+constraint ``slot_never_overbooked``; services take seats with one
+conditional UPDATE so the constraint is the backstop, never the gate.
+"""
+
+import datetime
+import secrets
+
+from django.conf import settings
+from django.db import models
+from django.db.models import F, Q
+
+from queueing.models import Device, Office, Service, Ticket
+
+# A 12-digit run anywhere in a stored field: the shape of an Individual Number
+# (個人番号). The services refuse it with an explanation; this is the backstop.
+TWELVE_DIGITS = r"[0-9]{12}"
+
+
+def new_token() -> str:
+    """An unguessable token for a booking's private manage link."""
+    return secrets.token_urlsafe(24)
+
+
+class Schedule(models.Model):
+    """Booking rules of one service at one office (マイナンバーカード交付予約の設定)."""
+
+    office = models.ForeignKey(Office, on_delete=models.CASCADE, related_name="schedules")
+    service = models.ForeignKey(Service, on_delete=models.CASCADE, related_name="schedules")
+    slot_minutes = models.PositiveIntegerField(default=30)  # about 30 minutes per pickup
+    earliest_days = models.PositiveIntegerField(default=3)  # bookable from 3 days ahead
+    latest_days = models.PositiveIntegerField(default=31)  # ... up to 31 days ahead
+    # Only when earliest_days is 0: a slot today closes this many minutes before it starts.
+    same_day_cutoff_minutes = models.PositiveIntegerField(default=60)
+    change_deadline_days = models.PositiveIntegerField(default=2)  # change/cancel until 2 days before
+    late_arrival_minutes = models.PositiveIntegerField(default=5)  # later than this loses the turn
+    early_check_in_minutes = models.PositiveIntegerField(default=30)
+    max_party = models.PositiveIntegerField(default=4)
+    hold_minutes = models.PositiveIntegerField(default=10)
+    # The national card server's cut-off: no slot ends after it (夜間窓口 included).
+    evening_cutoff = models.TimeField(default=datetime.time(19, 30))
+    horizon_days = models.PositiveIntegerField(default=45)  # how far ahead slots are generated
+    retention_days = models.PositiveIntegerField(default=90)
+    active = models.BooleanField(default=True)
+
+    class Meta:
+        constraints = [
+            models.UniqueConstraint(fields=["office", "service"], name="schedule_unique"),
+            models.CheckConstraint(condition=Q(slot_minutes__gte=5), name="schedule_slot_length"),
+            models.CheckConstraint(condition=Q(max_party__gte=1), name="schedule_party_positive"),
+            models.CheckConstraint(
+                condition=Q(latest_days__gte=F("earliest_days")), name="schedule_window_order"
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.office} {self.service.name}"
+
+
+class WeeklyRule(models.Model):
+    """Opening hours on one weekday, with the number of pickup counters (= seats per slot)."""
+
+    schedule = models.ForeignKey(Schedule, on_delete=models.CASCADE, related_name="weekly_rules")
+    weekday = models.PositiveSmallIntegerField(
+        choices=[(0, "月"), (1, "火"), (2, "水"), (3, "木"), (4, "金"), (5, "土"), (6, "日")]
+    )
+    opens = models.TimeField()
+    closes = models.TimeField()
+    capacity = models.PositiveIntegerField()
+
+    class Meta:
+        ordering = ["schedule", "weekday", "opens"]
+        constraints = [
+            models.CheckConstraint(condition=Q(weekday__lte=6), name="weekly_rule_weekday"),
+            models.CheckConstraint(condition=Q(closes__gt=F("opens")), name="weekly_rule_hours"),
+        ]
+
+
+class ClosedDay(models.Model):
+    """An ad-hoc closure (臨時閉庁, system maintenance); national holidays are built in."""
+
+    schedule = models.ForeignKey(Schedule, on_delete=models.CASCADE, related_name="closed_days")
+    date = models.DateField()
+    reason = models.CharField(max_length=100, blank=True)
+
+    class Meta:
+        ordering = ["date"]
+        constraints = [
+            models.UniqueConstraint(fields=["schedule", "date"], name="closed_day_unique")
+        ]
+
+
+class ExtraOpening(models.Model):
+    """Extra hours on a given date: 休日開庁 (weekend) or 夜間窓口 (evening)."""
+
+    schedule = models.ForeignKey(Schedule, on_delete=models.CASCADE, related_name="extra_openings")
+    date = models.DateField()
+    opens = models.TimeField()
+    closes = models.TimeField()
+    capacity = models.PositiveIntegerField()
+    label = models.CharField(max_length=100, blank=True)  # "休日開庁", "夜間窓口"
+
+    class Meta:
+        ordering = ["date", "opens"]
+        constraints = [
+            models.CheckConstraint(condition=Q(closes__gt=F("opens")), name="extra_opening_hours"),
+        ]
+
+
+class Slot(models.Model):
+    """A bookable time at an office for a service; holds and bookings take its seats."""
+
+    schedule = models.ForeignKey(Schedule, on_delete=models.CASCADE, related_name="slots")
+    start = models.DateTimeField()
+    end = models.DateTimeField()
+    capacity = models.PositiveIntegerField()
+    seats_taken = models.PositiveIntegerField(default=0)
+
+    class Meta:
+        ordering = ["start"]
+        constraints = [
+            models.UniqueConstraint(fields=["schedule", "start"], name="slot_start_unique"),
+            # Invariant 4: never more people than seats, whatever the code does.
+            models.CheckConstraint(
+                condition=Q(seats_taken__lte=F("capacity")), name="slot_never_overbooked"
+            ),
+            models.CheckConstraint(condition=Q(end__gt=F("start")), name="slot_end_after_start"),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.start:%Y-%m-%d %H:%M} ({self.seats_taken}/{self.capacity})"
+
+    @property
+    def seats_left(self) -> int:
+        """Seats still free."""
+        return max(self.capacity - self.seats_taken, 0)
+
+
+class Booking(models.Model):
+    """One resident's (or family's) pickup booking; personal data is erased after retention."""
+
+    class Status(models.TextChoices):
+        HELD = "held", "仮押さえ"
+        BOOKED = "booked", "予約済"
+        CANCELLED = "cancelled", "取消"
+        EXPIRED = "expired", "仮押さえ期限切れ"
+        CHECKED_IN = "checked_in", "受付済"
+        NO_SHOW = "no_show", "不来庁"
+        COMPLETED = "completed", "交付済"
+
+    SEATED = (Status.HELD, Status.BOOKED, Status.CHECKED_IN, Status.NO_SHOW, Status.COMPLETED)
+    ACTIVE = (Status.HELD, Status.BOOKED)  # one of these per notice number
+
+    class Channel(models.TextChoices):
+        WEB = "web", "ウェブ"
+        PHONE = "phone", "電話"
+
+    slot = models.ForeignKey(Slot, on_delete=models.PROTECT, related_name="bookings")
+    office = models.ForeignKey(Office, on_delete=models.PROTECT, related_name="bookings")
+    service = models.ForeignKey(Service, on_delete=models.PROTECT, related_name="bookings")
+    status = models.CharField(max_length=12, choices=Status.choices, default=Status.HELD)
+    reference = models.CharField(max_length=9, unique=True)  # XXXX-XXXX, shown and in the QR
+    token = models.CharField(max_length=64, unique=True, default=new_token)  # manage link
+    party_size = models.PositiveSmallIntegerField()
+    language = models.CharField(max_length=10, default="ja")
+    channel = models.CharField(max_length=8, choices=Channel.choices, default=Channel.WEB)
+    # Personal data (minimal; erased after the retention period). Never the Individual Number.
+    notice_reference = models.CharField(max_length=10, null=True, blank=True)  # 交付通知書の番号
+    birth_date = models.DateField(null=True, blank=True)
+    email = models.EmailField(blank=True)
+    phone = models.CharField(max_length=16, blank=True)
+    created_at = models.DateTimeField()
+    hold_expires_at = models.DateTimeField(null=True, blank=True)
+    booked_at = models.DateTimeField(null=True, blank=True)
+    checked_in_at = models.DateTimeField(null=True, blank=True)
+    erased_at = models.DateTimeField(null=True, blank=True)
+    ticket = models.ForeignKey(Ticket, null=True, blank=True, on_delete=models.SET_NULL,
+                               related_name="+")
+    created_by = models.ForeignKey(settings.AUTH_USER_MODEL, null=True, blank=True,
+                                   on_delete=models.SET_NULL, related_name="+")
+
+    class Meta:
+        ordering = ["slot__start", "id"]
+        indexes = [models.Index(fields=["status", "slot"], name="booking_status_slot_idx")]
+        constraints = [
+            # One active booking per notice number.
+            models.UniqueConstraint(
+                fields=["notice_reference"],
+                condition=Q(status__in=["held", "booked"]),
+                name="one_active_booking_per_notice",
+            ),
+            models.CheckConstraint(condition=Q(party_size__gte=1), name="booking_party_positive"),
+            models.CheckConstraint(
+                condition=Q(status__in=["held", "booked", "cancelled", "expired", "checked_in",
+                                         "no_show", "completed"]),
+                name="booking_status_valid",
+            ),
+            # Backstop for 特定個人情報: no stored field may hold a 12-digit number.
+            models.CheckConstraint(
+                condition=~Q(email__regex=TWELVE_DIGITS) & ~Q(phone__regex=TWELVE_DIGITS)
+                & ~Q(notice_reference__regex=TWELVE_DIGITS),
+                name="booking_no_individual_number",
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return self.reference
+
+
+class BookingEvent(models.Model):
+    """Audit trail of a booking: who changed it, when, from what to what, and why."""
+
+    booking = models.ForeignKey(Booking, on_delete=models.CASCADE, related_name="events")
+    at = models.DateTimeField()
+    action = models.CharField(max_length=20)  # held, booked, changed, cancelled, checked_in ...
+    from_status = models.CharField(max_length=12, blank=True)
+    to_status = models.CharField(max_length=12)
+    actor = models.ForeignKey(settings.AUTH_USER_MODEL, null=True, blank=True,
+                              on_delete=models.PROTECT, related_name="+")
+    device = models.ForeignKey(Device, null=True, blank=True, on_delete=models.PROTECT,
+                               related_name="+")
+    from_slot = models.ForeignKey(Slot, null=True, blank=True, on_delete=models.PROTECT,
+                                  related_name="+")
+    reason = models.CharField(max_length=200, blank=True)
+
+    class Meta:
+        ordering = ["at", "id"]
+
+
+class Notification(models.Model):
+    """A message sent (or skipped) for a booking: the record that makes sending idempotent."""
+
+    class Kind(models.TextChoices):
+        CONFIRMATION = "confirmation", "予約確認"
+        REMINDER = "reminder", "前日のお知らせ"
+
+    booking = models.ForeignKey(Booking, on_delete=models.CASCADE, related_name="notifications")
+    kind = models.CharField(max_length=12, choices=Kind.choices)
+    channel = models.CharField(max_length=8)  # "email", or "none" when no address was given
+    sent_at = models.DateTimeField()
+
+    class Meta:
+        constraints = [
+            models.UniqueConstraint(fields=["booking", "kind"], name="notification_once")
+        ]

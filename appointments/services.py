@@ -1,0 +1,461 @@
+"""Every state change of slots and bookings: one function per transition, each in one transaction.
+
+Seats are taken with one conditional UPDATE
+(``seats_taken = seats_taken + n WHERE seats_taken + n <= capacity``): under
+concurrency PostgreSQL re-checks the condition on the row it waited for, so
+the loser gets zero rows and a clean 409, never a constraint violation; the
+check constraint ``slot_never_overbooked`` is the backstop. Every booking
+state change writes a ``BookingEvent`` in the same transaction.
+"""
+
+import datetime
+import logging
+
+from django.contrib.auth.models import AbstractBaseUser
+from django.core.mail import send_mail
+from django.db import IntegrityError, transaction
+from django.db.models import F
+from django.template.loader import render_to_string
+from django.utils import timezone, translation
+from django.utils.translation import gettext as _
+
+from queueing import services as queue
+from queueing.errors import Conflict, NotFound, QueueError
+from queueing.models import Device, Ticket
+
+from . import openings, windows
+from .models import Booking, BookingEvent, Notification, Schedule, Slot
+from .privacy import holds_individual_number, normalized
+from .references import booking_code_new, booking_code_parse, notice_reference_parse
+
+log = logging.getLogger(__name__)
+B = Booking.Status
+
+
+# --- slots ----------------------------------------------------------------------
+
+
+def slots_generate(*, schedule: Schedule, first: datetime.date | None = None,
+                   days: int | None = None) -> dict:
+    """Create the slots the rules call for over the horizon; never touch a slot with bookings.
+
+    Idempotent: a second run changes nothing. Free slots whose capacity the
+    rules changed are updated; free slots the rules no longer call for are
+    removed; slots with any booking (even a cancelled one) are kept as they are.
+    """
+    first = first or timezone.localdate()
+    days = days if days is not None else schedule.horizon_days
+    planned = {p.start: p for p in openings.planned_slots(schedule=schedule, first=first,
+                                                          days=days)}
+    tz = timezone.get_default_timezone()
+    lo = datetime.datetime.combine(first, datetime.time.min, tz)
+    hi = lo + datetime.timedelta(days=days)
+    counts = {"created": 0, "updated": 0, "removed": 0, "kept_booked": 0}
+    with transaction.atomic():
+        existing = {s.start: s for s in Slot.objects.select_for_update().filter(
+            schedule=schedule, start__gte=lo, start__lt=hi)}
+        with_bookings = set(Booking.objects.filter(slot__in=existing.values())
+                            .values_list("slot_id", flat=True))
+        for start, slot in existing.items():
+            if slot.id in with_bookings or slot.seats_taken:
+                counts["kept_booked"] += 1
+                continue
+            want = planned.get(start)
+            if want is None:
+                slot.delete()
+                counts["removed"] += 1
+            elif (want.capacity, want.end) != (slot.capacity, slot.end):
+                slot.capacity, slot.end = want.capacity, want.end
+                slot.save(update_fields=["capacity", "end"])
+                counts["updated"] += 1
+        new = [Slot(schedule=schedule, start=p.start, end=p.end, capacity=p.capacity)
+               for start, p in planned.items() if start not in existing]
+        Slot.objects.bulk_create(new)
+        counts["created"] = len(new)
+    return counts
+
+
+# --- holds and bookings ---------------------------------------------------------
+
+
+def holds_release_expired(*, now: datetime.datetime | None = None) -> int:
+    """Give back the seats of holds older than their hold time; returns how many expired."""
+    now = now or timezone.now()
+    released = 0
+    with transaction.atomic():
+        expired = list(Booking.objects.select_for_update(skip_locked=True)
+                       .filter(status=B.HELD, hold_expires_at__lt=now))
+        for booking in expired:
+            Slot.objects.filter(pk=booking.slot_id).update(
+                seats_taken=F("seats_taken") - booking.party_size)
+            _transition(booking, to=B.EXPIRED, action="expired", at=now,
+                        reason="Hold not confirmed in time.")
+            released += 1
+    return released
+
+
+def booking_hold(
+    *,
+    slot: Slot,
+    notice_reference: str,
+    birth_date: datetime.date | None,
+    email: str = "",
+    phone: str = "",
+    party_size: int = 1,
+    language: str = "ja",
+    channel: str = Booking.Channel.WEB,
+    by: AbstractBaseUser | None = None,
+    staff_override_window: bool = False,
+) -> Booking:
+    """Hold seats of a slot for a resident for the schedule's hold time (10 minutes)."""
+    return _book(slot=slot, notice_reference=notice_reference, birth_date=birth_date,
+                 email=email, phone=phone, party_size=party_size, language=language,
+                 channel=channel, by=by, confirm=False,
+                 staff_override_window=staff_override_window)
+
+
+def booking_create(
+    *,
+    slot: Slot,
+    notice_reference: str,
+    birth_date: datetime.date | None,
+    email: str = "",
+    phone: str = "",
+    party_size: int = 1,
+    language: str = "ja",
+    channel: str = Booking.Channel.WEB,
+    by: AbstractBaseUser | None = None,
+) -> Booking:
+    """Book seats of a slot in one step (API, staff booking by phone)."""
+    return _book(slot=slot, notice_reference=notice_reference, birth_date=birth_date,
+                 email=email, phone=phone, party_size=party_size, language=language,
+                 channel=channel, by=by, confirm=True)
+
+
+def booking_confirm(*, booking: Booking) -> Booking:
+    """Turn a hold into a booking; an expired hold is re-taken if seats are still free."""
+    now = timezone.now()
+    try:
+        with transaction.atomic():
+            b = _locked(booking)
+            if b.status == B.BOOKED:
+                return b  # pressing confirm twice books once
+            if b.status == B.EXPIRED:
+                windows.ensure_bookable(schedule=b.slot.schedule, slot=b.slot, now=now)
+                _take_seats(b.slot, b.party_size)
+            elif b.status != B.HELD:
+                raise Conflict(_("This booking can no longer be confirmed."), code="not_held")
+            # A HELD booking past its expiry still holds its seats (not yet swept): keep them.
+            b.booked_at, b.hold_expires_at = now, None
+            _transition(b, to=B.BOOKED, action="booked", at=now)
+    except IntegrityError as exc:
+        raise _integrity_conflict(exc) from None
+    return b
+
+
+def booking_change(*, booking: Booking, slot: Slot, by: AbstractBaseUser | None = None) -> Booking:
+    """Move a booking to another slot of the same schedule (before the deadline for residents)."""
+    now = timezone.now()
+    with transaction.atomic():
+        b = _locked(booking)
+        if b.status != B.BOOKED:
+            raise Conflict(_("Only an active booking can be changed."), code="not_booked")
+        if slot.schedule_id != b.slot.schedule_id:
+            raise QueueError(_("Choose a time for the same service and office."),
+                             code="wrong_schedule")
+        if slot.id == b.slot_id:
+            raise Conflict(_("The booking is already at that time."), code="same_slot")
+        if by is None:
+            windows.ensure_changeable(schedule=b.slot.schedule, slot=b.slot, now=now)
+        windows.ensure_bookable(schedule=b.slot.schedule, slot=slot, now=now)
+        _take_seats(slot, b.party_size)
+        Slot.objects.filter(pk=b.slot_id).update(seats_taken=F("seats_taken") - b.party_size)
+        old = b.slot
+        b.slot = slot
+        _transition(b, to=B.BOOKED, action="changed", at=now, by=by, from_slot=old)
+    return b
+
+
+def booking_cancel(*, booking: Booking, by: AbstractBaseUser | None = None,
+                   reason: str = "") -> Booking:
+    """Cancel a booking and give its seats back (residents only before the deadline)."""
+    now = timezone.now()
+    with transaction.atomic():
+        b = _locked(booking)
+        if b.status == B.CANCELLED:
+            raise Conflict(_("This booking is already cancelled."), code="booking_cancelled")
+        if b.status not in (B.HELD, B.BOOKED):
+            raise Conflict(_("This booking can no longer be cancelled."), code="not_cancellable")
+        if by is None and b.status == B.BOOKED:
+            windows.ensure_changeable(schedule=b.slot.schedule, slot=b.slot, now=now)
+        Slot.objects.filter(pk=b.slot_id).update(seats_taken=F("seats_taken") - b.party_size)
+        _transition(b, to=B.CANCELLED, action="cancelled", at=now, by=by,
+                    reason=reason or ("Cancelled by the resident." if by is None
+                                      else "Cancelled by staff."))
+    return b
+
+
+# --- check-in at the kiosk ---------------------------------------------------------
+
+
+def booking_check_in(*, reference: str, device: Device, language: str | None = None) -> Ticket:
+    """A booked resident arrives: today, within the window, at this office -> a priority ticket.
+
+    ``reference`` is what the kiosk's scanner (or the resident) typed: the
+    booking code, or the QR payload that ends with it. The check-in and the
+    ticket are one transaction: either both happen or neither.
+    """
+    code = booking_code_parse(reference)
+    if code is None:
+        raise NotFound(_("No booking has that code. Please check it, or take a ticket."),
+                       code="booking_not_found")
+    now = timezone.now()
+    with transaction.atomic():
+        b = (Booking.objects.select_related("slot__schedule", "service", "office")
+             .select_for_update(of=("self",)).filter(reference=code).first())
+        if b is None or b.status in (B.HELD, B.EXPIRED):
+            raise NotFound(_("No booking has that code. Please check it, or take a ticket."),
+                           code="booking_not_found")
+        if b.office_id != device.office_id:
+            raise Conflict(_("This booking is for %(office)s. Please go to that office.")
+                           % {"office": b.office.name}, code="wrong_office")
+        if b.status == B.CANCELLED:
+            raise Conflict(_("This booking was cancelled. You can take a ticket instead."),
+                           code="booking_cancelled")
+        if b.status in (B.CHECKED_IN, B.COMPLETED):
+            raise Conflict(_("This booking has already been checked in."),
+                           code="already_checked_in")
+        schedule, slot = b.slot.schedule, b.slot
+        day = timezone.localdate(slot.start)
+        if day != timezone.localdate(now):
+            raise Conflict(_("This booking is for %(day)s, not today.")
+                           % {"day": day.isoformat()}, code="wrong_day")
+        opens, closes = windows.check_in_window(schedule=schedule, slot=slot)
+        if now < opens:
+            raise Conflict(_("Check-in opens at %(time)s, %(minutes)s minutes before your time.")
+                           % {"time": timezone.localtime(opens).strftime("%H:%M"),
+                              "minutes": schedule.early_check_in_minutes}, code="too_early")
+        if now > closes or b.status == B.NO_SHOW:
+            raise Conflict(_("Your booked time was %(time)s; arriving more than %(minutes)s "
+                             "minutes late loses the reserved turn. You can take a ticket "
+                             "instead.")
+                           % {"time": timezone.localtime(slot.start).strftime("%H:%M"),
+                              "minutes": schedule.late_arrival_minutes}, code="too_late")
+        ticket = queue.ticket_issue(service=b.service, priority=Ticket.Priority.APPOINTMENT,
+                                    booking_reference=b.reference, device=device,
+                                    language=language or b.language)
+        b.ticket, b.checked_in_at = ticket, now
+        _transition(b, to=B.CHECKED_IN, action="checked_in", at=now, device=device)
+    return ticket
+
+
+# --- sweeps: no-shows, completions, notifications, retention ----------------------------
+
+
+def bookings_mark_no_show(*, now: datetime.datetime | None = None) -> int:
+    """Mark booked residents who did not check in by slot start + late-arrival time as no-shows."""
+    now = now or timezone.now()
+    marked = 0
+    with transaction.atomic():
+        candidates = (Booking.objects.select_for_update(skip_locked=True, of=("self",))
+                      .select_related("slot__schedule")
+                      .filter(status=B.BOOKED, slot__start__lt=now))
+        for b in candidates:
+            if now > windows.no_show_after(schedule=b.slot.schedule, slot=b.slot):
+                _transition(b, to=B.NO_SHOW, action="no_show", at=now,
+                            reason="Not checked in by the late-arrival time.")
+                marked += 1
+    return marked
+
+
+def bookings_mark_completed(*, now: datetime.datetime | None = None) -> int:
+    """Mark checked-in bookings whose ticket the counter completed as completed."""
+    now = now or timezone.now()
+    done = 0
+    with transaction.atomic():
+        for b in (Booking.objects.select_for_update(skip_locked=True, of=("self",))
+                  .filter(status=B.CHECKED_IN, ticket__status=Ticket.Status.COMPLETED)):
+            _transition(b, to=B.COMPLETED, action="completed", at=now)
+            done += 1
+    return done
+
+
+def bookings_notify(*, now: datetime.datetime | None = None) -> dict:
+    """Send each booking's confirmation once, and a reminder the day before; record each send.
+
+    A row in Notification is written in the same transaction as the send, so a
+    crash before commit means the next run sends again, and a committed run
+    never sends twice (the unique constraint ``notification_once``).
+    """
+    now = now or timezone.now()
+    tomorrow = timezone.localdate(now) + datetime.timedelta(days=1)
+    counts = {"confirmation": 0, "reminder": 0, "no_email": 0}
+    pending = [
+        (Notification.Kind.CONFIRMATION,
+         Booking.objects.filter(status=B.BOOKED).exclude(notifications__kind="confirmation")),
+        (Notification.Kind.REMINDER,
+         Booking.objects.filter(status=B.BOOKED, slot__start__date=tomorrow)
+         .exclude(notifications__kind="reminder")),
+    ]
+    for kind, queryset in pending:
+        for booking_id in list(queryset.values_list("id", flat=True)):
+            with transaction.atomic():
+                b = (Booking.objects.select_for_update(skip_locked=True, of=("self",))
+                     .select_related("slot", "service", "office")
+                     .filter(pk=booking_id, status=B.BOOKED).first())
+                if b is None or Notification.objects.filter(booking=b, kind=kind).exists():
+                    continue
+                channel = "email" if b.email else "none"
+                Notification.objects.create(booking=b, kind=kind, channel=channel, sent_at=now)
+                if b.email:
+                    _send_email(b, kind)
+                    counts[kind] += 1
+                else:
+                    counts["no_email"] += 1
+    return counts
+
+
+def bookings_erase_personal_data(*, now: datetime.datetime | None = None) -> int:
+    """Erase personal data of bookings older than the retention time; counts stay for reports."""
+    now = now or timezone.now()
+    erased = 0
+    for schedule in Schedule.objects.all():
+        before = now - datetime.timedelta(days=schedule.retention_days)
+        with transaction.atomic():
+            erased += (Booking.objects.filter(slot__schedule=schedule, slot__start__lt=before,
+                                              erased_at__isnull=True)
+                       .exclude(status__in=(B.HELD, B.BOOKED))
+                       .update(notice_reference=None, birth_date=None, email="", phone="",
+                               erased_at=now))
+    return erased
+
+
+# --- internals -------------------------------------------------------------------
+
+
+def _clean_contact(*, notice_reference: str, birth_date, email: str, phone: str,
+                   party_size: int, schedule: Schedule) -> tuple[str, str, str]:
+    for value in (notice_reference, email, phone, str(birth_date or "")):
+        if holds_individual_number(_phone_domestic(value)):
+            raise QueueError(
+                _("Please do not enter your 12-digit Individual Number (My Number). It is not "
+                  "needed to book and we never store it. Enter the reference number printed on "
+                  "your notice instead (3 characters, a hyphen and 6 digits)."),
+                code="individual_number",
+            )
+    notice = notice_reference_parse(notice_reference)
+    if notice is None:
+        raise QueueError(_("The notice's reference number has 3 characters, a hyphen and 6 "
+                           "digits, e.g. ABC-123456."), code="invalid_notice_reference")
+    if birth_date is None:
+        raise QueueError(_("Enter your date of birth."), code="birth_date_required")
+    if birth_date > timezone.localdate() or birth_date.year < 1900:
+        raise QueueError(_("Enter a real date of birth."), code="invalid_birth_date")
+    email, phone = normalized(email), _phone_domestic(phone)
+    if not email and not phone:
+        raise QueueError(_("Enter an email address or a phone number for the confirmation."),
+                         code="contact_required")
+    if phone and not (phone.isdigit() and phone.startswith("0") and 10 <= len(phone) <= 11):
+        raise QueueError(_("Enter a Japanese phone number, e.g. 090-1234-5678."),
+                         code="invalid_phone")
+    if email and ("@" not in email or len(email) > 254):
+        raise QueueError(_("Enter a valid email address."), code="invalid_email")
+    if not 1 <= party_size <= schedule.max_party:
+        raise QueueError(_("One booking is for 1 to %(max)s people.") % {"max": schedule.max_party},
+                         code="party_too_large")
+    return notice, email, phone
+
+
+def _phone_domestic(value: str) -> str:
+    text = normalized(value).replace("-", "").replace(" ", "").replace("(", "").replace(")", "")
+    if text.startswith("+81"):
+        text = "0" + text[3:].lstrip("0")
+    return text
+
+
+def _book(*, slot, notice_reference, birth_date, email, phone, party_size, language, channel,
+          by, confirm: bool, staff_override_window: bool = False) -> Booking:
+    schedule = slot.schedule
+    notice, email, phone = _clean_contact(
+        notice_reference=notice_reference, birth_date=birth_date, email=email, phone=phone,
+        party_size=party_size, schedule=schedule)
+    now = timezone.now()
+    if not schedule.active:
+        raise QueueError(_("Online booking is closed for this service."), code="booking_closed")
+    if not (staff_override_window and by is not None):
+        windows.ensure_bookable(schedule=schedule, slot=slot, now=now)
+    holds_release_expired(now=now)
+    try:
+        with transaction.atomic():
+            _take_seats(slot, party_size)
+            b = Booking.objects.create(
+                slot=slot, office_id=schedule.office_id, service_id=schedule.service_id,
+                status=B.HELD, reference=booking_code_new(), party_size=party_size,
+                language=language, channel=channel, notice_reference=notice,
+                birth_date=birth_date, email=email, phone=phone, created_at=now,
+                hold_expires_at=now + datetime.timedelta(minutes=schedule.hold_minutes),
+                created_by=by if by is not None and by.is_authenticated else None,
+            )
+            _event(b, action="held", from_status="", at=now, by=by)
+            if confirm:
+                b.booked_at, b.hold_expires_at = now, None
+                _transition(b, to=B.BOOKED, action="booked", at=now, by=by)
+    except IntegrityError as exc:
+        raise _integrity_conflict(exc) from None
+    return b
+
+
+def _take_seats(slot: Slot, n: int) -> None:
+    """Take n seats in one conditional UPDATE, or refuse with 409 slot_full."""
+    taken = Slot.objects.filter(pk=slot.pk, seats_taken__lte=F("capacity") - n).update(
+        seats_taken=F("seats_taken") + n)
+    if not taken:
+        raise Conflict(_("This time is fully booked. Please choose another time."),
+                       code="slot_full")
+
+
+def _integrity_conflict(exc: IntegrityError) -> Conflict:
+    text = str(exc)
+    if "one_active_booking_per_notice" in text or "notice_reference" in text:
+        return Conflict(_("There is already a booking for this notice. Use the link in its "
+                          "confirmation to change or cancel it."), code="already_booked")
+    if "slot_never_overbooked" in text:
+        return Conflict(_("This time is fully booked. Please choose another time."),
+                        code="slot_full")
+    log.warning("booking refused by a constraint: %s", text)
+    return Conflict(_("The booking could not be saved. Please try again."), code="conflict")
+
+
+def _locked(booking: Booking) -> Booking:
+    b = (Booking.objects.select_related("slot__schedule")
+         .select_for_update(of=("self",)).filter(pk=booking.pk).first())
+    if b is None:
+        raise NotFound(_("No such booking."), code="booking_not_found")
+    return b
+
+
+def _transition(b: Booking, *, to: str, action: str, at: datetime.datetime,
+                by: AbstractBaseUser | None = None, device: Device | None = None,
+                from_slot: Slot | None = None, reason: str = "") -> None:
+    before = b.status
+    b.status = to
+    b.save()
+    _event(b, action=action, from_status=before, at=at, by=by, device=device,
+           from_slot=from_slot, reason=reason)
+
+
+def _event(b: Booking, *, action: str, from_status: str, at: datetime.datetime,
+           by=None, device=None, from_slot=None, reason: str = "") -> None:
+    BookingEvent.objects.create(
+        booking=b, at=at, action=action, from_status=from_status, to_status=b.status,
+        actor=by if by is not None and by.is_authenticated else None, device=device,
+        from_slot=from_slot, reason=reason[:200])
+
+
+def _send_email(b: Booking, kind: str) -> None:
+    with translation.override(b.language):
+        context = {"booking": b, "kind": kind}
+        subject = render_to_string("appointments/email_subject.txt", context).strip()
+        body = render_to_string("appointments/email_body.txt", context)
+    send_mail(subject, body, None, [b.email])
+

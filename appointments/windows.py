@@ -1,0 +1,75 @@
+"""The booking window rules: when a slot may be booked, changed, cancelled or checked in.
+
+One home for the time rules of a schedule (defaults from DOMAIN.md):
+bookable from ``earliest_days`` to ``latest_days`` ahead (3 to 31); a same-day
+booking (only when earliest_days is 0) closes ``same_day_cutoff_minutes``
+before the slot; change/cancel until ``change_deadline_days`` before the
+slot's day (2); check-in from ``early_check_in_minutes`` before the slot (30)
+until ``late_arrival_minutes`` after its start (5), after which the turn is
+lost (no-show).
+"""
+
+import datetime
+
+from django.utils import timezone
+from django.utils.translation import gettext as _
+
+from queueing.errors import Conflict, QueueError
+
+from .models import Schedule, Slot
+
+
+def bookable_days(*, schedule: Schedule, now: datetime.datetime | None = None
+                  ) -> tuple[datetime.date, datetime.date]:
+    """First and last date (Asia/Tokyo) a resident may book now."""
+    today = timezone.localdate(now or timezone.now())
+    return (today + datetime.timedelta(days=schedule.earliest_days),
+            today + datetime.timedelta(days=schedule.latest_days))
+
+
+def ensure_bookable(*, schedule: Schedule, slot: Slot,
+                    now: datetime.datetime | None = None) -> None:
+    """Refuse (400 outside_window) a slot outside the booking window."""
+    now = now or timezone.now()
+    first, last = bookable_days(schedule=schedule, now=now)
+    day = timezone.localdate(slot.start)
+    if day < first or day > last:
+        raise QueueError(
+            _("Bookings are taken from %(first)s to %(last)s; %(day)s is outside that window.")
+            % {"first": first.isoformat(), "last": last.isoformat(), "day": day.isoformat()},
+            code="outside_window",
+        )
+    if slot.start - datetime.timedelta(minutes=schedule.same_day_cutoff_minutes) < now:
+        raise QueueError(_("This time can no longer be booked."), code="outside_window")
+
+
+def change_deadline(*, schedule: Schedule, slot: Slot) -> datetime.datetime:
+    """The moment after which a booking for this slot can no longer be changed or cancelled."""
+    day = timezone.localdate(slot.start) - datetime.timedelta(days=schedule.change_deadline_days)
+    return datetime.datetime.combine(day, datetime.time.min, timezone.get_default_timezone())
+
+
+def ensure_changeable(*, schedule: Schedule, slot: Slot,
+                      now: datetime.datetime | None = None) -> None:
+    """Refuse (409 deadline_passed) a resident's change or cancel after the deadline."""
+    deadline = change_deadline(schedule=schedule, slot=slot)
+    if (now or timezone.now()) >= deadline:
+        raise Conflict(
+            _("Changes and cancellations were possible until %(deadline)s (%(days)s days "
+              "before). Please call the city hall.")
+            % {"deadline": timezone.localtime(deadline).strftime("%Y-%m-%d %H:%M"),
+               "days": schedule.change_deadline_days},
+            code="deadline_passed",
+        )
+
+
+def check_in_window(*, schedule: Schedule, slot: Slot
+                    ) -> tuple[datetime.datetime, datetime.datetime]:
+    """From when until when a booking for this slot may check in at the kiosk."""
+    return (slot.start - datetime.timedelta(minutes=schedule.early_check_in_minutes),
+            slot.start + datetime.timedelta(minutes=schedule.late_arrival_minutes))
+
+
+def no_show_after(*, schedule: Schedule, slot: Slot) -> datetime.datetime:
+    """When a booking that has not checked in becomes a no-show."""
+    return check_in_window(schedule=schedule, slot=slot)[1]
