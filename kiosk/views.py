@@ -1,8 +1,273 @@
-"""Kiosk and resident status pages."""
+"""Kiosk pages (touch ticketing, printed ticket, staff maintenance) and the resident status page.
 
-from django.http import HttpResponse
+Issuing and check-in go through the API (``/api/v1/tickets/``,
+``/api/v1/kiosk/check-in/``) from the kiosk page's script with the device key,
+so authentication, the per-device rate limit and validation have one home.
+"""
+
+from django import forms
+from django.conf import settings
+from django.contrib.auth import authenticate
+from django.http import HttpRequest, HttpResponse
+from django.shortcuts import redirect, render
+from django.urls import reverse
+from django.utils import timezone, translation
+from django.utils.formats import time_format
+from django.utils.translation import gettext as _
+
+from queueing import selectors as queue_selectors
+from queueing.devices import device_by_key
+from queueing.errors import QueueError
+from queueing.models import Device
+
+from . import selectors, services
+from .qrcodes import qr_svg
+
+LANGUAGE_CODES = [code for code, _name in settings.LANGUAGES]
+START_LANGUAGE = settings.LANGUAGE_CODE  # the kiosk returns to Japanese after inactivity
 
 
-def ticket_status_page(request, token: str):
-    """The resident's live status page (placeholder until the kiosk work lands)."""
-    return HttpResponse(status=501)
+def _language(request: HttpRequest, default: str) -> str:
+    lang = request.GET.get("lang", "")
+    return lang if lang in LANGUAGE_CODES else default
+
+
+def _html_lang(lang: str) -> str:
+    # やさしい日本語 is Japanese to browsers and screen readers ("ja-easy" is no BCP 47 tag).
+    return "ja" if lang == "ja-easy" else lang
+
+
+def _render(request, template: str, lang: str, context: dict, status: int = 200) -> HttpResponse:
+    with translation.override(lang):
+        context = {
+            **context,
+            "lang": lang,
+            "html_lang": _html_lang(lang),
+            "languages": settings.LANGUAGES,
+        }
+        response = render(request, template, context, status=status)
+    response["Content-Language"] = _html_lang(lang)
+    return response
+
+
+def _forbidden(request, lang: str) -> HttpResponse:
+    return _render(request, "kiosk/forbidden.html", lang, {}, status=403)
+
+
+def _kiosk(key: str) -> Device | None:
+    return device_by_key(key=key, type=Device.Type.KIOSK)
+
+
+def status_url(request: HttpRequest, token: str) -> str:
+    """The absolute URL of a ticket's status page (PUBLIC_BASE_URL behind a proxy)."""
+    path = reverse("ticket-status-page", args=[token])
+    base = getattr(settings, "PUBLIC_BASE_URL", "").rstrip("/")
+    return base + path if base else request.build_absolute_uri(path)
+
+
+# --- kiosk -------------------------------------------------------------------
+
+
+def _closed_reason(row: dict) -> str:
+    if row["closed_reason"] == "not_yet":
+        return _("Opens at %(time)s") % {"time": time_format(row["available_from"], "H:i")}
+    if row["closed_reason"] == "ended":
+        return _("Closed for today (until %(time)s)") % {
+            "time": time_format(row["available_until"], "H:i")}
+    return _("Not available now")
+
+
+def _kiosk_messages() -> dict:
+    return {
+        "issuing": _("Printing your ticket…"),
+        "throttled": _("Too many tickets in a short time. Please wait a moment and try again."),
+        "service_closed": _("This service is not accepting tickets now."),
+        "kiosk_paused": _("Ticket issuing is paused. Please ask a staff member."),
+        "service_not_found": _("This service is not available at this kiosk."),
+        "forbidden": _("This kiosk is not registered. Please ask a staff member."),
+        "network": _("No connection. Please try again or ask a staff member."),
+        "error": _("Something went wrong. Please ask a staff member."),
+        "empty_reference": _("Please hold your booking's QR code under the scanner."),
+        "bad_reference": _("This code is not a booking code. Please ask a staff member."),
+        "booking_not_found": _("We could not find this booking."),
+        "too_early": _("It is too early to check in. Please come back closer to your time."),
+        "too_late": _("You are past your booking time, so your reserved turn has been released."),
+        "wrong_day": _("This booking is for another day."),
+        "wrong_office": _("This booking is for another office."),
+        "booking_cancelled": _("This booking was cancelled."),
+        "already_checked_in": _("You have already checked in. Please wait for your number."),
+        "check_in_unavailable": _("Check-in is not available. Please ask a staff member."),
+        "walk_in": _("Take a ticket without a booking"),
+    }
+
+
+# Check-in errors after which a walk-in ticket is the sensible next step.
+WALK_IN_AFTER = ["too_late", "booking_not_found", "wrong_day", "booking_cancelled"]
+
+
+def kiosk_start(request: HttpRequest, key: str) -> HttpResponse:
+    """The kiosk's start screen: languages, service buttons, assistance option, check-in."""
+    lang = _language(request, START_LANGUAGE)
+    device = _kiosk(key)
+    if device is None:
+        return _forbidden(request, lang)
+    with translation.override(lang):
+        rows = selectors.kiosk_services(
+            office_id=device.office_id, language=lang, at=timezone.now())
+        for row in rows:
+            row["reason"] = "" if row["open"] else _closed_reason(row)
+        messages = _kiosk_messages()
+    return _render(request, "kiosk/start.html", lang, {
+        "device": device,
+        "office": device.office,
+        "services": rows,
+        "messages_js": messages,
+        "config_js": {
+            "key": device.key,
+            "lang": lang,
+            "issueUrl": reverse("api-ticket-issue"),
+            "checkInUrl": "/api/v1/kiosk/check-in/",
+            "ticketUrl": reverse("kiosk-ticket", args=[device.key, "TOKEN"]),
+            "startUrl": reverse("kiosk-start", args=[device.key]),
+            "walkInAfter": WALK_IN_AFTER,
+            "idleSeconds": 90,
+        },
+    })
+
+
+def kiosk_ticket(request: HttpRequest, key: str, token: str) -> HttpResponse:
+    """The issued ticket on screen and in the 80 mm print view, with its QR code."""
+    lang = _language(request, START_LANGUAGE)
+    device = _kiosk(key)
+    if device is None:
+        return _forbidden(request, lang)
+    ticket = selectors.kiosk_ticket(device=device, token=token)
+    if ticket is None:
+        return _render(request, "kiosk/status_404.html", lang, {"kiosk": device}, status=404)
+    url = status_url(request, ticket.token)
+    with translation.override(lang):
+        qr = qr_svg(url=url, label=_("QR code for your ticket's status page"))
+    return _render(request, "kiosk/ticket.html", lang, {
+        "device": device,
+        "office": device.office,
+        "ticket": ticket,
+        "status": queue_selectors.ticket_status(ticket=ticket, language=lang),
+        "issued_at": timezone.localtime(ticket.issued_at),
+        "status_url": url,
+        "qr": qr,
+        "autoprint": request.GET.get("print") == "1",
+        "start_url": reverse("kiosk-start", args=[device.key]) + f"?lang={lang}",
+    })
+
+
+class MaintenanceForm(forms.Form):
+    """Staff sign in again for every maintenance action: no session stays on a public kiosk."""
+
+    ACTIONS = [("pause", "pause"), ("resume", "resume"), ("reprint", "reprint")]
+    username = forms.CharField(max_length=150)
+    password = forms.CharField(max_length=128, widget=forms.PasswordInput)
+    action = forms.ChoiceField(choices=ACTIONS)
+    message = forms.CharField(max_length=200, required=False)
+
+
+def kiosk_maintenance(request: HttpRequest, key: str) -> HttpResponse:
+    """Staff maintenance: pause issuing with a message, resume, reprint the last ticket."""
+    lang = _language(request, START_LANGUAGE)
+    device = _kiosk(key)
+    if device is None:
+        return _forbidden(request, lang)
+    error, notice, status = "", "", 200
+    form = MaintenanceForm(request.POST or None)
+    with translation.override(lang):
+        if request.method == "POST":
+            error, notice, status, response = _maintain(request, device, form, lang)
+            if response is not None:
+                return response
+            device.refresh_from_db()
+    return _render(request, "kiosk/maintenance.html", lang, {
+        "device": device, "office": device.office, "form": form, "error": error,
+        "notice": notice, "start_url": reverse("kiosk-start", args=[device.key]),
+    }, status=status)
+
+
+def _maintain(request, device: Device, form: MaintenanceForm, lang: str):
+    if services.maintenance_locked(device=device):
+        return _("Too many wrong sign-ins. Please wait 5 minutes."), "", 429, None
+    if not form.is_valid():
+        return _("Please fill in your username, password and an action."), "", 400, None
+    data = form.cleaned_data
+    user = authenticate(request, username=data["username"], password=data["password"])
+    if user is None:
+        services.maintenance_sign_in_failed(device=device)
+        return _("Wrong username or password."), "", 403, None
+    try:
+        if data["action"] == "pause":
+            services.kiosk_pause(device=device, by=user, message=data["message"])
+            return "", _("Ticket issuing is paused."), 200, None
+        if data["action"] == "resume":
+            services.kiosk_resume(device=device, by=user)
+            return "", _("Ticket issuing has resumed."), 200, None
+        services.ensure_may_maintain(user=user)
+    except QueueError as exc:
+        if exc.code == "no_staff_role":
+            return _("Only municipal staff or a supervisor may use maintenance mode."), "", 403, None
+        return str(exc.detail), "", exc.status, None
+    ticket = selectors.kiosk_last_ticket(device=device)
+    if ticket is None:
+        return _("This kiosk has issued no ticket today."), "", 404, None
+    url = reverse("kiosk-ticket", args=[device.key, ticket.token])
+    return "", "", 200, redirect(f"{url}?lang={lang}&print=1")
+
+
+# --- resident status page ----------------------------------------------------------
+
+
+def _status_messages() -> dict:
+    return {
+        "waiting": _("Please wait. We will call your number."),
+        "called": _("Please go to counter %(counter)s") % {"counter": "{counter}"},
+        "serving": _("You are being served at counter %(counter)s.") % {"counter": "{counter}"},
+        "held": _("Your ticket is on hold. Please ask at the counter."),
+        "completed": _("Thank you. Your visit is complete."),
+        "no_show": _("We called your number but could not find you. Please ask at the counter."),
+        "cancelled": _("This ticket has been cancelled."),
+        "minutes": _("about %(minutes)s min") % {"minutes": "{minutes}"},
+        "unknown_wait": _("wait time not known"),
+        "live": _("Live updates on"),
+        "reconnecting": _("Reconnecting… the page checks again every 30 seconds."),
+        "leave_failed": _("Could not cancel the ticket. Please try again or ask a staff member."),
+        "sound_on": _("Sound and vibration are on."),
+    }
+
+
+def ticket_status_page(request: HttpRequest, token: str) -> HttpResponse:
+    """The resident's live status page: place in line, estimate, the call; nothing personal."""
+    ticket = selectors.status_page_ticket(token=token)
+    if ticket is None:
+        lang = _language(request, translation.get_language() or START_LANGUAGE)
+        if lang not in LANGUAGE_CODES:
+            lang = START_LANGUAGE
+        return _render(request, "kiosk/status_404.html", lang, {}, status=404)
+    lang = _language(request, ticket.language if ticket.language in LANGUAGE_CODES
+                      else START_LANGUAGE)
+    status = queue_selectors.ticket_status(ticket=ticket, language=lang)
+    with translation.override(lang):
+        messages = _status_messages()
+    status_text = messages[status["status"]].replace("{counter}", str(status["counter"] or ""))
+    return _render(request, "kiosk/status.html", lang, {
+        "ticket": ticket,
+        "status": status,
+        "status_text": status_text,
+        "minutes_text": messages["unknown_wait"] if status["estimated_wait_minutes"] is None
+        else messages["minutes"].replace("{minutes}", str(status["estimated_wait_minutes"])),
+        "messages_js": messages,
+        "config_js": {
+            "token": ticket.token,
+            "lang": lang,
+            "wsPath": f"/ws/ticket/{ticket.token}/",
+            "statusUrl": reverse("api-ticket-status", args=[ticket.token]) + f"?lang={lang}",
+            "leaveUrl": reverse("api-ticket-leave", args=[ticket.token]),
+            "pollSeconds": 30,
+            "initial": status,
+        },
+    })

@@ -1,0 +1,133 @@
+// Kiosk start screen: issue a walk-in ticket or check in a booking through the API
+// (device key), show errors in the chosen language, return to start when idle.
+(function () {
+  "use strict";
+  const config = JSON.parse(document.getElementById("kiosk-config").textContent);
+  const text = JSON.parse(document.getElementById("kiosk-messages").textContent);
+  const message = document.getElementById("message");
+  const walkInOffer = document.getElementById("walk-in-offer");
+  const walkIn = document.getElementById("walk-in");
+  const assistance = document.getElementById("assistance");
+  const reference = document.getElementById("reference");
+  let busy = false;
+
+  function show(msg, offerWalkIn) {
+    message.textContent = msg;
+    message.hidden = !msg;
+    walkInOffer.hidden = !offerWalkIn;
+    if (offerWalkIn) walkIn.textContent = text.walk_in;
+  }
+
+  function setBusy(on) {
+    busy = on;
+    document.body.classList.toggle("busy", on);
+  }
+
+  function openTicket(body) {
+    const url = config.ticketUrl.replace("TOKEN", encodeURIComponent(body.token));
+    window.location.assign(url + "?lang=" + encodeURIComponent(config.lang) + "&print=1");
+  }
+
+  async function post(url, payload) {
+    const response = await fetch(url, {
+      method: "POST",
+      headers: {"Content-Type": "application/json", "Authorization": "Device " + config.key},
+      body: JSON.stringify(payload),
+      credentials: "omit",
+    });
+    let body = {};
+    try { body = await response.json(); } catch (e) { body = {}; }
+    return {status: response.status, body: body};
+  }
+
+  function errorText(result, checkIn) {
+    const code = result.body && result.body.code;
+    if (result.status === 429 || code === "throttled") return text.throttled;
+    if (code === "kiosk_paused") {
+      return text.kiosk_paused + (result.body.detail ? " " + result.body.detail : "");
+    }
+    if (code && text[code]) return text[code];
+    if (result.status === 403) return text.forbidden;
+    if (checkIn && (result.status === 404 || result.status === 405)) return text.check_in_unavailable;
+    if (checkIn && code === "invalid") return text.bad_reference;
+    return text.error;
+  }
+
+  async function issue(serviceId) {
+    if (busy) return;
+    setBusy(true);
+    show(text.issuing, false);
+    try {
+      const result = await post(config.issueUrl, {
+        service: serviceId,
+        priority: assistance.getAttribute("aria-pressed") === "true" ? 1 : 0,
+        language: config.lang,
+      });
+      if (result.status === 201) { openTicket(result.body); return; }
+      show(errorText(result, false), false);
+    } catch (e) {
+      show(text.network, false);
+    }
+    setBusy(false);
+  }
+
+  async function checkIn(value) {
+    if (busy) return;
+    const ref = value.trim();
+    reference.value = "";
+    if (!ref) { show(text.empty_reference, false); return; }
+    if (ref.length > 200) { show(text.bad_reference, false); return; }
+    setBusy(true);
+    show(text.issuing, false);
+    try {
+      const result = await post(config.checkInUrl, {reference: ref, language: config.lang});
+      if (result.status === 201) { openTicket(result.body); return; }
+      const code = result.body && result.body.code;
+      show(errorText(result, true), config.walkInAfter.indexOf(code) >= 0);
+    } catch (e) {
+      show(text.network, false);
+    }
+    setBusy(false);
+  }
+
+  document.querySelectorAll("button.service").forEach(function (button) {
+    button.addEventListener("click", function () {
+      if (!button.disabled) issue(Number(button.dataset.service));
+    });
+  });
+  assistance.addEventListener("click", function () {
+    const on = assistance.getAttribute("aria-pressed") !== "true";
+    assistance.setAttribute("aria-pressed", on ? "true" : "false");
+  });
+  document.getElementById("check-in-form").addEventListener("submit", function (event) {
+    event.preventDefault();
+    checkIn(reference.value);
+  });
+  walkIn.addEventListener("click", function () {
+    show("", false);
+    document.getElementById("choose-heading").scrollIntoView({behavior: "smooth"});
+  });
+
+  // A barcode scanner types like a keyboard and ends with Enter: keep its input
+  // landing in the reference field unless a button has focus.
+  document.addEventListener("keydown", function (event) {
+    if (reference.disabled || document.activeElement === reference) return;
+    if (event.key.length === 1 && !event.ctrlKey && !event.metaKey && !event.altKey) {
+      reference.focus();
+    }
+  });
+
+  // Back to the start (Japanese, no assistance) after inactivity; also refreshes
+  // the waiting counts and the paused state.
+  let idleTimer = null;
+  function resetIdle() {
+    clearTimeout(idleTimer);
+    idleTimer = setTimeout(function () {
+      if (!busy) window.location.assign(config.startUrl);
+    }, config.idleSeconds * 1000);
+  }
+  ["pointerdown", "keydown", "touchstart"].forEach(function (name) {
+    document.addEventListener(name, resetIdle, {passive: true});
+  });
+  resetIdle();
+})();

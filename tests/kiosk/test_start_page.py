@@ -1,0 +1,85 @@
+"""The kiosk's start screen: languages, services with waits, hours, pause, bad keys."""
+
+import datetime
+import re
+
+import pytest
+
+from queueing.demo import DISPLAY_KEY, KIOSK_KEY
+from queueing.models import Device, Service
+
+pytestmark = pytest.mark.django_db
+START = f"/kiosk/{KIOSK_KEY}/"
+
+
+def test_start_page_lists_services_with_waiting_count_and_estimate(client, issue, office):
+    issue()
+    issue()
+    html = client.get(START + "?lang=en").content.decode()
+    assert "Certificate of residence" in html
+    assert "2 people waiting" in html
+    assert re.search(r"about \d+ min", html)
+    assert "I need assistance" in html
+    assert "Do you have a booking?" in html
+
+
+def test_every_language_is_offered_on_the_start_page(client, office):
+    html = client.get(START).content.decode()
+    for label in ["日本語", "やさしい日本語", "English", "简体中文", "한국어", "Tiếng Việt",
+                  "Português", "Español"]:
+        assert label in html
+
+
+def test_start_page_defaults_to_japanese_and_ignores_unknown_language(client, office):
+    response = client.get(START + "?lang=xx")
+    assert response.status_code == 200
+    html = response.content.decode()
+    assert '<html lang="ja">' in html
+    assert "住民票の写し" in html
+
+
+def test_service_names_come_from_the_database_per_language(client, office):
+    assert "주민표 사본" in client.get(START + "?lang=ko").content.decode()
+    assert "じゅうみんひょう" in client.get(START + "?lang=ja-easy").content.decode()
+
+
+def test_service_after_its_hours_is_disabled_with_the_reason(client, office):
+    Service.objects.filter(office=office, code="mynumber").update(
+        available_until=datetime.time(0, 0))
+    html = client.get(START + "?lang=en").content.decode()
+    button = re.search(r'<button[^>]*data-service="\d+"[^>]*>\s*<span class="prefix"[^>]*>M</span>'
+                       r'.*?</button>', html, re.S).group(0)
+    assert "disabled" in button
+    assert "Closed for today (until 00:00)" in button
+
+
+def test_service_before_its_hours_says_when_it_opens(client, office):
+    Service.objects.filter(office=office, code="mynumber").update(
+        available_from=datetime.time(23, 59, 59))
+    html = client.get(START + "?lang=en").content.decode()
+    assert "Opens at 23:59" in html
+
+
+def test_unknown_kiosk_key_gets_403_page(client, office):
+    response = client.get("/kiosk/not-a-key/?lang=en")
+    assert response.status_code == 403
+    assert "This kiosk is not registered" in response.content.decode()
+
+
+def test_revoked_kiosk_key_gets_403_page(client, office):
+    Device.objects.filter(key=KIOSK_KEY).update(revoked=True)
+    assert client.get(START).status_code == 403
+
+
+def test_display_key_is_not_a_kiosk_key(client, office):
+    assert client.get(f"/kiosk/{DISPLAY_KEY}/").status_code == 403
+
+
+def test_paused_kiosk_shows_the_message_and_disables_every_button(client, kiosk):
+    kiosk.paused, kiosk.pause_message = True, "プリンター点検中です"
+    kiosk.save()
+    html = client.get(START + "?lang=en").content.decode()
+    assert "Ticket issuing is paused." in html
+    assert "プリンター点検中です" in html
+    services = re.findall(r'<button type="button" class="service"[^>]*>', html)
+    assert services and all("disabled" in b for b in services)

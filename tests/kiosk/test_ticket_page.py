@@ -1,0 +1,80 @@
+"""The issued ticket: number, service, time, people ahead, estimate, and a QR code that
+encodes exactly the status page's URL (checked module by module against qrcode)."""
+
+import re
+
+import pytest
+import qrcode
+
+from kiosk.qrcodes import qr_svg
+from queueing.demo import KIOSK_KEY
+from queueing.models import Device, Office
+
+pytestmark = pytest.mark.django_db
+
+
+def qr_modules_in_svg(svg: str) -> set[tuple[int, int]]:
+    """The dark modules drawn by a qrcode SvgPathImage path (one square per module)."""
+    path = re.search(r'<path d="([^"]+)"', svg).group(1)
+    return {(int(x), int(y)) for x, y in re.findall(r"M(\d+),(\d+)H", path)}
+
+
+def qr_modules_for(url: str) -> set[tuple[int, int]]:
+    """The dark modules of a QR code for ``url`` as the qrcode library computes them."""
+    qr = qrcode.QRCode(error_correction=qrcode.constants.ERROR_CORRECT_M, border=4)
+    qr.add_data(url)
+    qr.make(fit=True)
+    return {(x, y) for y, row in enumerate(qr.get_matrix()) for x, dark in enumerate(row) if dark}
+
+
+def test_ticket_page_shows_what_the_paper_ticket_needs(client, issue):
+    first = issue()
+    ticket = issue()
+    html = client.get(f"/kiosk/{KIOSK_KEY}/ticket/{ticket.token}/?lang=en").content.decode()
+    assert ">A002<" in html
+    assert "Certificate of residence" in html
+    assert "People ahead of you" in html
+    assert re.search(r'id="people-ahead">1<', html)
+    assert "Estimated wait" in html
+    assert first.issued_at.astimezone().strftime("%Y") in html
+
+
+def test_qr_code_on_ticket_encodes_exactly_the_status_page_url(client, issue):
+    ticket = issue()
+    html = client.get(f"/kiosk/{KIOSK_KEY}/ticket/{ticket.token}/?lang=en").content.decode()
+    url = f"http://testserver/t/{ticket.token}/"
+    svg = re.search(r"<svg class=\"qr\".*?</svg>", html, re.S).group(0)
+    assert f'data-url="{url}"' in svg
+    assert qr_modules_in_svg(svg) == qr_modules_for(url)
+    assert qr_modules_in_svg(svg) != qr_modules_for(url + "x")  # the check can fail
+
+
+def test_qr_svg_escapes_its_label():
+    svg = qr_svg(url="http://example.jp/t/abc/", label='a "b" <c>')
+    assert 'aria-label="a &quot;b&quot; &lt;c&gt;"' in svg
+
+
+def test_status_page_url_uses_public_base_url_behind_a_proxy(client, issue, settings):
+    settings.PUBLIC_BASE_URL = "https://madoguchi.city.example.jp/"
+    ticket = issue()
+    html = client.get(f"/kiosk/{KIOSK_KEY}/ticket/{ticket.token}/").content.decode()
+    assert f'data-url="https://madoguchi.city.example.jp/t/{ticket.token}/"' in html
+
+
+def test_print_view_is_requested_only_with_print_flag(client, issue):
+    ticket = issue()
+    url = f"/kiosk/{KIOSK_KEY}/ticket/{ticket.token}/"
+    assert 'data-autoprint="1"' in client.get(url + "?print=1").content.decode()
+    assert 'data-autoprint="0"' in client.get(url).content.decode()
+
+
+def test_ticket_of_another_office_is_not_shown_at_this_kiosk(client, issue, office):
+    ticket = issue()
+    other = Office.objects.create(code="branch", name="支所")
+    kiosk = Device.objects.create(office=other, type=Device.Type.KIOSK, name="支所 発券機")
+    assert client.get(f"/kiosk/{kiosk.key}/ticket/{ticket.token}/").status_code == 404
+
+
+def test_ticket_page_with_bad_key_is_403(client, issue):
+    ticket = issue()
+    assert client.get(f"/kiosk/nope/ticket/{ticket.token}/").status_code == 403
