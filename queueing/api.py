@@ -4,6 +4,7 @@ from django.conf import settings
 from django.http import JsonResponse
 from django.shortcuts import get_object_or_404
 from django.urls import path, re_path, reverse
+from drf_spectacular.types import OpenApiTypes
 from drf_spectacular.utils import extend_schema, inline_serializer
 from rest_framework import permissions, serializers, status
 from rest_framework.response import Response
@@ -298,7 +299,7 @@ class CounterStatusView(APIView):
 class OfficeSnapshotView(APIView):
     """Live snapshot of an office for staff screens (numbers only)."""
 
-    @extend_schema(responses={200: serializers.DictField(), **ERRORS})
+    @extend_schema(responses={200: OpenApiTypes.OBJECT, **ERRORS})
     def get(self, request, office_id: int):
         if role_of(request.user) is None:
             raise Forbidden("Only staff may see the office snapshot.", code="no_staff_role")
@@ -312,7 +313,7 @@ class ServiceListView(APIView):
     authentication_classes = []
     permission_classes = []
 
-    @extend_schema(responses={200: serializers.ListField(child=serializers.DictField())})
+    @extend_schema(responses={200: OpenApiTypes.OBJECT})
     def get(self, request, office_id: int):
         lang = request.query_params.get("lang", "ja")
         return Response(selectors.service_queues(

@@ -1,6 +1,7 @@
 """Kiosks and displays authenticate with revocable device keys, not user accounts."""
 
 from django.contrib.auth.models import AnonymousUser
+from drf_spectacular.extensions import OpenApiAuthenticationExtension
 from rest_framework import authentication, exceptions, permissions, throttling
 
 from .models import Device
@@ -55,3 +56,15 @@ class DeviceRateThrottle(throttling.SimpleRateThrottle):
         if isinstance(request.auth, Device):
             return f"throttle_kiosk_{request.auth.pk}"
         return None
+
+
+class DeviceKeyScheme(OpenApiAuthenticationExtension):
+    """Documents the device key in the OpenAPI schema."""
+
+    target_class = "queueing.devices.DeviceKeyAuthentication"
+    name = "deviceKey"
+
+    def get_security_definition(self, auto_schema):
+        """An API key in the Authorization header: ``Device <key>``."""
+        return {"type": "apiKey", "in": "header", "name": "Authorization",
+                "description": "Kiosk or display key: `Device <key>`"}

@@ -372,7 +372,8 @@ class _acting:
 class _counter_free:
     """A transaction in which the counter takes a ticket; refuses if it already has one.
 
-    The conditional unique constraint ``one_active_ticket_per_counter`` is the
+    The counter row is locked first, so two consoles of the same counter take
+    turns. The conditional unique constraint ``one_active_ticket_per_counter`` is the
     backstop when two consoles of one counter press "call" together.
     """
 
@@ -383,6 +384,9 @@ class _counter_free:
     def __enter__(self):
         self.atomic.__enter__()
         try:
+            # Lock order: counter, then ticket. Two consoles of one counter queue
+            # here instead of both picking a ticket.
+            Counter.objects.select_for_update(no_key=True).filter(pk=self.counter.pk).first()
             current = Ticket.objects.filter(
                 counter=self.counter, status__in=Ticket.ACTIVE_AT_COUNTER
             ).first()
