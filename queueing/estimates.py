@@ -1,81 +1,341 @@
 """Estimated waiting time: one estimator for kiosk, displays, status pages and dashboard.
 
-From recent service times of the service's current step (today, Asia/Tokyo)
-and the counters open for it; the configured default service time until a
-few services have been timed.
+The estimate replays the office's next hours on the counters that are open
+now, the way ``routing.waiting_line`` will call people: priority, then the
+counter's own service ranking, then the original issue time. Each counter
+takes the next ticket it may serve when it finishes the one it has; a
+ticket finishing a step joins its next step keeping its place, and
+residents expected to arrive (from the last half hour's arrivals) are
+added, because a counter's higher-ranked services overtake a lower-ranked
+line. Service times come from the recent counter time per service and
+step kind today, blended with the configured default until a few calls
+have been timed.
+
+Why not "people ahead x mean service time / open counters": counters serve
+several services with different rankings and both kinds of step share
+tickets, so the people in the same line say little about when one is
+called. ``python -m bench day`` measures the difference.
+
+Everything is read in a handful of queries per office (no query per ticket)
+and the result is cached per office event version: any state change bumps
+the version, so a cached forecast is never older than the last change.
 """
 
-import datetime
-from statistics import mean
+from __future__ import annotations
 
-from django.db.models import Count, Q
+import datetime
+import heapq
+import itertools
+from collections import defaultdict
+from dataclasses import dataclass, field
+
+from django.core.cache import cache
+from django.db.models import Count, OuterRef, Subquery
+from django.utils import timezone
 
 from . import numbering
-from .models import Counter, Kind, Service, Ticket, TicketEvent
+from .models import Counter, CounterService, Office, Service, Step, Ticket, TicketEvent
 
-RECENT = 20  # service times considered
+RECENT = 20  # counter-time samples kept per service and step kind
 MIN_SAMPLES = 3  # below this, blend in the configured default
+SAMPLE_WINDOW = datetime.timedelta(hours=2)  # only recent counter times count
+ARRIVAL_WINDOW = datetime.timedelta(minutes=30)  # recent arrivals predict the next ones
+HORIZON = datetime.timedelta(hours=6)  # the replay stops here
+# A ticket already at a counter is assumed to need at least this share of a
+# mean service time more (it may have just been called or be nearly done).
+MIN_REMAINING_SHARE = 0.25
+FINISHING = ("completed", "step_completed", "transferred", "held", "no_show",
+             "no_show_requeued", "cancelled")
+CALLING = ("called", "resumed")
 
 
-def service_minutes(*, service: Service, kind: str, day: datetime.date | None = None) -> float:
-    """Mean minutes a counter of this kind spends on one ticket of the service, recently."""
-    day = day or numbering.business_day()
-    done = (
-        TicketEvent.objects.filter(
-            ticket__office_id=service.office_id,
-            ticket__business_day=day,
-            from_step__service=service,
-            from_step__kind=kind,
-            action__in=["completed", "step_completed", "transferred"],
-            from_status__in=[Ticket.Status.SERVING, Ticket.Status.CALLED],
-        )
-        .order_by("-at")
-        .values_list("ticket_id", "at")[:RECENT]
-    )
-    samples = []
-    for ticket_id, done_at in done:
-        called = (
-            TicketEvent.objects.filter(
-                ticket_id=ticket_id, action__in=["called", "resumed"], at__lte=done_at
-            )
-            .order_by("-at")
-            .values_list("at", flat=True)
-            .first()
-        )
-        if called is not None:
-            samples.append((done_at - called).total_seconds() / 60)
-    default = float(service.default_service_minutes)
-    if not samples:
-        return default
-    if len(samples) < MIN_SAMPLES:
-        weight = len(samples) / MIN_SAMPLES
-        return weight * mean(samples) + (1 - weight) * default
-    return mean(samples)
+@dataclass
+class Forecast:
+    """Predicted call times for an office at one moment (absolute times, UTC)."""
+
+    at: datetime.datetime
+    version: int
+    ticket_calls: dict[int, datetime.datetime] = field(default_factory=dict)
+    new_ticket_calls: dict[int, datetime.datetime] = field(default_factory=dict)
+    service_minutes: dict[tuple[int, str], float] = field(default_factory=dict)
+
+    def ticket_minutes(self, ticket_id: int, now: datetime.datetime | None = None) -> int | None:
+        """Minutes until a waiting ticket is called (None: not waiting or beyond the horizon)."""
+        at = self.ticket_calls.get(ticket_id)
+        return None if at is None else _minutes_until(at, now or timezone.now())
+
+    def new_ticket_minutes(self, service_id: int, now: datetime.datetime | None = None) -> int | None:
+        """Minutes a ticket issued now for the service would wait (None: beyond the horizon)."""
+        at = self.new_ticket_calls.get(service_id)
+        return None if at is None else _minutes_until(at, now or timezone.now())
 
 
-def open_counters(*, service: Service, kind: str) -> int:
-    """How many open counters of this kind serve the service."""
-    return Counter.objects.filter(
-        office_id=service.office_id, kind=kind, status=Counter.Status.OPEN,
-        counterservice__service=service,
-    ).count()
+def _minutes_until(at: datetime.datetime, now: datetime.datetime) -> int:
+    return max(0, round((at - now).total_seconds() / 60))
 
 
-def wait_minutes(*, service: Service, people_ahead: int, kind: str = Kind.OUTSOURCED) -> int:
-    """Estimated minutes until someone with ``people_ahead`` before them is called."""
-    counters = max(1, open_counters(service=service, kind=kind))
-    return round(people_ahead * service_minutes(service=service, kind=kind) / counters)
+def office_forecast(*, office_id: int, now: datetime.datetime | None = None) -> Forecast:
+    """The office's forecast, recomputed only when its event version has moved on."""
+    version = Office.objects.values_list("event_version", flat=True).get(pk=office_id)
+    key = f"queueing:forecast:{office_id}:{version}"
+    if now is None:
+        cached = cache.get(key)
+        if cached is not None:
+            return cached
+    forecast = forecast_compute(office_id=office_id, now=now or timezone.now(), version=version)
+    cache.set(key, forecast, timeout=60)
+    return forecast
+
+
+def ticket_wait_minutes(*, ticket: Ticket) -> int:
+    """Estimated minutes until this waiting ticket is called at its current step (0 if not waiting)."""
+    if ticket.status != Ticket.Status.WAITING:
+        return 0
+    minutes = office_forecast(office_id=ticket.office_id).ticket_minutes(ticket.id)
+    if minutes is None:
+        return round(HORIZON.total_seconds() / 60)
+    return minutes
+
+
+def new_ticket_wait_minutes(*, office_id: int) -> dict[int, int]:
+    """Estimated minutes a ticket issued now would wait, per active service id of the office."""
+    forecast = office_forecast(office_id=office_id)
+    horizon = round(HORIZON.total_seconds() / 60)
+    out = {}
+    for service_id in forecast.new_ticket_calls.keys() | _active_service_ids(office_id):
+        minutes = forecast.new_ticket_minutes(service_id)
+        out[service_id] = horizon if minutes is None else minutes
+    return out
 
 
 def waiting_by_step(*, office_id: int) -> dict[int, int]:
-    """Waiting tickets per step id of an office, today."""
+    """Waiting tickets per step id of an office, today (one query)."""
     rows = (
         Ticket.objects.filter(
             office_id=office_id, business_day=numbering.business_day(),
             status=Ticket.Status.WAITING,
         )
         .values("step_id")
-        .annotate(n=Count("id", filter=Q(status=Ticket.Status.WAITING)))
+        .annotate(n=Count("id"))
     )
     return {r["step_id"]: r["n"] for r in rows}
 
+
+def _active_service_ids(office_id: int) -> set[int]:
+    return set(Service.objects.filter(office_id=office_id, active=True).values_list("id", flat=True))
+
+
+def service_minutes_recent(
+    *, office_id: int, now: datetime.datetime | None = None
+) -> dict[tuple[int, str], tuple[float, int]]:
+    """Mean recent counter minutes per call and sample count, by (service id, step kind); one query.
+
+    Counter time runs from a call to whatever frees the counter (complete,
+    next step, transfer, hold, no-show): what a waiting resident waits for.
+    """
+    now = now or timezone.now()
+    last_call = TicketEvent.objects.filter(
+        ticket_id=OuterRef("ticket_id"), action__in=CALLING, at__lte=OuterRef("at")
+    ).order_by("-at", "-id").values("at")[:1]
+    rows = (
+        TicketEvent.objects.filter(
+            ticket__office_id=office_id,
+            at__gte=now - SAMPLE_WINDOW,
+            at__lte=now,
+            action__in=FINISHING,
+            from_status__in=[Ticket.Status.CALLED, Ticket.Status.SERVING],
+            from_step__isnull=False,
+        )
+        .annotate(called_at=Subquery(last_call))
+        .order_by("-at", "-id")
+        .values_list("from_step__service_id", "from_step__kind", "at", "called_at")
+    )
+    samples: dict[tuple[int, str], list[float]] = defaultdict(list)
+    for service_id, kind, done_at, called_at in rows:
+        bucket = samples[(service_id, kind)]
+        if called_at is not None and len(bucket) < RECENT:
+            bucket.append((done_at - called_at).total_seconds() / 60)
+    return {key: (sum(v) / len(v), len(v)) for key, v in samples.items() if v}
+
+
+def _blend(measured: float | None, n: int, default: float) -> float:
+    if measured is None or n == 0:
+        return default
+    if n < MIN_SAMPLES:
+        weight = n / MIN_SAMPLES
+        return weight * measured + (1 - weight) * default
+    return measured
+
+
+def forecast_compute(*, office_id: int, now: datetime.datetime, version: int = 0) -> Forecast:
+    """Replay the next hours of the office's counters and predict every call (a few queries)."""
+    day = numbering.business_day(now)
+    steps = {s["id"]: s for s in Step.objects.filter(service__office_id=office_id).values(
+        "id", "service_id", "order", "kind")}
+    next_step: dict[int, int | None] = {}
+    by_service: dict[int, list[dict]] = defaultdict(list)
+    for s in sorted(steps.values(), key=lambda s: (s["service_id"], s["order"])):
+        by_service[s["service_id"]].append(s)
+    for chain in by_service.values():
+        for a, b in itertools.zip_longest(chain, chain[1:]):
+            next_step[a["id"]] = b["id"] if b else None
+    services = {s["id"]: s for s in Service.objects.filter(office_id=office_id, active=True).values(
+        "id", "default_service_minutes")}
+
+    measured = service_minutes_recent(office_id=office_id, now=now)
+    minutes: dict[tuple[int, str], float] = {}
+    all_defaults = {sid: float(s["default_service_minutes"]) for sid, s in services.items()}
+    for s in steps.values():
+        key = (s["service_id"], s["kind"])
+        default = all_defaults.get(s["service_id"], 5.0)
+        mean, n = measured.get(key, (None, 0))
+        minutes[key] = _blend(mean, n, default)
+
+    counters = {c["id"]: c for c in Counter.objects.filter(
+        office_id=office_id, status=Counter.Status.OPEN).values("id", "kind")}
+    ranks: dict[int, dict[int, int]] = defaultdict(dict)
+    for cs in CounterService.objects.filter(counter_id__in=counters).values(
+            "counter_id", "service_id", "rank"):
+        ranks[cs["counter_id"]][cs["service_id"]] = cs["rank"]
+
+    tickets = list(Ticket.objects.filter(
+        office_id=office_id, business_day=day,
+        status__in=[Ticket.Status.WAITING, Ticket.Status.CALLED, Ticket.Status.SERVING],
+    ).values("id", "service_id", "step_id", "priority", "issued_at", "status", "counter_id",
+             "called_at"))
+    arrivals = list(Ticket.objects.filter(
+        office_id=office_id, issued_at__gt=now - ARRIVAL_WINDOW, issued_at__lte=now,
+    ).values_list("service_id", flat=True))
+
+    sim = _Replay(now=now, steps=steps, next_step=next_step, minutes=minutes,
+                  counters=counters, ranks=ranks)
+    for t in tickets:
+        if t["status"] == Ticket.Status.WAITING:
+            sim.add(t["id"], t["step_id"], t["priority"], t["issued_at"], now, target=True)
+    for t in tickets:
+        if t["status"] != Ticket.Status.WAITING and t["counter_id"] in counters:
+            mean = minutes.get((t["service_id"], steps[t["step_id"]]["kind"]), 5.0)
+            elapsed = (now - (t["called_at"] or now)).total_seconds() / 60
+            remaining = max(mean * MIN_REMAINING_SHARE, mean - elapsed)
+            done = now + datetime.timedelta(minutes=remaining)
+            sim.busy_until(t["counter_id"], done)
+            nxt = next_step.get(t["step_id"])
+            if nxt is not None:
+                sim.add(t["id"], nxt, t["priority"], t["issued_at"], done, target=False)
+    # A ghost per service: a ticket issued now; it is timed but takes no counter time.
+    for service_id in services:
+        chain = by_service.get(service_id)
+        if chain:
+            sim.add(("new", service_id), chain[0]["id"], Ticket.Priority.NORMAL, now, now,
+                    target=True, ghost=True)
+    # Expected arrivals, evenly spread at the recent rate of each service.
+    per_service: dict[int, int] = defaultdict(int)
+    for service_id in arrivals:
+        per_service[service_id] += 1
+    for service_id, n in per_service.items():
+        chain = by_service.get(service_id)
+        if not chain or service_id not in services:
+            continue
+        gap = ARRIVAL_WINDOW / n
+        at, k = now + gap, 0
+        while at < now + HORIZON:
+            sim.add(("arrival", service_id, k), chain[0]["id"], Ticket.Priority.NORMAL, at, at,
+                    target=False)
+            at, k = at + gap, k + 1
+    calls = sim.run()
+    forecast = Forecast(at=now, version=version, service_minutes=minutes)
+    for key, at in calls.items():
+        if isinstance(key, tuple) and key[0] == "new":
+            forecast.new_ticket_calls[key[1]] = at
+        elif not isinstance(key, tuple):
+            forecast.ticket_calls[key] = at
+    return forecast
+
+
+class _Replay:
+    """A discrete-event replay of the counters: who calls which ticket, and when."""
+
+    def __init__(self, *, now, steps, next_step, minutes, counters, ranks):
+        self.now, self.steps, self.next_step, self.minutes = now, steps, next_step, minutes
+        self.ranks = ranks
+        self.free_at = {cid: now for cid in counters}
+        # counter -> eligible step ids with the counter's rank for that step's service
+        self.eligible: dict[int, list[tuple[int, int]]] = {}
+        for cid, c in counters.items():
+            self.eligible[cid] = [
+                (sid, ranks[cid][s["service_id"]]) for sid, s in steps.items()
+                if s["kind"] == c["kind"] and s["service_id"] in ranks[cid]
+            ]
+        self.lines: dict[int, list] = defaultdict(list)  # step id -> heap of available tickets
+        self.future: list = []  # heap of (available_at, seq, entry)
+        self.targets: set = set()
+        self.ghosts: set = set()
+        self.seq = itertools.count()
+
+    def busy_until(self, counter_id: int, at: datetime.datetime) -> None:
+        self.free_at[counter_id] = max(self.free_at[counter_id], at)
+
+    def add(self, key, step_id, priority, issued_at, available_at, *, target, ghost=False):
+        if step_id not in self.steps:
+            return
+        entry = (-priority, issued_at, next(self.seq), key, step_id)
+        if target:
+            self.targets.add(key)
+        if ghost:
+            self.ghosts.add(key)
+        heapq.heappush(self.future, (available_at, next(self.seq), entry))
+
+    def _release(self, until: datetime.datetime) -> None:
+        while self.future and self.future[0][0] <= until:
+            _, _, entry = heapq.heappop(self.future)
+            heapq.heappush(self.lines[entry[4]], entry)
+
+    def _best(self, counter_id: int):
+        best, best_key = None, None
+        for step_id, rank in self.eligible[counter_id]:
+            line = self.lines.get(step_id)
+            if line:
+                head = line[0]
+                key = (head[0], rank, head[1], head[2])
+                if best_key is None or key < best_key:
+                    best, best_key = step_id, key
+        return best
+
+    def _can_ever_serve(self, counter_id: int) -> datetime.datetime | None:
+        served = {sid for sid, _ in self.eligible[counter_id]}
+        times = [at for at, _, e in self.future if e[4] in served]
+        return min(times) if times else None
+
+    def run(self) -> dict:
+        calls: dict = {}
+        end = self.now + HORIZON
+        heap = [(at, cid) for cid, at in self.free_at.items() if self.eligible[cid]]
+        heapq.heapify(heap)
+        remaining = set(self.targets)
+        while heap and remaining:
+            at, cid = heapq.heappop(heap)
+            if at > end:
+                break
+            self._release(at)
+            step_id = self._best(cid)
+            if step_id is None:
+                wake = self._can_ever_serve(cid)
+                if wake is not None:
+                    heapq.heappush(heap, (max(wake, at), cid))
+                continue
+            _, issued_at, _, key, _ = entry = heapq.heappop(self.lines[step_id])
+            if key in remaining:
+                calls[key] = at
+                remaining.discard(key)
+            if key in self.ghosts:
+                heapq.heappush(heap, (at, cid))
+                continue
+            step = self.steps[step_id]
+            done = at + datetime.timedelta(
+                minutes=self.minutes.get((step["service_id"], step["kind"]), 5.0))
+            heapq.heappush(heap, (done, cid))
+            nxt = self.next_step.get(step_id)
+            if nxt is not None:
+                heapq.heappush(self.future, (done, next(self.seq),
+                                             (entry[0], issued_at, entry[2], ("next", key), nxt)))
+        return calls

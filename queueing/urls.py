@@ -1,3 +1,16 @@
-"""Staff console and supervisor pages (filled in by the console work)."""
+"""Staff console (/staff/) and supervisor pages (/supervisor/)."""
 
-urlpatterns: list = []
+from django.urls import path
+
+from . import views
+
+urlpatterns = [
+    path("staff/login/", views.StaffLoginView.as_view(), name="staff-login"),
+    path("staff/logout/", views.StaffLogoutView.as_view(), name="staff-logout"),
+    path("staff/", views.staff_home, name="staff-home"),
+    path("staff/counter/<int:counter_id>/", views.console, name="staff-console"),
+    path("supervisor/", views.dashboard, name="supervisor-dashboard"),
+    path("supervisor/live/", views.dashboard_live, name="supervisor-live"),
+    path("supervisor/history/", views.history, name="supervisor-history"),
+    path("supervisor/contract/", views.contract, name="supervisor-contract"),
+]
