@@ -53,11 +53,7 @@ def ticket_status(*, ticket: Ticket, language: str | None = None) -> dict:
         "status": ticket.status,
         "counter": ticket.counter.number if ticket.counter_id else None,
         "people_ahead": ahead,
-        "estimated_wait_minutes": estimates.wait_minutes(
-            service=ticket.service, people_ahead=ahead, kind=ticket.step.kind
-        )
-        if ticket.status == Ticket.Status.WAITING
-        else 0,
+        "estimated_wait_minutes": estimates.ticket_wait_minutes(ticket=ticket),
         "language": ticket.language,
     }
 
@@ -65,13 +61,12 @@ def ticket_status(*, ticket: Ticket, language: str | None = None) -> dict:
 def service_queues(*, office_id: int, language: str = "ja") -> list[dict]:
     """Per active service: waiting count (first step and later steps) and estimated wait for a new ticket."""
     waiting = estimates.waiting_by_step(office_id=office_id)
+    new_waits = estimates.new_ticket_wait_minutes(office_id=office_id)
     rows = []
     for service in Service.objects.filter(office_id=office_id, active=True).prefetch_related("steps"):
         steps = list(service.steps.all())
         if not steps:
             continue
-        first = steps[0]
-        n_first = waiting.get(first.id, 0)
         rows.append(
             {
                 "service_id": service.id,
@@ -80,9 +75,7 @@ def service_queues(*, office_id: int, language: str = "ja") -> list[dict]:
                 "name": service.name_in(language),
                 "waiting": sum(waiting.get(s.id, 0) for s in steps),
                 "target_wait_minutes": service.target_wait_minutes,
-                "estimated_wait_minutes": estimates.wait_minutes(
-                    service=service, people_ahead=n_first, kind=first.kind
-                ),
+                "estimated_wait_minutes": new_waits.get(service.id, 0),
             }
         )
     return rows
