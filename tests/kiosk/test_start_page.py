@@ -83,3 +83,11 @@ def test_paused_kiosk_shows_the_message_and_disables_every_button(client, kiosk)
     assert "プリンター点検中です" in html
     services = re.findall(r'<button type="button" class="service"[^>]*>', html)
     assert services and all("disabled" in b for b in services)
+
+
+def test_easy_japanese_has_its_own_catalog_not_plain_japanese(client, office):
+    easy = client.get(START + "?lang=ja-easy").content.decode()
+    plain = client.get(START + "?lang=ja").content.decode()
+    assert "ばんごうけん を とって ください" in easy
+    assert "整理券をお取りください" in plain
+    assert '<html lang="ja">' in easy  # やさしい日本語 is Japanese to screen readers
