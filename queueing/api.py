@@ -13,7 +13,7 @@ from rest_framework.views import APIView
 from . import routing, selectors, services
 from .devices import DeviceKeyAuthentication, DeviceRateThrottle, IsKiosk
 from .errors import Forbidden
-from .models import Counter, Device, Office, Service, Ticket
+from .models import Counter, Device, Office, Service, Step, Ticket
 from .roles import role_of
 
 LANGUAGE_CODES = [code for code, _ in settings.LANGUAGES]
@@ -109,18 +109,20 @@ class TicketIssueView(APIView):
         device = request.auth if isinstance(request.auth, Device) else None
         if device is None and role_of(request.user) is None:
             raise Forbidden("Only kiosks and counter staff may issue tickets.", code="no_staff_role")
-        office_id = device.office_id if device else None
-        service = Service.objects.filter(pk=data["service"], active=True)
-        if office_id:
-            service = service.filter(office_id=office_id)
-        service = service.first()
-        if service is None:
+        # One query for the service and its first step (this is the hot path).
+        first_step = Step.objects.select_related("service").filter(
+            service_id=data["service"], service__active=True).order_by("order")
+        if device is not None:
+            first_step = first_step.filter(service__office_id=device.office_id)
+        first_step = first_step.first()
+        if first_step is None:
             return Response(
                 {"code": "service_not_found", "detail": "No such service at this office."},
                 status=404,
             )
         ticket = services.ticket_issue(
-            service=service,
+            service=first_step.service,
+            first_step=first_step,
             priority=data["priority"],
             language=data["language"],
             device=device,

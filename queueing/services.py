@@ -43,8 +43,12 @@ def ticket_issue(
     device: Device | None = None,
     by: AbstractBaseUser | None = None,
     booking_reference: str = "",
+    first_step: Step | None = None,
 ) -> Ticket:
-    """Issue the next number of a service's queue, waiting at the service's first step."""
+    """Issue the next number of a service's queue, waiting at the service's first step.
+
+    ``first_step`` saves a query when the caller already loaded it (the kiosk API does).
+    """
     now = timezone.now()
     if device is not None:
         if device.office_id != service.office_id:
@@ -57,7 +61,7 @@ def ticket_issue(
     # A checked-in booking is expected (e.g. 夜間窓口 after the walk-in button's hours).
     if not service_is_open(service=service, at=now) and not (booking_reference and service.active):
         raise Conflict(f"{service.name} is not accepting tickets now.", code="service_closed")
-    step = _first_step(service)
+    step = first_step if first_step is not None else _first_step(service)
     day = numbering.business_day(now)
     with transaction.atomic():
         number = numbering.number_take(office_id=service.office_id, prefix=service.prefix, day=day)
