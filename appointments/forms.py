@@ -1,0 +1,44 @@
+"""Booking forms: parse what residents and staff type; the rules live in services."""
+
+from django import forms
+from django.utils.translation import gettext_lazy as _
+
+
+class IdentifyForm(forms.Form):
+    """Who is booking: the notice's reference number, date of birth, a contact, party size."""
+
+    notice_reference = forms.CharField(
+        label=_("Reference number on your notice (3 characters, hyphen, 6 digits)"),
+        max_length=40,
+        widget=forms.TextInput(attrs={"autocomplete": "off", "inputmode": "text",
+                                      "placeholder": "ABC-123456", "spellcheck": "false"}),
+    )
+    birth_date = forms.DateField(
+        label=_("Date of birth"), widget=forms.DateInput(attrs={"type": "date"}),
+        error_messages={"required": _("Enter your date of birth."),
+                        "invalid": _("Enter a real date of birth.")},
+    )
+    email = forms.CharField(label=_("Email (for the confirmation)"), max_length=254,
+                            required=False,
+                            widget=forms.TextInput(attrs={"type": "email",
+                                                          "autocomplete": "email"}))
+    phone = forms.CharField(label=_("Or phone number"), max_length=40, required=False,
+                            widget=forms.TextInput(attrs={"type": "tel", "autocomplete": "tel"}))
+    party_size = forms.TypedChoiceField(label=_("Number of people coming to pick up a card"),
+                                        coerce=int, choices=[(1, "1")])
+
+    def __init__(self, *args, max_party: int = 4, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.fields["party_size"].choices = [(n, str(n)) for n in range(1, max_party + 1)]
+        self.fields["party_size"].help_text = _(
+            "Each person takes one place; children under 15 come with a legal guardian.")
+
+
+class PhoneBookingForm(IdentifyForm):
+    """Staff booking on a resident's behalf (by phone): the slot is chosen in the form."""
+
+    slot = forms.TypedChoiceField(label=_("Time"), coerce=int, choices=[])
+
+    def __init__(self, *args, slots=(), **kwargs):
+        super().__init__(*args, **kwargs)
+        self.fields["slot"].choices = slots

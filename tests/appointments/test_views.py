@@ -1,0 +1,163 @@
+"""Booking pages and API through the test client: the flow, refusals, manage link, staff views."""
+
+import datetime
+
+import pytest
+from django.test import Client
+from django.utils import timezone
+
+from appointments.demo import appointments_demo_load
+from appointments.models import Booking, Slot
+from tests.conftest import api_as
+
+DOB = "1985-04-01"
+
+
+@pytest.fixture
+def demo(office):
+    return appointments_demo_load()
+
+
+def first_open_slot(schedule) -> Slot:
+    first = timezone.localdate() + datetime.timedelta(days=schedule.earliest_days)
+    return Slot.objects.filter(schedule=schedule, start__date__gte=first).order_by("start").first()
+
+
+def details(**kw):
+    data = {"notice_reference": "ABC-123456", "birth_date": DOB, "email": "hanako@example.jp",
+            "phone": "", "party_size": "2", "lang": "en"}
+    data.update(kw)
+    return data
+
+
+@pytest.mark.django_db
+def test_book_through_the_pages_then_cancel_through_the_manage_link(demo):
+    c = Client()
+    page = c.get("/book/demo/mynumber/?lang=en")
+    assert page.status_code == 200 and b"Choose a day" in page.content
+    slot = first_open_slot(demo)
+    day = timezone.localdate(slot.start).isoformat()
+    assert c.get(f"/book/demo/mynumber/{day}/?lang=en").status_code == 200
+    r = c.post(f"/book/demo/mynumber/slot/{slot.id}/", details())
+    assert r.status_code == 302 and "/book/hold/" in r["Location"]
+    hold_page = c.get(r["Location"])
+    assert b"Confirm booking" in hold_page.content
+    r = c.post(r["Location"], {"lang": "en"})
+    assert r.status_code == 302 and "/book/manage/" in r["Location"]
+    confirmation = c.get(r["Location"])
+    b = Booking.objects.get()
+    assert b.status == "booked"
+    assert b.reference.encode() in confirmation.content
+    assert b"<svg" in confirmation.content and b"What to bring" in confirmation.content
+    # A GET never cancels; the POST behind the confirm button does.
+    cancel_url = f"/book/manage/{b.token}/cancel/?lang=en"
+    assert c.get(cancel_url).status_code == 200
+    assert Booking.objects.get().status == "booked"
+    done = c.post(cancel_url, {"lang": "en"})
+    assert b"is cancelled" in done.content
+    assert Booking.objects.get().status == "cancelled"
+    assert Slot.objects.get(pk=slot.pk).seats_taken == 0
+
+
+@pytest.mark.django_db
+def test_page_refuses_a_twelve_digit_number_and_does_not_echo_it(demo):
+    slot = first_open_slot(demo)
+    r = Client().post(f"/book/demo/mynumber/slot/{slot.id}/",
+                      details(notice_reference="1234 5678 9012"))
+    assert r.status_code == 400
+    assert b"12-digit Individual Number" in r.content
+    assert b"1234 5678 9012" not in r.content
+    assert b"hanako@example.jp" in r.content  # the rest of the input is kept
+    assert not Booking.objects.exists()
+
+
+@pytest.mark.django_db
+def test_japanese_page_is_the_default(demo):
+    r = Client().get("/book/demo/mynumber/", HTTP_ACCEPT_LANGUAGE="ja")
+    assert r.status_code == 200 and b'lang="ja"' in r.content
+    assert "日を選んでください".encode() in r.content
+
+
+@pytest.mark.django_db
+def test_poster_has_a_qr_code_to_the_booking_page_in_every_language(demo):
+    r = Client().get("/book/demo/mynumber/poster/")
+    assert r.status_code == 200
+    assert r.content.count(b"<li lang=") == 8
+    assert b"http://testserver/book/demo/mynumber/" in r.content and b"<svg" in r.content
+
+
+@pytest.mark.django_db
+def test_unknown_office_or_service_is_404(demo):
+    assert Client().get("/book/nowhere/mynumber/").status_code == 404
+
+
+@pytest.mark.django_db
+def test_staff_day_view_contractor_sees_no_personal_data(demo, contractor, municipal):
+    slot = first_open_slot(demo)
+    api_as(None).post("/api/v1/bookings/", {"slot": slot.id, "notice_reference": "ABC-123456",
+                                            "birth_date": DOB, "phone": "090-1111-2222"},
+                      format="json")
+    day = timezone.localdate(slot.start).isoformat()
+    c = Client()
+    c.force_login(municipal)
+    full = c.get(f"/staff/bookings/demo/?date={day}")
+    assert b"ABC-123456" in full.content and b"09011112222" in full.content
+    c.force_login(contractor)
+    limited = c.get(f"/staff/bookings/demo/?date={day}")
+    ref = Booking.objects.get().reference.encode()
+    assert ref in limited.content
+    assert b"ABC-123456" not in limited.content and b"09011112222" not in limited.content
+    assert c.get("/staff/bookings/demo/mynumber/phone/").status_code == 403
+
+
+@pytest.mark.django_db
+def test_staff_books_by_phone_on_a_residents_behalf(demo, municipal):
+    slot = first_open_slot(demo)
+    c = Client()
+    c.force_login(municipal)
+    r = c.post("/staff/bookings/demo/mynumber/phone/", {
+        "slot": slot.id, "notice_reference": "ABC-123456", "birth_date": DOB,
+        "phone": "090-1111-2222", "party_size": "1"})
+    assert r.status_code == 200
+    b = Booking.objects.get()
+    assert (b.channel, b.created_by, b.status) == ("phone", municipal, "booked")
+    assert b.reference.encode() in r.content
+
+
+@pytest.mark.django_db
+def test_api_booking_answers_409_when_full(demo):
+    slot = first_open_slot(demo)
+    client = api_as(None)
+    body = {"slot": slot.id, "birth_date": DOB, "email": "a@example.jp", "party_size": 2}
+    assert client.post("/api/v1/bookings/", {**body, "notice_reference": "ABC-000001"},
+                       format="json").status_code == 201
+    r = client.post("/api/v1/bookings/", {**body, "notice_reference": "ABC-000002"},
+                    format="json")
+    assert r.status_code == 409 and r.json()["code"] == "slot_full"
+    r = client.post("/api/v1/bookings/", {**body, "notice_reference": "123456789012"},
+                    format="json")
+    assert r.status_code == 400 and r.json()["code"] == "individual_number"
+
+
+@pytest.mark.django_db
+def test_kiosk_check_in_api_gives_a_priority_ticket(demo, kiosk_client):
+    slot = Slot.objects.create(schedule=demo, start=timezone.now() + datetime.timedelta(minutes=5),
+                               end=timezone.now() + datetime.timedelta(minutes=35), capacity=2,
+                               seats_taken=1)
+    b = Booking.objects.create(slot=slot, office=demo.office, service=demo.service,
+                               status="booked", reference="ABCD-EFGH", party_size=1,
+                               created_at=timezone.now())
+    r = kiosk_client.post("/api/v1/kiosk/check-in/", {"reference": "abcd efgh"}, format="json")
+    assert r.status_code == 201, r.json()
+    body = r.json()
+    assert body["priority"] == 2 and body["ticket"].startswith("M")
+    assert body["status_url"].endswith(f"/t/{body['token']}/")
+    again = kiosk_client.post("/api/v1/kiosk/check-in/", {"reference": "ABCD-EFGH"},
+                              format="json")
+    assert again.status_code == 409 and again.json()["code"] == "already_checked_in"
+    missing = kiosk_client.post("/api/v1/kiosk/check-in/", {"reference": "nope"}, format="json")
+    assert missing.status_code == 404 and missing.json()["code"] == "booking_not_found"
+    assert api_as(None).post("/api/v1/kiosk/check-in/", {"reference": "ABCD-EFGH"},
+                             format="json").status_code in (401, 403)
+    b.refresh_from_db()
+    assert b.status == "checked_in"
