@@ -10,7 +10,7 @@ from django.conf import settings
 from django.contrib.auth import authenticate
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
-from django.urls import reverse
+from django.urls import NoReverseMatch, reverse
 from django.utils import timezone, translation
 from django.utils.formats import time_format
 from django.utils.translation import gettext as _
@@ -101,6 +101,14 @@ def _kiosk_messages() -> dict:
     }
 
 
+def _check_in_url() -> str:
+    # The booking work owns the endpoint; the kiosk degrades to a clear message without it.
+    try:
+        return reverse("api-kiosk-check-in")
+    except NoReverseMatch:
+        return "/api/v1/kiosk/check-in/"
+
+
 # Check-in errors after which a walk-in ticket is the sensible next step.
 WALK_IN_AFTER = ["too_late", "booking_not_found", "wrong_day", "booking_cancelled"]
 
@@ -126,7 +134,7 @@ def kiosk_start(request: HttpRequest, key: str) -> HttpResponse:
             "key": device.key,
             "lang": lang,
             "issueUrl": reverse("api-ticket-issue"),
-            "checkInUrl": "/api/v1/kiosk/check-in/",
+            "checkInUrl": _check_in_url(),
             "ticketUrl": reverse("kiosk-ticket", args=[device.key, "TOKEN"]),
             "startUrl": reverse("kiosk-start", args=[device.key]),
             "walkInAfter": WALK_IN_AFTER,
