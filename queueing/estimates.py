@@ -17,8 +17,8 @@ tickets, so the people in the same line say little about when one is
 called. ``python -m bench day`` measures the difference.
 
 Everything is read in a handful of queries per office (no query per ticket)
-and the result is cached per office event version: any state change bumps
-the version, so a cached forecast is never older than the last change.
+and the result is cached per office state (event version plus a fingerprint
+of open tickets and counters) for at most a minute.
 """
 
 from __future__ import annotations
@@ -75,14 +75,28 @@ def _minutes_until(at: datetime.datetime, now: datetime.datetime) -> int:
 
 
 def office_forecast(*, office_id: int, now: datetime.datetime | None = None) -> Forecast:
-    """The office's forecast, recomputed only when its event version has moved on."""
+    """The office's forecast; reused while the office's state and the minute are unchanged.
+
+    The cache key holds the event version and a fingerprint of the open
+    tickets and open counters (two cheap queries), so a forecast is never
+    served for another state, even where versions repeat (a test database
+    rolled back, a restored backup). A forecast older than a minute is redone.
+    """
+    now = now or timezone.now()
     version = Office.objects.values_list("event_version", flat=True).get(pk=office_id)
-    key = f"queueing:forecast:{office_id}:{version}"
-    if now is None:
-        cached = cache.get(key)
-        if cached is not None:
-            return cached
-    forecast = forecast_compute(office_id=office_id, now=now or timezone.now(), version=version)
+    fingerprint = hash((
+        tuple(Ticket.objects.filter(
+            office_id=office_id, business_day=numbering.business_day(now), status__in=Ticket.OPEN,
+        ).order_by("id").values_list("id", "step_id", "status", "counter_id", "issued_at",
+                                     "called_at")),
+        tuple(Counter.objects.filter(office_id=office_id, status=Counter.Status.OPEN)
+              .order_by("id").values_list("id", flat=True)),
+    ))
+    key = f"queueing:forecast:{office_id}:{version}:{fingerprint}"
+    cached = cache.get(key)
+    if cached is not None and abs((now - cached.at).total_seconds()) < 60:
+        return cached
+    forecast = forecast_compute(office_id=office_id, now=now, version=version)
     cache.set(key, forecast, timeout=60)
     return forecast
 
