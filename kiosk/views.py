@@ -194,7 +194,8 @@ def kiosk_maintenance(request: HttpRequest, key: str) -> HttpResponse:
             device.refresh_from_db()
     return _render(request, "kiosk/maintenance.html", lang, {
         "device": device, "office": device.office, "form": form, "error": error,
-        "notice": notice, "start_url": reverse("kiosk-start", args=[device.key]),
+        "notice": notice,
+        "start_url": reverse("kiosk-start", args=[device.key]) + f"?lang={lang}",
     }, status=status)
 
 

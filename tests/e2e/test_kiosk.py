@@ -130,3 +130,22 @@ def test_scanned_unknown_booking_says_so_and_offers_a_walk_in_ticket(live_server
     offer.click()
     assert message.is_hidden()
     page.close()
+
+
+@pytest.mark.parametrize("lang", ["ja", "en"])
+def test_kiosk_and_status_page_pass_axe_wcag_aa(live_server, browser, lang):
+    from axe_playwright_python.sync_playwright import Axe
+
+    issued = httpx.post(live_server.url + "/api/v1/tickets/", json={"service": 2, "language": lang},
+                        headers={"Authorization": "Device demo-kiosk-key"})
+    assert issued.status_code == 201, issued.text
+    token = issued.json()["token"]
+    page = browser.new_page(viewport={"width": 1280, "height": 1000})
+    options = {"runOnly": {"type": "tag", "values": ["wcag2a", "wcag2aa", "wcag21a", "wcag21aa"]}}
+    for url in [f"{KIOSK}?lang={lang}", f"{KIOSK}ticket/{token}/?lang={lang}",
+                f"/t/{token}/", f"/kiosk/demo-kiosk-key/maintenance/?lang={lang}",
+                "/t/unknown/"]:
+        page.goto(live_server.url + url)
+        results = Axe().run(page, options=options)
+        assert results.violations_count == 0, (url, results.generate_report())
+    page.close()
