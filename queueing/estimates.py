@@ -315,10 +315,8 @@ class _Replay:
                     best, best_key = step_id, key
         return best
 
-    def _can_ever_serve(self, counter_id: int) -> datetime.datetime | None:
-        served = {sid for sid, _ in self.eligible[counter_id]}
-        times = [at for at, _, e in self.future if e[4] in served]
-        return min(times) if times else None
+    def _next_release(self) -> datetime.datetime | None:
+        return self.future[0][0] if self.future else None
 
     def run(self) -> dict:
         calls: dict = {}
@@ -333,7 +331,7 @@ class _Replay:
             self._release(at)
             step_id = self._best(cid)
             if step_id is None:
-                wake = self._can_ever_serve(cid)
+                wake = self._next_release()  # an idle counter looks again when someone joins
                 if wake is not None:
                     heapq.heappush(heap, (max(wake, at), cid))
                 continue
