@@ -3,6 +3,7 @@
 from django.urls import path, re_path
 
 from . import views
+from queueing import converters  # noqa: F401 - registers <id:...>
 
 urlpatterns = [
     path("book/hold/<str:token>/", views.hold, name="booking-hold"),
@@ -12,7 +13,7 @@ urlpatterns = [
     path("book/<slug:office_code>/<slug:service_code>/", views.calendar, name="booking-calendar"),
     path("book/<slug:office_code>/<slug:service_code>/poster/", views.poster,
          name="booking-poster"),
-    path("book/<slug:office_code>/<slug:service_code>/slot/<int:slot_id>/", views.identify,
+    path("book/<slug:office_code>/<slug:service_code>/slot/<id:slot_id>/", views.identify,
          name="booking-identify"),
     re_path(r"^book/(?P<office_code>[-\w]+)/(?P<service_code>[-\w]+)/"
             r"(?P<date>\d{4}-\d{2}-\d{2})/$", views.day, name="booking-day"),

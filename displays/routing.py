@@ -3,9 +3,10 @@
 from django.urls import path
 
 from . import consumers
+from queueing import converters  # noqa: F401 - registers <id:...>
 
 websocket_urlpatterns = [
     path("ws/display/<str:key>/", consumers.DisplayConsumer.as_asgi()),
     path("ws/ticket/<str:token>/", consumers.TicketConsumer.as_asgi()),
-    path("ws/office/<int:office_id>/", consumers.OfficeConsumer.as_asgi()),
+    path("ws/office/<id:office_id>/", consumers.OfficeConsumer.as_asgi()),
 ]

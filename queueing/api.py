@@ -10,7 +10,7 @@ from rest_framework import permissions, serializers, status
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
-from . import routing, selectors, services
+from . import converters, routing, selectors, services  # noqa: F401 - converters registers <id:...>
 from .devices import DeviceKeyAuthentication, DeviceRateThrottle, IsKiosk
 from .errors import Forbidden
 from .models import Counter, Device, Office, Service, Step, Ticket
@@ -317,6 +317,7 @@ class ServiceListView(APIView):
 
     @extend_schema(responses={200: OpenApiTypes.OBJECT})
     def get(self, request, office_id: int):
+        get_object_or_404(Office, pk=office_id)
         lang = request.query_params.get("lang", "ja")
         return Response(selectors.service_queues(
             office_id=office_id, language=lang if lang in LANGUAGE_CODES else "ja"))
@@ -331,17 +332,17 @@ urlpatterns = [
     path("tickets/", TicketIssueView.as_view(), name="api-ticket-issue"),
     path("tickets/status/<str:token>/", TicketStatusView.as_view(), name="api-ticket-status"),
     path("tickets/status/<str:token>/leave/", TicketLeaveView.as_view(), name="api-ticket-leave"),
-    path("offices/<int:office_id>/services/", ServiceListView.as_view(), name="api-services"),
-    path("offices/<int:office_id>/snapshot/", OfficeSnapshotView.as_view(), name="api-snapshot"),
-    path("counters/<int:counter_id>/", CounterView.as_view(), name="api-counter"),
-    path("counters/<int:counter_id>/status/", CounterStatusView.as_view(), name="api-counter-status"),
-    path("counters/<int:counter_id>/call-next/", CallNextView.as_view(), name="api-call-next"),
-    path("counters/<int:counter_id>/call/", CallNumberView.as_view(), name="api-call-number"),
-    path("counters/<int:counter_id>/tickets/<int:ticket_id>/hold/", TicketHoldView.as_view(),
+    path("offices/<id:office_id>/services/", ServiceListView.as_view(), name="api-services"),
+    path("offices/<id:office_id>/snapshot/", OfficeSnapshotView.as_view(), name="api-snapshot"),
+    path("counters/<id:counter_id>/", CounterView.as_view(), name="api-counter"),
+    path("counters/<id:counter_id>/status/", CounterStatusView.as_view(), name="api-counter-status"),
+    path("counters/<id:counter_id>/call-next/", CallNextView.as_view(), name="api-call-next"),
+    path("counters/<id:counter_id>/call/", CallNumberView.as_view(), name="api-call-number"),
+    path("counters/<id:counter_id>/tickets/<id:ticket_id>/hold/", TicketHoldView.as_view(),
          name="api-ticket-hold"),
-    path("counters/<int:counter_id>/tickets/<int:ticket_id>/transfer/",
+    path("counters/<id:counter_id>/tickets/<id:ticket_id>/transfer/",
          TicketTransferView.as_view(), name="api-ticket-transfer"),
-    path("counters/<int:counter_id>/tickets/<int:ticket_id>/cancel/", TicketCancelView.as_view(),
+    path("counters/<id:counter_id>/tickets/<id:ticket_id>/cancel/", TicketCancelView.as_view(),
          name="api-ticket-cancel"),
     re_path(r"^counters/(?P<counter_id>[0-9]+)/tickets/(?P<ticket_id>[0-9]+)/"
             r"(?P<action>recall|start|resume|no-show|complete)/$",
