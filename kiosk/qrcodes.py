@@ -4,8 +4,8 @@ import re
 
 import qrcode
 import qrcode.image.svg
-from django.utils.safestring import SafeString, mark_safe
 from django.utils.html import escape
+from django.utils.safestring import SafeString, mark_safe
 
 _SIZE_ATTRS = re.compile(r'^<svg width="[^"]*" height="[^"]*"')
 

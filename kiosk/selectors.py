@@ -56,7 +56,7 @@ def kiosk_last_ticket(*, device: Device) -> Ticket | None:
 
 
 def status_page_ticket(*, token: str) -> Ticket | None:
-    """The ticket a status page link points to; None when unknown or from an earlier day (expired)."""
+    """The ticket behind a status page link; None when unknown or of an earlier day (expired)."""
     if not token or len(token) > 64:
         return None
     return (

@@ -5,6 +5,8 @@ Issuing and check-in go through the API (``/api/v1/tickets/``,
 so authentication, the per-device rate limit and validation have one home.
 """
 
+from typing import NamedTuple
+
 from django import forms
 from django.conf import settings
 from django.contrib.auth import authenticate
@@ -164,7 +166,8 @@ def kiosk_ticket(request: HttpRequest, key: str, token: str) -> HttpResponse:
         "status_url": url,
         "qr": qr,
         "autoprint": request.GET.get("print") == "1",
-        "start_url": reverse("kiosk-start", args=[device.key]) + f"?lang={lang}",
+        # The next resident starts in Japanese, not in the previous one's language.
+        "start_url": reverse("kiosk-start", args=[device.key]),
     })
 
 
@@ -178,54 +181,61 @@ class MaintenanceForm(forms.Form):
     message = forms.CharField(max_length=200, required=False)
 
 
+class _Outcome(NamedTuple):
+    error: str = ""
+    notice: str = ""
+    status: int = 200
+    redirect_to: str = ""
+
+
 def kiosk_maintenance(request: HttpRequest, key: str) -> HttpResponse:
     """Staff maintenance: pause issuing with a message, resume, reprint the last ticket."""
     lang = _language(request, START_LANGUAGE)
     device = _kiosk(key)
     if device is None:
         return _forbidden(request, lang)
-    error, notice, status = "", "", 200
     form = MaintenanceForm(request.POST or None)
-    with translation.override(lang):
-        if request.method == "POST":
-            error, notice, status, response = _maintain(request, device, form, lang)
-            if response is not None:
-                return response
-            device.refresh_from_db()
+    outcome = _Outcome()
+    if request.method == "POST":
+        with translation.override(lang):
+            outcome = _maintain(request, device, form)
+        if outcome.redirect_to:
+            return redirect(f"{outcome.redirect_to}?lang={lang}&print=1")
+        device.refresh_from_db()
     return _render(request, "kiosk/maintenance.html", lang, {
-        "device": device, "office": device.office, "form": form, "error": error,
-        "notice": notice,
+        "device": device, "office": device.office, "form": form,
+        "error": outcome.error, "notice": outcome.notice,
         "start_url": reverse("kiosk-start", args=[device.key]) + f"?lang={lang}",
-    }, status=status)
+    }, status=outcome.status)
 
 
-def _maintain(request, device: Device, form: MaintenanceForm, lang: str):
+def _maintain(request, device: Device, form: MaintenanceForm) -> _Outcome:
     if services.maintenance_locked(device=device):
-        return _("Too many wrong sign-ins. Please wait 5 minutes."), "", 429, None
+        return _Outcome(_("Too many wrong sign-ins. Please wait 5 minutes."), status=429)
     if not form.is_valid():
-        return _("Please fill in your username, password and an action."), "", 400, None
+        return _Outcome(_("Please fill in your username, password and an action."), status=400)
     data = form.cleaned_data
     user = authenticate(request, username=data["username"], password=data["password"])
     if user is None:
         services.maintenance_sign_in_failed(device=device)
-        return _("Wrong username or password."), "", 403, None
+        return _Outcome(_("Wrong username or password."), status=403)
     try:
         if data["action"] == "pause":
             services.kiosk_pause(device=device, by=user, message=data["message"])
-            return "", _("Ticket issuing is paused."), 200, None
+            return _Outcome(notice=_("Ticket issuing is paused."))
         if data["action"] == "resume":
             services.kiosk_resume(device=device, by=user)
-            return "", _("Ticket issuing has resumed."), 200, None
+            return _Outcome(notice=_("Ticket issuing has resumed."))
         services.ensure_may_maintain(user=user)
     except QueueError as exc:
         if exc.code == "no_staff_role":
-            return _("Only municipal staff or a supervisor may use maintenance mode."), "", 403, None
-        return str(exc.detail), "", exc.status, None
+            return _Outcome(
+                _("Only municipal staff or a supervisor may use maintenance mode."), status=403)
+        return _Outcome(str(exc.detail), status=exc.status)
     ticket = selectors.kiosk_last_ticket(device=device)
     if ticket is None:
-        return _("This kiosk has issued no ticket today."), "", 404, None
-    url = reverse("kiosk-ticket", args=[device.key, ticket.token])
-    return "", "", 200, redirect(f"{url}?lang={lang}&print=1")
+        return _Outcome(_("This kiosk has issued no ticket today."), status=404)
+    return _Outcome(redirect_to=reverse("kiosk-ticket", args=[device.key, ticket.token]))
 
 
 # --- resident status page ----------------------------------------------------------

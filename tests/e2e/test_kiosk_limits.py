@@ -31,7 +31,8 @@ def test_rate_limited_kiosk_tells_the_resident_to_wait(server, browser):
     page = browser.new_page(viewport={"width": 1280, "height": 1000})
     page.goto(f"{server.url}/kiosk/{KEY}/?lang=pt-br")
     page.locator("button.service").first.click()
-    page.get_by_text("Muitas senhas em pouco tempo. Aguarde um momento e tente novamente.").wait_for()
+    page.get_by_text("Muitas senhas em pouco tempo. Aguarde um momento e tente novamente."
+                     ).wait_for()
     assert "/ticket/" not in page.url
     page.close()
 

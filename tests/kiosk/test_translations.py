@@ -62,7 +62,7 @@ def test_pages_show_no_english_interface_text(lang, client, issue):
         leftovers = [m for m in english if m in text]
         assert not leftovers, f"{url}: {leftovers}"
         # The strings the scripts show are translated too.
-        scripts = re.findall(r'<script id="[a-z-]+-messages" type="application/json">(.*?)</script>',
-                             html, re.S)
+        scripts = re.findall(
+            r'<script id="[a-z-]+-messages" type="application/json">(.*?)</script>', html, re.S)
         for blob in scripts:
             assert not [m for m in english if m in blob], url
