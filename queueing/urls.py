@@ -2,7 +2,7 @@
 
 from django.urls import path
 
-from . import converters, views  # converters registers <id:...>
+from . import converters, views  # noqa: F401 - converters registers <id:...>
 
 urlpatterns = [
     path("staff/login/", views.StaffLoginView.as_view(), name="staff-login"),
