@@ -78,13 +78,18 @@ def slots_generate(*, schedule: Schedule, first: datetime.date | None = None,
 # --- holds and bookings ---------------------------------------------------------
 
 
-def holds_release_expired(*, now: datetime.datetime | None = None) -> int:
-    """Give back the seats of holds older than their hold time; returns how many expired."""
+def holds_release_expired(*, now: datetime.datetime | None = None, slot: Slot | None = None,
+                          notice_reference: str | None = None) -> int:
+    """Give back the seats of holds past their hold time (all, or one slot's / one notice's)."""
     now = now or timezone.now()
     released = 0
     with transaction.atomic():
-        expired = list(Booking.objects.select_for_update(skip_locked=True)
-                       .filter(status=B.HELD, hold_expires_at__lt=now))
+        expired = Booking.objects.select_for_update(skip_locked=True).filter(
+            status=B.HELD, hold_expires_at__lt=now)
+        if slot is not None:
+            expired = expired.filter(slot=slot)
+        if notice_reference is not None:
+            expired = expired.filter(notice_reference=notice_reference)
         for booking in expired:
             Slot.objects.filter(pk=booking.slot_id).update(
                 seats_taken=F("seats_taken") - booking.party_size)
@@ -384,18 +389,35 @@ def _book(*, slot, notice_reference, birth_date, email, phone, party_size, langu
         raise QueueError(_("Online booking is closed for this service."), code="booking_closed")
     if not (staff_override_window and by is not None):
         windows.ensure_bookable(schedule=schedule, slot=slot, now=now)
-    holds_release_expired(now=now)
+    fields = dict(
+        slot=slot, office_id=schedule.office_id, service_id=schedule.service_id,
+        party_size=party_size, language=language, channel=channel, notice_reference=notice,
+        birth_date=birth_date, email=email, phone=phone,
+        created_by=by if by is not None and by.is_authenticated else None)
+    try:
+        return _book_once(fields, hold_minutes=schedule.hold_minutes, confirm=confirm, by=by)
+    except Conflict as refusal:
+        # Expired holds are swept every minute; on a refusal, sweep the ones in the way
+        # right now and try once more, so the common path costs no extra query.
+        if refusal.code == "slot_full":
+            freed = holds_release_expired(slot=slot)
+        elif refusal.code == "already_booked":
+            freed = holds_release_expired(notice_reference=notice)
+        else:
+            raise
+        if not freed:
+            raise
+        return _book_once(fields, hold_minutes=schedule.hold_minutes, confirm=confirm, by=by)
+
+
+def _book_once(fields: dict, *, hold_minutes: int, confirm: bool, by) -> Booking:
+    now = timezone.now()
     try:
         with transaction.atomic():
-            _take_seats(slot, party_size)
+            _take_seats(fields["slot"], fields["party_size"])
             b = Booking.objects.create(
-                slot=slot, office_id=schedule.office_id, service_id=schedule.service_id,
-                status=B.HELD, reference=booking_code_new(), party_size=party_size,
-                language=language, channel=channel, notice_reference=notice,
-                birth_date=birth_date, email=email, phone=phone, created_at=now,
-                hold_expires_at=now + datetime.timedelta(minutes=schedule.hold_minutes),
-                created_by=by if by is not None and by.is_authenticated else None,
-            )
+                status=B.HELD, reference=booking_code_new(), created_at=now,
+                hold_expires_at=now + datetime.timedelta(minutes=hold_minutes), **fields)
             _event(b, action="held", from_status="", at=now, by=by)
             if confirm:
                 b.booked_at, b.hold_expires_at = now, None

@@ -305,3 +305,25 @@ def test_retention_erases_personal_data_and_keeps_counts(slot_factory):
     assert (old.notice_reference, old.birth_date, old.email, old.phone) == (None, None, "", "")
     assert (old.status, old.party_size) == ("completed", 1)
     assert Booking.objects.get(pk=recent.pk).notice_reference == "XYZ-000002"
+
+
+@pytest.mark.django_db
+def test_booking_a_full_slot_takes_the_seats_of_an_expired_hold(future_slot):
+    hold = services.booking_hold(slot=future_slot, notice_reference="ABC-123456", birth_date=DOB,
+                                 email="a@example.jp", party_size=2)
+    with pytest.raises(Conflict):
+        book(future_slot, notice="DEF-123456")
+    Booking.objects.filter(pk=hold.pk).update(
+        hold_expires_at=timezone.now() - datetime.timedelta(seconds=1))
+    assert book(future_slot, notice="DEF-123456").status == "booked"
+    assert Booking.objects.get(pk=hold.pk).status == "expired"
+    assert Slot.objects.get(pk=future_slot.pk).seats_taken == 1
+
+
+@pytest.mark.django_db
+def test_an_expired_hold_does_not_block_its_notice_number(future_slot, slot_factory):
+    hold = services.booking_hold(slot=future_slot, notice_reference="ABC-123456", birth_date=DOB,
+                                 email="a@example.jp", party_size=1)
+    Booking.objects.filter(pk=hold.pk).update(
+        hold_expires_at=timezone.now() - datetime.timedelta(seconds=1))
+    assert book(slot_factory(at(days_ahead(12), 10))).status == "booked"
