@@ -235,7 +235,8 @@ def _simulate(n_tickets: int, seed: int) -> dict:
                 single = t.service.steps.count() == 1
                 if (single and c.kind == Kind.OUTSOURCED and rng.random() < TRANSFER_RATE):
                     services.ticket_transfer(ticket=t, counter=c, by=staff_for[c.kind],
-                                             reason="職員の判断が必要", to_service=by_code["koseki-todoke"])
+                                             reason="職員の判断が必要",
+                                             to_service=by_code["koseki-todoke"])
                     true_minutes[tid] = [rng.lognormvariate(0, 0.45) * 4.0]
                     wake(at, Ticket.objects.select_related("step").get(pk=tid))
                 else:

@@ -64,7 +64,9 @@ class Forecast:
         at = self.ticket_calls.get(ticket_id)
         return None if at is None else _minutes_until(at, now or timezone.now())
 
-    def new_ticket_minutes(self, service_id: int, now: datetime.datetime | None = None) -> int | None:
+    def new_ticket_minutes(
+        self, service_id: int, now: datetime.datetime | None = None
+    ) -> int | None:
         """Minutes a ticket issued now for the service would wait (None: beyond the horizon)."""
         at = self.new_ticket_calls.get(service_id)
         return None if at is None else _minutes_until(at, now or timezone.now())
@@ -102,7 +104,7 @@ def office_forecast(*, office_id: int, now: datetime.datetime | None = None) -> 
 
 
 def ticket_wait_minutes(*, ticket: Ticket) -> int:
-    """Estimated minutes until this waiting ticket is called at its current step (0 if not waiting)."""
+    """Estimated minutes until this waiting ticket is called at its step (0 if not waiting)."""
     if ticket.status != Ticket.Status.WAITING:
         return 0
     minutes = office_forecast(office_id=ticket.office_id).ticket_minutes(ticket.id)
@@ -136,7 +138,8 @@ def waiting_by_step(*, office_id: int) -> dict[int, int]:
 
 
 def _active_service_ids(office_id: int) -> set[int]:
-    return set(Service.objects.filter(office_id=office_id, active=True).values_list("id", flat=True))
+    active = Service.objects.filter(office_id=office_id, active=True)
+    return set(active.values_list("id", flat=True))
 
 
 def service_minutes_recent(

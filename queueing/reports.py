@@ -179,8 +179,9 @@ def history(*, office_id: int, day_from: datetime.date, day_to: datetime.date) -
             if action == "completed" and from_step is not None:
                 by_service[from_step["service_id"]].served += 1
                 by_kind[from_step["kind"]].served += 1
-            if (action == "transferred" and from_step is not None
-                    and from_step["kind"] == Kind.OUTSOURCED and to_step["kind"] == Kind.STAFF_ONLY):
+            to_staff = (from_step is not None and from_step["kind"] == Kind.OUTSOURCED
+                        and to_step["kind"] == Kind.STAFF_ONLY)
+            if action == "transferred" and to_staff:
                 by_service[from_step["service_id"]].transfers_to_staff += 1
                 by_kind[Kind.OUTSOURCED].transfers_to_staff += 1
             if action != "completed":
