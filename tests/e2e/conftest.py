@@ -20,6 +20,14 @@ CHROMIUM_ARGS = [
 ]
 
 
+@pytest.fixture(autouse=True)
+def _live_server_helper():
+    """Overrides pytest-django's helper of the same name, which sets up a test database for
+    any test naming ``live_server``: ours is a real daphne process on its own database, and
+    that set-up would run inside Playwright's event loop."""
+    yield
+
+
 @pytest.fixture(scope="module")
 def live_server():
     """One daphne process with the demo data, shared by a test module; stopped afterwards."""
@@ -56,9 +64,41 @@ def screenshot():
     """Save a full-page screenshot under test-artifacts/screenshots/NAME.png."""
     SCREENSHOTS.mkdir(parents=True, exist_ok=True)
 
-    def take(page, name: str) -> Path:
+    def take(page, name: str, *, full_page: bool = True) -> Path:
         path = SCREENSHOTS / f"{name}.png"
-        page.screenshot(path=str(path), full_page=True)
+        page.screenshot(path=str(path), full_page=full_page)
         return path
 
     return take
+
+
+STAFF_PASSWORDS = {
+    "contractor": "contractor-demo-pass",
+    "municipal": "municipal-demo-pass",
+    "supervisor": "supervisor-demo-pass",
+}
+
+
+@pytest.fixture
+def staff_sign_in(browser, live_server):
+    """Open a new browser context signed in as a demo account (typed into the login form).
+
+    Returns ``(context, page)`` with the page on /staff/; contexts are closed after the test.
+    """
+    contexts = []
+
+    def sign_in(username: str, *, locale: str = "ja-JP", viewport=None):
+        context = browser.new_context(locale=locale,
+                                      viewport=viewport or {"width": 1280, "height": 800})
+        contexts.append(context)
+        page = context.new_page()
+        page.goto(f"{live_server.url}/staff/login/")
+        page.locator("#id_username").fill(username)
+        page.locator("#id_password").fill(STAFF_PASSWORDS[username])
+        page.locator("form.login button[type=submit]").click()
+        page.wait_for_url(f"{live_server.url}/staff/")
+        return context, page
+
+    yield sign_in
+    for context in contexts:
+        context.close()
