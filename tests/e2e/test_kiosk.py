@@ -149,3 +149,45 @@ def test_kiosk_and_status_page_pass_axe_wcag_aa(live_server, browser, lang):
         results = Axe().run(page, options=options)
         assert results.violations_count == 0, (url, results.generate_report())
     page.close()
+
+
+BOOKINGS = """
+import datetime
+from django.utils import timezone
+from appointments.models import Booking, Schedule, Slot
+from queueing.models import Office, Service
+office = Office.objects.get(code="demo")
+service = Service.objects.get(office=office, code="mynumber")
+schedule, _ = Schedule.objects.get_or_create(office=office, service=service)
+now = timezone.now().replace(second=0, microsecond=0)
+for reference, minutes in (("KQKQ-2345", -2), ("MNMN-3456", -20)):
+    start = now + datetime.timedelta(minutes=minutes)
+    slot = Slot.objects.create(schedule=schedule, start=start,
+                               end=start + datetime.timedelta(minutes=30),
+                               capacity=2, seats_taken=1)
+    Booking.objects.create(slot=slot, office=office, service=service, status="booked",
+                           reference=reference, party_size=1, language="en",
+                           created_at=now, booked_at=now)
+"""
+
+
+def test_scanned_booking_checks_in_or_says_it_is_too_late(live_server, browser):
+    # Slots started 2 and 20 minutes ago: inside and past the 5-minute lateness rule.
+    # (Between 00:00 and 00:20 Asia/Tokyo the second would be yesterday's: wrong_day.)
+    result = live_server.manage("shell", "-c", BOOKINGS, check=False)
+    assert result.returncode == 0, result.stderr
+    page = browser.new_page(viewport={"width": 1280, "height": 1000})
+    page.goto(live_server.url + KIOSK + "?lang=vi")
+    page.locator("h1").click()
+    page.keyboard.type("MNMN-3456")
+    page.keyboard.press("Enter")
+    page.get_by_text("Bạn đã quá giờ hẹn nên lượt đặt trước đã bị hủy.").wait_for()
+    assert page.get_by_role("button", name="Lấy số không cần đặt lịch").is_visible()
+
+    page.locator("h1").click()
+    page.keyboard.type("KQKQ-2345")
+    page.keyboard.press("Enter")
+    page.wait_for_url(re.compile(r"/ticket/[^/]+/"))
+    assert page.locator("#ticket-number").inner_text().startswith("M")
+    assert page.locator("svg.qr").is_visible()
+    page.close()
