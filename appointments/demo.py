@@ -14,7 +14,8 @@ T = datetime.time
 
 
 @transaction.atomic
-def appointments_demo_load(*, office_code: str = "demo", service_code: str = "mynumber") -> Schedule:
+def appointments_demo_load(*, office_code: str = "demo",
+                           service_code: str = "mynumber") -> Schedule:
     """Weekday pickups 9:00-16:30 on 2 counters, Thursday evenings to 19:30, some Sunday openings.
 
     Idempotent: rules are replaced, slots regenerated without touching booked ones.

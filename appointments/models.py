@@ -34,7 +34,8 @@ class Schedule(models.Model):
     latest_days = models.PositiveIntegerField(default=31)  # ... up to 31 days ahead
     # Only when earliest_days is 0: a slot today closes this many minutes before it starts.
     same_day_cutoff_minutes = models.PositiveIntegerField(default=60)
-    change_deadline_days = models.PositiveIntegerField(default=2)  # change/cancel until 2 days before
+    # Residents change or cancel until 2 days before the slot's day.
+    change_deadline_days = models.PositiveIntegerField(default=2)
     late_arrival_minutes = models.PositiveIntegerField(default=5)  # later than this loses the turn
     early_check_in_minutes = models.PositiveIntegerField(default=30)
     max_party = models.PositiveIntegerField(default=4)
@@ -77,6 +78,9 @@ class WeeklyRule(models.Model):
             models.CheckConstraint(condition=Q(closes__gt=F("opens")), name="weekly_rule_hours"),
         ]
 
+    def __str__(self) -> str:
+        return f"{self.get_weekday_display()} {self.opens:%H:%M}-{self.closes:%H:%M}"
+
 
 class ClosedDay(models.Model):
     """An ad-hoc closure (臨時閉庁, system maintenance); national holidays are built in."""
@@ -90,6 +94,9 @@ class ClosedDay(models.Model):
         constraints = [
             models.UniqueConstraint(fields=["schedule", "date"], name="closed_day_unique")
         ]
+
+    def __str__(self) -> str:
+        return f"{self.date} {self.reason}"
 
 
 class ExtraOpening(models.Model):
@@ -107,6 +114,9 @@ class ExtraOpening(models.Model):
         constraints = [
             models.CheckConstraint(condition=Q(closes__gt=F("opens")), name="extra_opening_hours"),
         ]
+
+    def __str__(self) -> str:
+        return f"{self.date} {self.opens:%H:%M}-{self.closes:%H:%M} {self.label}"
 
 
 class Slot(models.Model):
@@ -167,7 +177,8 @@ class Booking(models.Model):
     language = models.CharField(max_length=10, default="ja")
     channel = models.CharField(max_length=8, choices=Channel.choices, default=Channel.WEB)
     # Personal data (minimal; erased after the retention period). Never the Individual Number.
-    notice_reference = models.CharField(max_length=10, null=True, blank=True)  # 交付通知書の番号
+    # 交付通知書の番号; NULL once erased (retention), so "erased" differs from "not given".
+    notice_reference = models.CharField(max_length=10, null=True, blank=True)  # noqa: DJ001
     birth_date = models.DateField(null=True, blank=True)
     email = models.EmailField(blank=True)
     phone = models.CharField(max_length=16, blank=True)
@@ -228,6 +239,9 @@ class BookingEvent(models.Model):
     class Meta:
         ordering = ["at", "id"]
 
+    def __str__(self) -> str:
+        return f"{self.booking_id} {self.action} {self.at:%Y-%m-%d %H:%M}"
+
 
 class Notification(models.Model):
     """A message sent (or skipped) for a booking: the record that makes sending idempotent."""
@@ -245,3 +259,6 @@ class Notification(models.Model):
         constraints = [
             models.UniqueConstraint(fields=["booking", "kind"], name="notification_once")
         ]
+
+    def __str__(self) -> str:
+        return f"{self.booking_id} {self.kind} {self.channel}"

@@ -2,8 +2,9 @@
 
 from django.urls import path, re_path
 
-from . import views
 from queueing import converters  # noqa: F401 - registers <id:...>
+
+from . import views
 
 urlpatterns = [
     path("book/hold/<str:token>/", views.hold, name="booking-hold"),

@@ -215,7 +215,7 @@ def change(request, token: str):
 
 def poster(request, office_code: str, service_code: str):
     """A printable poster: the QR code to the booking page, with a line in each language."""
-    lang = _lang(request)
+    _lang(request)
     schedule = _schedule_or_404(office_code, service_code)
     url = request.build_absolute_uri(reverse("booking-calendar",
                                              args=[office_code, service_code]))

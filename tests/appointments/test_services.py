@@ -5,7 +5,7 @@ import datetime
 import pytest
 from django.core import mail
 from django.db import IntegrityError
-from django.utils import timezone
+from django.utils import timezone, translation
 
 from appointments import services
 from appointments.models import Booking, BookingEvent, Notification, Slot
@@ -105,8 +105,15 @@ def test_twelve_digit_number_is_refused_and_never_stored(future_slot, field, val
     with pytest.raises(QueueError) as e:
         services.booking_create(slot=future_slot, birth_date=DOB, party_size=1, **fields)
     assert e.value.code == "individual_number"
-    assert "12-digit" in e.value.detail
+    assert "12桁の個人番号" in e.value.detail  # explained in the page's language (default ja)
     assert not Booking.objects.exists()
+
+
+@pytest.mark.django_db
+def test_twelve_digit_refusal_is_explained_in_english_too(future_slot):
+    with translation.override("en"), pytest.raises(QueueError) as e:
+        book(future_slot, notice="123456789012")
+    assert "12-digit Individual Number" in e.value.detail
 
 
 @pytest.mark.django_db
@@ -182,7 +189,7 @@ def test_resident_cannot_cancel_or_change_after_the_deadline(schedule, slot_fact
         with pytest.raises(Conflict) as e:
             action()
         assert e.value.code == "deadline_passed"
-        assert "5 days before" in e.value.detail
+        assert "5日前" in e.value.detail
     assert Booking.objects.get(pk=b.pk).status == "booked"
 
 

@@ -1,4 +1,4 @@
-"""manage.py bookings_sweep: expire holds, mark no-shows and completed pickups (run every minute)."""
+"""manage.py bookings_sweep: expire holds, mark no-shows and completions (every minute)."""
 
 from django.core.management.base import BaseCommand
 
