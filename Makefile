@@ -19,6 +19,7 @@ install: $(STAMP)
 run: install
 	$(PY) manage.py migrate --noinput
 	$(PY) manage.py demo_load
+	$(PY) manage.py appointments_demo
 	$(PY) manage.py demo_urls --host $(HOST) --port $(PORT)
 	$(PY) -m daphne -b $(HOST) -p $(PORT) config.asgi:application
 
