@@ -97,6 +97,8 @@ def test_contractor_transfers_to_staff_who_complete(live_server, browser, screen
     status = httpx.get(f"{base}/api/v1/tickets/status/{issued['token']}/", timeout=10).json()
     assert status["status"] == "completed"
 
+    for code in ("juminhyo", "juminhyo", "koseki", "tennyu", "mynumber", "fukushi"):
+        _issue(base, code)  # a lobby with people waiting, for the dashboard's screenshot
     sup_ctx, page = _sign_in(browser, base, "supervisor", "supervisor-demo-pass")
     page.goto(f"{base}/supervisor/")
     assert page.locator("h1").inner_text().startswith("監督ダッシュボード")

@@ -236,3 +236,10 @@ def test_live_figures_alert_when_a_wait_passes_the_target(office, contractor, cl
     staff = next(k for k in live["kinds"] if k["kind"] == "staff_only")
     assert (staff["open"], staff["serving"], staff["closed"]) == (0, 0, 3)
     assert Ticket.objects.filter(status="called").count() == 1
+
+
+def test_live_estimate_is_empty_when_no_counter_serves_the_service(office, clock):
+    clock.at("09:00")
+    live = reports.live_figures(office_id=office.id)
+    row = next(s for s in live["services"] if s["name"] == "住民票の写し")
+    assert row["estimated_wait_minutes"] is None  # every counter is closed
