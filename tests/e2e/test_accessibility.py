@@ -23,6 +23,8 @@ pytestmark = [pytest.mark.e2e, pytest.mark.integration]
 
 KIOSK = "/kiosk/demo-kiosk-key/"
 DISPLAY = "/display/demo-display-key/"
+BOOKING = "/book/demo/mynumber/"
+PHONE = {"viewport": {"width": 390, "height": 844}, "is_mobile": True, "has_touch": True}
 LANGUAGES = ["ja", "en"]
 LOCALES = {"ja": "ja-JP", "en": "en-US"}
 AXE_OPTIONS = {
@@ -132,8 +134,7 @@ def test_kiosk_ticket_view(live_server, context_for, issue, lang):
 @pytest.mark.parametrize("lang", LANGUAGES)
 def test_status_page_while_waiting(live_server, context_for, issue, lang):
     ticket = issue("koseki", lang)
-    page = context_for(lang, viewport={"width": 390, "height": 844}, is_mobile=True,
-                       has_touch=True).new_page()
+    page = context_for(lang, **PHONE).new_page()
     page.goto(f"{ticket['status_url']}?lang={lang}")
     expect(page.locator("#connection")).to_have_attribute("data-live", "1", timeout=TIMEOUT)
     expect(page.locator("#ticket-number")).to_have_text(ticket["ticket"])
@@ -146,8 +147,7 @@ def test_status_page_when_called_and_lobby_display(live_server, context_for, sta
     """The full-screen call on the phone and the display showing it, after a console call."""
     base = live_server.url
     ticket = issue("zeisho", lang)
-    phone = context_for(lang, viewport={"width": 390, "height": 844}, is_mobile=True,
-                        has_touch=True).new_page()
+    phone = context_for(lang, **PHONE).new_page()
     phone.goto(f"{ticket['status_url']}?lang={lang}")
     expect(phone.locator("#connection")).to_have_attribute("data-live", "1", timeout=TIMEOUT)
     display = context_for(lang, viewport={"width": 1920, "height": 1080}).new_page()
@@ -166,6 +166,27 @@ def test_status_page_when_called_and_lobby_display(live_server, context_for, sta
 
     console.keyboard.press("c")  # leave counter 2 free for the next run
     expect(console.locator("#current-number-none")).to_be_visible(timeout=TIMEOUT)
+
+
+@pytest.mark.parametrize("lang", LANGUAGES)
+def test_booking_pages(live_server, context_for, screenshot, lang):
+    """The My Number card pickup booking: calendar, times, the details form with its errors."""
+    live_server.manage("appointments_demo")  # the booking schedule and its slots; idempotent
+    page = context_for(lang, **PHONE).new_page()
+    response = page.goto(f"{live_server.url}{BOOKING}?lang={lang}")
+    assert response.status == 200, f"{BOOKING} answered {response.status}"
+    expect(page.locator("html")).to_have_attribute("lang", lang)
+    assert_accessible(page, f"the booking calendar ({lang})")
+    if lang == "ja":
+        screenshot(page, "booking", full_page=False)
+    page.locator("a.day").first.click()
+    expect(page.locator("a.slot").first).to_be_visible()
+    assert_accessible(page, f"the booking's times of a day ({lang})")
+    page.locator("a.slot").first.click()
+    expect(page.locator("form")).to_be_visible()
+    assert_accessible(page, f"the booking's details form ({lang})")
+    page.locator("form [type=submit]").last.click()
+    assert_accessible(page, f"the booking's details form after an empty submit ({lang})")
 
 
 # --- staff pages ----------------------------------------------------------------------
