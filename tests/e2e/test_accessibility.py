@@ -235,13 +235,15 @@ def test_staff_console_with_a_current_ticket(live_server, staff_sign_in, issue, 
 
 
 @pytest.mark.parametrize("lang", LANGUAGES)
-def test_supervisor_pages(live_server, staff_sign_in, issue, lang):
+def test_supervisor_pages(live_server, staff_sign_in, issue, screenshot, lang):
     base = live_server.url
     issue("fukushi")
     _, page = staff_sign_in("supervisor", locale=LOCALES[lang])
     page.goto(f"{base}/supervisor/")
     expect(page.locator("#connection")).to_contain_text("Live", timeout=TIMEOUT)
     assert_accessible(page, "the supervisor dashboard")
+    if lang == "ja":
+        screenshot(page, "supervisor-dashboard", full_page=False)
     page.goto(f"{base}/supervisor/history/")
     assert_accessible(page, "the supervisor's history report")
     page.goto(f"{base}/supervisor/contract/")

@@ -62,6 +62,7 @@ def test_resident_is_served_by_contractor_then_staff(live_server, browser, staff
     page = kiosk.new_page()
     page.goto(base + KIOSK)
     expect(page.locator("html")).to_have_attribute("lang", "ja")
+    screenshot(page, "journey-kiosk", full_page=False)
     page.get_by_role("link", name="English").click()
     expect(page.locator("html")).to_have_attribute("lang", "en")
     page.locator("button.service", has_text="Moving in").click()
@@ -71,6 +72,7 @@ def test_resident_is_served_by_contractor_then_staff(live_server, browser, staff
     qr = page.locator("svg.qr")
     expect(qr).to_be_visible()
     status_url = qr.get_attribute("data-url")
+    screenshot(page, "journey-ticket", full_page=False)
     assert re.fullmatch(re.escape(base) + r"/t/[^/]+/", status_url), status_url
     page.emulate_media(media="print")  # what the ticket printer gets
     expect(qr).to_be_visible()
@@ -85,6 +87,7 @@ def test_resident_is_served_by_contractor_then_staff(live_server, browser, staff
     expect(phone.locator("#service")).to_have_text("Moving in (residence registration)")
     expect(phone.locator("#connection")).to_have_attribute("data-live", "1", timeout=TIMEOUT)
     expect(phone.locator("#called")).to_be_hidden()
+    screenshot(phone, "journey-status", full_page=False)
     display = browser.new_context(viewport={"width": 1280, "height": 800}).new_page()
     display.goto(base + DISPLAY)
     expect(display_calls(display)).to_be_attached(timeout=TIMEOUT)
@@ -100,6 +103,7 @@ def test_resident_is_served_by_contractor_then_staff(live_server, browser, staff
     expect(phone.locator("#called")).to_be_visible(timeout=TIMEOUT)
     expect(phone.locator("#called-text")).to_have_text("Please go to counter 3")
     screenshot(display, "display", full_page=False)
+    screenshot(contractor, "journey-console", full_page=False)
     screenshot(phone, "journey-status-called", full_page=False)
 
     # 4. The resident is at the counter; the reception step is done and the ticket moves on
