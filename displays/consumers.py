@@ -49,6 +49,11 @@ CLOSE_SERVER_ERROR = 1011  # the client reconnects with backoff and gets a fresh
 GROUP_REFRESH_SECONDS = 3600.0
 SNAPSHOT_MIN_INTERVAL = 1.0  # a client asking for resync in a loop costs one snapshot a second
 STATUS_MIN_INTERVAL = 1.0  # a burst of events costs one status query a second per ticket socket
+# A status is read a moment after the event that asked for it, so the event's
+# fan-out to every socket of the process is written first: measured with
+# bench/fanout.py, status reads (tens of ms of CPU each) running beside the
+# fan-out held the GIL and delayed a whole process's deliveries by up to a second.
+STATUS_DELAY = 0.25
 SEEN_VERSIONS = 256  # a ticket socket is in two groups and receives its own events twice
 
 
@@ -59,8 +64,10 @@ class Throttle:
     has started schedules the next one, so the latest state is always sent.
     """
 
-    def __init__(self, fn: Callable[[], Awaitable[None]], interval: float) -> None:
-        self.fn, self.interval = fn, interval
+    def __init__(
+        self, fn: Callable[[], Awaitable[None]], interval: float, delay: float = 0.0
+    ) -> None:
+        self.fn, self.interval, self.delay = fn, interval, delay
         self.last = float("-inf")
         self._task: asyncio.Task | None = None
 
@@ -68,7 +75,7 @@ class Throttle:
         """Ask for a run as soon as the interval allows."""
         if self._task is not None:
             return
-        delay = max(0.0, self.last + self.interval - time.monotonic())
+        delay = max(self.delay, self.last + self.interval - time.monotonic())
         self._task = asyncio.create_task(self._run(delay))
 
     def mark(self) -> None:
@@ -230,7 +237,7 @@ class TicketConsumer(LiveConsumer):
 
     def __init__(self, *args, **kwargs):
         super().__init__(*args, **kwargs)
-        self._statuses = Throttle(self._send_status, STATUS_MIN_INTERVAL)
+        self._statuses = Throttle(self._send_status, STATUS_MIN_INTERVAL, STATUS_DELAY)
 
     async def authorize(self) -> int | None:
         """Accept a known ticket token."""

@@ -2,8 +2,9 @@
 
 from django.urls import path
 
-from . import consumers
 from queueing import converters  # noqa: F401 - registers <id:...>
+
+from . import consumers
 
 websocket_urlpatterns = [
     path("ws/display/<str:key>/", consumers.DisplayConsumer.as_asgi()),

@@ -1,3 +1,9 @@
-"""Lobby display pages (filled in by the display work)."""
+"""Lobby display pages."""
 
-urlpatterns: list = []
+from django.urls import path
+
+from . import views
+
+urlpatterns = [
+    path("display/<str:key>/", views.display_page, name="display-page"),
+]
