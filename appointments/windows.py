@@ -57,7 +57,8 @@ def ensure_changeable(*, schedule: Schedule, slot: Slot,
         raise Conflict(
             _("Changes and cancellations were possible until %(deadline)s (%(days)s days "
               "before). Please call the city hall.")
-            % {"deadline": timezone.localtime(deadline).strftime("%Y-%m-%d %H:%M"),
+            % {"deadline": timezone.localtime(deadline - datetime.timedelta(minutes=1))
+               .strftime("%Y-%m-%d %H:%M"),
                "days": schedule.change_deadline_days},
             code="deadline_passed",
         )
