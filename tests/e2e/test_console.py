@@ -119,7 +119,9 @@ def test_second_console_gets_a_clear_conflict_message(live_server, browser):
     ctx_b, b = _sign_in(browser, base, "contractor", "contractor-demo-pass")
     _open_console(b, base, 4)
     a.wait_for_selector(f"#line td:text-is('{number}')")
-    a.keyboard.press("n")
+    a.keyboard.press("g")  # console A calls it by number
+    a.keyboard.type(number)
+    a.keyboard.press("Enter")
     a.wait_for_selector(f"#current-number:text-is('{number}')")
     # Console B, which still saw the ticket waiting, asks for it by number.
     b.keyboard.press("g")
