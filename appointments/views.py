@@ -158,8 +158,8 @@ def manage(request, token: str):
         "qr": qr_svg(b.reference, label=_("QR code of booking %(code)s for the kiosk")
                      % {"code": b.reference}),
         # Shown as the last minute it is still possible (23:59), not the next midnight.
-        "deadline": deadline - datetime.timedelta(minutes=1), "changeable": b.status == Booking.Status.BOOKED
-        and timezone.now() < deadline,
+        "deadline": deadline - datetime.timedelta(minutes=1),
+        "changeable": b.status == Booking.Status.BOOKED and timezone.now() < deadline,
         "change_url": _url("booking-change", b.token, lang=lang),
         "cancel_url": _url("booking-cancel", b.token, lang=lang),
         "schedule": schedule})
