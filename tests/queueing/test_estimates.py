@@ -28,8 +28,7 @@ def clock(monkeypatch):
     state = {}
 
     def at(hhmm: str) -> None:
-        h, m = map(int, hhmm.split(":"))
-        state["now"] = datetime.datetime.combine(DAY, datetime.time(h, m), TOKYO)
+        state["now"] = datetime.datetime.combine(DAY, datetime.time.fromisoformat(hhmm), TOKYO)
 
     monkeypatch.setattr(timezone, "now", lambda: state["now"].astimezone(datetime.UTC))
     return at
@@ -147,13 +146,16 @@ def test_query_count_does_not_grow_with_the_line(office, contractor, clock):
     assert queries() == few <= 8
 
 
-def test_the_forecast_is_cached_until_the_next_change(office, contractor, clock):
+def test_the_forecast_is_reused_until_a_change_or_a_minute_passes(office, contractor, clock):
     a = Service.objects.get(office=office, code="juminhyo")
     _open(Counter.objects.get(office=office, number=1), contractor)
-    clock("09:00")
+    clock("09:00:00")
     services.ticket_issue(service=a)
     first = estimates.office_forecast(office_id=office.id)
-    assert estimates.office_forecast(office_id=office.id) is not None
-    assert estimates.office_forecast(office_id=office.id).version == first.version
+    clock("09:00:10")
+    assert estimates.office_forecast(office_id=office.id).at == first.at  # reused
     services.ticket_issue(service=a)
-    assert estimates.office_forecast(office_id=office.id).version == first.version + 1
+    changed = estimates.office_forecast(office_id=office.id)
+    assert changed.at == timezone.now() and changed.version == first.version + 1
+    clock("09:01:20")
+    assert estimates.office_forecast(office_id=office.id).at == timezone.now()  # too old

@@ -40,7 +40,7 @@
         ["手続き Service", esc(cur.service)],
         ["手順 Step", esc(cur.step)],
         ["状態 Status", esc(STATUS[cur.status] || cur.status)],
-        ["待ち時間 Waited", minutesSince(cur.issued_at) + " 分 (min)"]
+        ["発券から Since issue", minutesSince(cur.issued_at) + " 分 (min)"]
       ];
       if (cur.priority) rows.push(["優先 Priority", esc(PRIORITY[cur.priority] || cur.priority)]);
       if (cur.booking_reference) rows.push(["予約番号 Booking", esc(cur.booking_reference)]);
@@ -68,7 +68,7 @@
   function table(rows, held) {
     if (!rows.length) return '<p>待っている人はいません。<span lang="en">No one is waiting.</span></p>';
     return '<table><thead><tr><th scope="col">番号 Number</th><th scope="col">手続き Service</th>' +
-      '<th scope="col">手順 Step</th><th scope="col">待ち(分) Waited</th><th scope="col">優先 Priority</th>' +
+      '<th scope="col">手順 Step</th><th scope="col">発券から(分) Since issue</th><th scope="col">優先 Priority</th>' +
       (held ? '<th scope="col">操作 Action</th>' : "") + "</tr></thead><tbody>" +
       rows.map(function (t) {
         return "<tr><td>" + esc(t.ticket) + "</td><td>" + esc(t.service) + "</td><td>" + esc(t.step) +
