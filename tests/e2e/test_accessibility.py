@@ -159,10 +159,21 @@ def test_status_page_when_called_and_lobby_display(live_server, context_for, sta
     console.keyboard.press("n")
     expect(console.locator("#current-number")).to_have_text(ticket["ticket"], timeout=TIMEOUT)
 
+    # A new call blinks for a few seconds: check both halves of the blink, held still
+    # (axe on a running animation would see whichever half happens to be showing).
+    expect(display.locator("#calling li.fresh")).to_contain_text(ticket["ticket"],
+                                                                 timeout=TIMEOUT)
+    for phase, ms in (("highlighted half of the blink", 200), ("plain half of the blink", 600)):
+        held = display.evaluate(
+            "ms => document.getAnimations().map(a => { a.pause(); a.currentTime = ms; }).length",
+            ms)
+        assert held > 0, "the new call was expected to blink"
+        assert_accessible(display, f"the lobby display with a new call ({lang}, {phase})")
+    display.evaluate("() => document.getAnimations().forEach(a => a.finish())")
+    assert_accessible(display, f"the lobby display after the blink ({lang})")
+
     expect(phone.locator("#called")).to_be_visible(timeout=TIMEOUT)
     assert_accessible(phone, f"the status page's full-screen call ({lang})")
-    expect(display.locator("body")).to_contain_text(ticket["ticket"], timeout=TIMEOUT)
-    assert_accessible(display, f"the lobby display ({lang})")
 
     console.keyboard.press("c")  # leave counter 2 free for the next run
     expect(console.locator("#current-number-none")).to_be_visible(timeout=TIMEOUT)
