@@ -26,22 +26,20 @@ TIMEOUT = 5_000  # ms
 PHONE = {"viewport": {"width": 390, "height": 844}, "is_mobile": True, "has_touch": True}
 
 
-def display_calls(display):
-    """The lobby display's list of numbers being called now."""
-    return display.locator("#calling")
-
-
 def call_row(display, number: str):
-    """The display's row for a called number."""
-    return display_calls(display).locator("[data-ticket]", has_text=number)
+    """The lobby display's "now calling" entry for NUMBER."""
+    return display.locator("#calling li").filter(
+        has=display.locator(".number", has_text=re.compile(rf"^{number}$")))
 
 
 def expect_display_calls(display, number: str, counter: int) -> None:
-    """The display shows NUMBER being called to COUNTER."""
+    """The display shows NUMBER called to COUNTER, and announces it (chime and voice text)."""
     row = call_row(display, number)
     expect(row).to_have_count(1, timeout=TIMEOUT)
-    expect(row).to_have_attribute("data-counter", str(counter), timeout=TIMEOUT)
-    expect(row).to_contain_text(re.compile(rf"(?<!\d){counter}(?!\d)"))
+    expect(row.locator(".counter")).to_contain_text(f"{counter}番窓口")
+    spoken = re.sub(r"^([A-Z]+)0*", r"\1", number)  # D001 is read "D1"
+    expect(display.locator("#announce")).to_contain_text(
+        f"受付番号 {spoken}番の方、{counter}番窓口へお越しください", timeout=TIMEOUT)
 
 
 def open_console(page, base: str, number: int) -> None:
@@ -90,7 +88,9 @@ def test_resident_is_served_by_contractor_then_staff(live_server, browser, staff
     screenshot(phone, "journey-status", full_page=False)
     display = browser.new_context(viewport={"width": 1280, "height": 800}).new_page()
     display.goto(base + DISPLAY)
-    expect(display_calls(display)).to_be_attached(timeout=TIMEOUT)
+    # The display's socket is open and its first snapshot drawn (state.version is set).
+    display.wait_for_function("window.madoguchiDisplay && madoguchiDisplay.state.version !== null",
+                              timeout=TIMEOUT)
     expect(call_row(display, number)).to_have_count(0)
 
     # 3. The contractor calls next at outsourced counter 3.
