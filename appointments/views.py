@@ -116,8 +116,7 @@ def identify(request, office_code: str, service_code: str, slot_id: int):
         "form": form, "refusal": refusal,
         "back_url": _url("booking-day", office_code, service_code,
                          timezone.localdate(slot.start).isoformat(), lang=lang)},
-        status=400 if refusal and refusal["code"] != "slot_full" else
-        (409 if refusal else 200))
+        status=_form_status(form, refusal))
 
 
 @require_http_methods(["GET", "POST"])
@@ -282,7 +281,7 @@ def staff_phone_booking(request, office_code: str, service_code: str):
         "schedule": schedule, "service_name": schedule.service.name_in(lang), "form": form,
         "refusal": refusal, "booked": booked,
         "manage_url": request.build_absolute_uri(reverse("booking-manage", args=[booked.token]))
-        if booked else ""}, status=(409 if refusal else 200))
+        if booked else ""}, status=_form_status(form, refusal))
 
 
 # --- internals --------------------------------------------------------------------------
@@ -301,6 +300,13 @@ def _refusal(form, exc: QueueError) -> dict:
     if field:
         form.add_error(field, exc.detail)
     return {"code": exc.code, "detail": exc.detail, "field": field}
+
+
+def _form_status(form, refusal: dict | None) -> int:
+    """400 for input to correct, 409 when the slot filled up meanwhile, else 200."""
+    if refusal:
+        return 409 if refusal["code"] in ("slot_full", "already_booked") else 400
+    return 400 if form.is_bound and form.errors else 200
 
 
 def _weeks(days: list[dict]) -> list[list[dict | None]]:

@@ -334,3 +334,49 @@ def test_an_expired_hold_does_not_block_its_notice_number(future_slot, slot_fact
     Booking.objects.filter(pk=hold.pk).update(
         hold_expires_at=timezone.now() - datetime.timedelta(seconds=1))
     assert book(slot_factory(at(days_ahead(12), 10))).status == "booked"
+
+
+@pytest.mark.django_db
+def test_same_day_booking_closes_before_the_slot_when_allowed(schedule, slot_factory):
+    schedule.earliest_days = 0
+    schedule.same_day_cutoff_minutes = 60
+    schedule.save()
+    soon = slot_factory(timezone.now() + datetime.timedelta(minutes=30))
+    with pytest.raises(QueueError) as e:
+        book(soon)
+    assert e.value.code == "outside_window"
+    later = slot_factory(timezone.now() + datetime.timedelta(minutes=90))
+    if timezone.localdate(later.start) == TODAY():
+        assert book(later, notice="DEF-123456").status == "booked"
+
+
+@pytest.mark.django_db
+def test_completed_ticket_completes_the_booking_and_every_state_is_audited(
+        slot_factory, kiosk, municipal):
+    from queueing import services as queue
+    from queueing.models import Counter
+
+    b = booked_directly(slot_factory(timezone.now() + datetime.timedelta(minutes=10)))
+    ticket = services.booking_check_in(reference=b.reference, device=kiosk)
+    counter = Counter.objects.get(office=kiosk.office, number=5)
+    called = queue.ticket_call_next(counter=counter, by=municipal)
+    assert called.id == ticket.id  # the appointment is called first
+    queue.ticket_complete(ticket=called, counter=counter, by=municipal)
+    assert services.bookings_mark_completed() == 1
+    assert [(e.action, e.to_status) for e in b.events.all()] == [
+        ("checked_in", "checked_in"), ("completed", "completed")]
+
+
+@pytest.mark.django_db
+def test_notify_command_records_and_never_sends_twice(future_slot):
+    from django.core.management import call_command
+
+    book(future_slot)
+    services.booking_create(slot=future_slot, notice_reference="DEF-123456", birth_date=DOB,
+                            phone="090-1234-5678", party_size=1)
+    call_command("bookings_notify")
+    call_command("bookings_notify")
+    assert len(mail.outbox) == 1
+    assert sorted(Notification.objects.values_list("kind", "channel")) == [
+        ("confirmation", "email"), ("confirmation", "none")]
+    assert "ABC-123456" not in mail.outbox[0].body  # the notice number is not mailed around

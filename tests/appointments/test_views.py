@@ -161,3 +161,50 @@ def test_kiosk_check_in_api_gives_a_priority_ticket(demo, kiosk_client):
                              format="json").status_code in (401, 403)
     b.refresh_from_db()
     assert b.status == "checked_in"
+
+
+@pytest.mark.django_db
+def test_change_through_the_manage_link_needs_the_confirm_post(demo):
+    slot = first_open_slot(demo)
+    later = Slot.objects.filter(schedule=demo, start__gt=slot.start).order_by("start")[3]
+    r = api_as(None).post("/api/v1/bookings/", {"slot": slot.id, "notice_reference": "ABC-123456",
+                                                "birth_date": DOB, "email": "a@example.jp"},
+                          format="json")
+    token = r.json()["token"]
+    c = Client()
+    page = c.get(f"/book/manage/{token}/change/?lang=en&slot={later.id}")
+    assert page.status_code == 200 and b"Confirm the change" in page.content
+    assert Booking.objects.get().slot_id == slot.id  # choosing is not changing
+    r = c.post(f"/book/manage/{token}/change/", {"lang": "en", "slot": later.id, "confirm": "1"})
+    assert r.status_code == 302
+    b = Booking.objects.get()
+    assert b.slot_id == later.id
+    assert [e.action for e in b.events.all()] == ["held", "booked", "changed"]
+    assert (Slot.objects.get(pk=slot.pk).seats_taken, Slot.objects.get(pk=later.pk).seats_taken) \
+        == (0, 1)
+
+
+@pytest.mark.django_db
+def test_manage_page_refuses_cancel_after_the_deadline_with_the_reason(demo):
+    slot = first_open_slot(demo)
+    r = api_as(None).post("/api/v1/bookings/", {"slot": slot.id, "notice_reference": "ABC-123456",
+                                                "birth_date": DOB, "email": "a@example.jp"},
+                          format="json")
+    demo.change_deadline_days = 10
+    demo.save()
+    token = r.json()["token"]
+    page = Client().get(f"/book/manage/{token}/?lang=en")
+    assert b"Changes and cancellations online closed" in page.content
+    refused = Client().post(f"/book/manage/{token}/cancel/", {"lang": "en"})
+    assert refused.status_code == 409
+    assert b"Please call the city hall" in refused.content
+    assert Booking.objects.get().status == "booked"
+
+
+@pytest.mark.django_db
+def test_empty_details_form_is_400_with_field_errors(demo):
+    slot = first_open_slot(demo)
+    r = Client().post(f"/book/demo/mynumber/slot/{slot.id}/", {"lang": "en"})
+    assert r.status_code == 400
+    assert b"Enter your date of birth." in r.content
+    assert not Booking.objects.exists()

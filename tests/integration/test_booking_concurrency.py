@@ -20,6 +20,29 @@ from appointments.models import Booking, Schedule, Slot
 pytestmark = [pytest.mark.integration, pytest.mark.django_db(transaction=True)]
 
 
+@pytest.fixture
+def patient_pool(postgres):
+    """The psycopg pool with a 60 s wait instead of 10 s for the test's 500 threads.
+
+    Observed here: in about one run in five, while other test runs and benchmarks
+    shared this PostgreSQL, every thread got "couldn't get a connection after
+    10.00 sec" (cause not pinned down; most likely the server's 100-connection
+    limit stopping the pool from growing). A longer wait changes no asserted answer.
+    """
+    pool = connection.settings_dict["OPTIONS"].get("pool")
+    if not isinstance(pool, dict):
+        yield
+        return
+    before = pool.get("timeout")
+    connection.close()
+    connection.close_pool()
+    pool["timeout"] = 60
+    yield
+    connection.close()
+    connection.close_pool()
+    pool["timeout"] = before
+
+
 def _slot(office, capacity: int) -> Slot:
     schedule, _ = Schedule.objects.get_or_create(
         office=office, service=office.services.get(code="mynumber"))
@@ -57,7 +80,7 @@ def _race(slot: Slot, parties: list[int]) -> list[tuple[int, dict]]:
     return answers
 
 
-def test_500_concurrent_attempts_book_exactly_12_seats(postgres, office):
+def test_500_concurrent_attempts_book_exactly_12_seats(postgres, patient_pool, office):
     slot = _slot(office, capacity=12)
     answers = _race(slot, [1] * 500)
     statuses = Counter(status for status, _ in answers)
@@ -69,7 +92,7 @@ def test_500_concurrent_attempts_book_exactly_12_seats(postgres, office):
     assert Booking.objects.filter(slot=slot, status="booked").count() == 12
 
 
-def test_mixed_party_sizes_never_exceed_capacity(postgres, office):
+def test_mixed_party_sizes_never_exceed_capacity(postgres, patient_pool, office):
     rng = random.Random(7)
     slot = _slot(office, capacity=12)
     parties = [rng.randint(1, 4) for _ in range(300)]
