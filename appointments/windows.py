@@ -44,8 +44,13 @@ def ensure_bookable(*, schedule: Schedule, slot: Slot,
 
 
 def change_deadline(*, schedule: Schedule, slot: Slot) -> datetime.datetime:
-    """The moment after which a booking for this slot can no longer be changed or cancelled."""
-    day = timezone.localdate(slot.start) - datetime.timedelta(days=schedule.change_deadline_days)
+    """The moment after which a booking for this slot can no longer be changed or cancelled.
+
+    "Until 2 days before" includes that day: for a slot on the 10th, changes are
+    possible until 23:59 on the 8th.
+    """
+    day = (timezone.localdate(slot.start)
+           - datetime.timedelta(days=schedule.change_deadline_days - 1))
     return datetime.datetime.combine(day, datetime.time.min, timezone.get_default_timezone())
 
 

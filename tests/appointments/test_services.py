@@ -380,3 +380,16 @@ def test_notify_command_records_and_never_sends_twice(future_slot):
     assert sorted(Notification.objects.values_list("kind", "channel")) == [
         ("confirmation", "email"), ("confirmation", "none")]
     assert "ABC-123456" not in mail.outbox[0].body  # the notice number is not mailed around
+
+
+@pytest.mark.django_db
+def test_change_deadline_is_the_end_of_the_day_two_days_before(schedule, slot_factory):
+    from appointments import windows
+
+    slot = slot_factory(at(datetime.date(2027, 6, 10), 10))
+    deadline = windows.change_deadline(schedule=schedule, slot=slot)
+    assert deadline == at(datetime.date(2027, 6, 9), 0)  # 8th still open until 23:59
+    with pytest.raises(Conflict):
+        windows.ensure_changeable(schedule=schedule, slot=slot, now=deadline)
+    windows.ensure_changeable(schedule=schedule, slot=slot,
+                              now=deadline - datetime.timedelta(seconds=1))
