@@ -14,6 +14,7 @@ import pytest
 from bench.servers import ServerGroup
 
 SCREENSHOTS = Path(__file__).resolve().parents[2] / "test-artifacts" / "screenshots"
+FAILURES = SCREENSHOTS.parent / "failures"
 CHROMIUM_ARGS = [
     "--no-sandbox", "--disable-gpu", "--disable-background-networking",
     "--disable-component-update", "--disable-sync", "--no-first-run", "--disable-quic",
@@ -102,3 +103,26 @@ def staff_sign_in(browser, live_server):
     yield sign_in
     for context in contexts:
         context.close()
+
+
+@pytest.hookimpl(hookwrapper=True)
+def pytest_runtest_makereport(item, call):
+    """When a browser test fails, photograph every page still open (before fixtures close
+    them) into test-artifacts/failures/, and name the files in the report."""
+    outcome = yield
+    report = outcome.get_result()
+    browser = item.funcargs.get("browser") if report.when == "call" and report.failed else None
+    if browser is None:
+        return
+    FAILURES.mkdir(parents=True, exist_ok=True)
+    saved = []
+    for i, page in enumerate(p for c in browser.contexts for p in c.pages):
+        path = FAILURES / f"{item.name}-{i}.png"
+        try:
+            page.screenshot(path=str(path), timeout=5_000)
+        except Exception as exc:  # noqa: BLE001 - a closed or hung page must not hide the failure
+            saved.append(f"{page.url}: no screenshot ({exc.__class__.__name__})")
+        else:
+            saved.append(f"{page.url}: {path}")
+    if saved:
+        report.sections.append(("pages when the test failed", "\n".join(saved)))
