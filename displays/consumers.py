@@ -96,6 +96,38 @@ class Throttle:
         await self.fn()
 
 
+class StatusBoard:
+    """Per process and office: every open ticket's status, read once and shared by status pages.
+
+    A call changes the place of every waiting resident; reading each page's
+    status on its own cost one query set per page and, at 1000 pages a
+    process, delayed that process's deliveries by seconds (bench/fanout.py).
+    Here the first page that needs a newer state reads the whole office in
+    one pass (``office_ticket_statuses``) and the others wait for that read.
+    """
+
+    MAX_AGE = 5.0  # seconds; estimates move with the clock even without events
+
+    def __init__(self) -> None:
+        self._boards: dict[int, tuple[float, dict]] = {}
+        self._locks: dict[int, asyncio.Lock] = {}
+
+    async def status(self, *, office_id: int, token: str, min_version: int) -> dict | None:
+        """The ticket's status at ``min_version`` or later; None when it is no longer open."""
+        lock = self._locks.setdefault(office_id, asyncio.Lock())
+        async with lock:
+            read_at, board = self._boards.get(office_id, (float("-inf"), None))
+            if (board is None or board["version"] < min_version
+                    or time.monotonic() - read_at > self.MAX_AGE):
+                board = await database_sync_to_async(queue_selectors.office_ticket_statuses)(
+                    office_id=office_id)
+                self._boards[office_id] = (time.monotonic(), board)
+        return board["by_token"].get(token)
+
+
+STATUS_BOARD = StatusBoard()
+
+
 class LiveConsumer(AsyncJsonWebsocketConsumer):
     """Shared: refuse with a close code, join groups, snapshot, versioned events, resync."""
 
@@ -120,7 +152,7 @@ class LiveConsumer(AsyncJsonWebsocketConsumer):
         """The data of a snapshot message."""
         raise NotImplementedError
 
-    async def on_event(self, event: dict) -> None:
+    async def on_event(self, event: dict, version: int) -> None:
         """Called after an event was forwarded (the ticket socket refreshes its status)."""
 
     # --- protocol -----------------------------------------------------------------
@@ -181,7 +213,7 @@ class LiveConsumer(AsyncJsonWebsocketConsumer):
             return
         self._seen.append(version)
         await self.send_json({"type": "event", "version": version, "event": message["event"]})
-        await self.on_event(message["event"])
+        await self.on_event(message["event"], version)
 
     # --- internals ----------------------------------------------------------------
 
@@ -238,6 +270,7 @@ class TicketConsumer(LiveConsumer):
     def __init__(self, *args, **kwargs):
         super().__init__(*args, **kwargs)
         self._statuses = Throttle(self._send_status, STATUS_MIN_INTERVAL, STATUS_DELAY)
+        self._wanted_version = 0
 
     async def authorize(self) -> int | None:
         """Accept a known ticket token."""
@@ -253,13 +286,16 @@ class TicketConsumer(LiveConsumer):
         return [events.office_group(self.ticket.office_id), events.ticket_group(self.ticket.token)]
 
     async def snapshot(self) -> dict:
-        """The ticket's status, freshly read."""
+        """The ticket's status, from the process's shared board when it is recent."""
         self._statuses.mark()
-        return await database_sync_to_async(self._fresh_status)()
+        return await self._status()
 
-    async def on_event(self, event: dict) -> None:
+    async def on_event(self, event: dict, version: int) -> None:
         """Refresh the status (coalesced) when the event may change this ticket's place."""
+        self._wanted_version = max(self._wanted_version, version)
         if event.get("ticket_id") == self.ticket.id:
+            self.ticket.step_id = event.get("step_id", self.ticket.step_id)
+            self.ticket.status = event.get("status", self.ticket.status)
             self._statuses.request()
         elif self.ticket.status == Ticket.Status.WAITING and (
             self.ticket.step_id in (event.get("step_id"), event.get("from_step_id"))
@@ -279,9 +315,18 @@ class TicketConsumer(LiveConsumer):
         self.ticket = ticket
         return queue_selectors.ticket_status(ticket=ticket)
 
+    async def _status(self) -> dict:
+        data = await STATUS_BOARD.status(office_id=self.ticket.office_id,
+                                         token=self.ticket.token,
+                                         min_version=self._wanted_version)
+        if data is None:  # closed since (completed, cancelled...): read it on its own
+            return await database_sync_to_async(self._fresh_status)()
+        self.ticket.status = data["status"]  # on_event filters on it
+        return data
+
     async def _send_status(self) -> None:
         try:
-            data = await database_sync_to_async(self._fresh_status)()
+            data = await self._status()
         except Exception:
             log.exception("status for a ticket socket failed")
             await self.close(code=CLOSE_SERVER_ERROR)

@@ -41,6 +41,7 @@ MIN_SAMPLES = 3  # below this, blend in the configured default
 SAMPLE_WINDOW = datetime.timedelta(hours=2)  # only recent counter times count
 ARRIVAL_WINDOW = datetime.timedelta(minutes=30)  # recent arrivals predict the next ones
 HORIZON = datetime.timedelta(hours=6)  # the replay stops here
+ARRIVAL_HORIZON = datetime.timedelta(hours=3)  # expected arrivals are added this far ahead
 # A ticket already at a counter is assumed to need at least this share of a
 # mean service time more (it may have just been called or be nearly done).
 MIN_REMAINING_SHARE = 0.25
@@ -111,6 +112,19 @@ def ticket_wait_minutes(*, ticket: Ticket) -> int:
     if minutes is None:
         return round(HORIZON.total_seconds() / 60)
     return minutes
+
+
+def ticket_wait_minutes_all(*, office_id: int, ticket_ids: list[int]) -> dict[int, int]:
+    """Estimated minutes until each of these waiting tickets of the office is called."""
+    if not ticket_ids:
+        return {}
+    forecast = office_forecast(office_id=office_id)
+    horizon = round(HORIZON.total_seconds() / 60)
+    out = {}
+    for ticket_id in ticket_ids:
+        minutes = forecast.ticket_minutes(ticket_id)
+        out[ticket_id] = horizon if minutes is None else minutes
+    return out
 
 
 def new_ticket_wait_minutes(*, office_id: int) -> dict[int, int]:
@@ -255,7 +269,7 @@ def forecast_compute(*, office_id: int, now: datetime.datetime, version: int = 0
             continue
         gap = ARRIVAL_WINDOW / n
         at, k = now + gap, 0
-        while at < now + HORIZON:
+        while at < now + ARRIVAL_HORIZON:
             sim.add(("arrival", service_id, k), chain[0]["id"], Ticket.Priority.NORMAL, at, at,
                     target=False)
             at, k = at + gap, k + 1

@@ -41,10 +41,55 @@ def people_ahead(*, ticket: Ticket) -> int:
 
 def ticket_status(*, ticket: Ticket, language: str | None = None) -> dict:
     """What a resident's status page shows: number, service, place, estimate; no personal data."""
-    ahead = people_ahead(ticket=ticket)
-    lang = language or ticket.language
+    return _status(
+        ticket,
+        version=office_version(office_id=ticket.office_id),
+        ahead=people_ahead(ticket=ticket),
+        wait=estimates.ticket_wait_minutes(ticket=ticket),
+        language=language,
+    )
+
+
+def office_ticket_statuses(*, office_id: int) -> dict:
+    """The status of every open ticket of the office today, by token, in one pass.
+
+    What the status pages of one server process share: after a call, one read
+    serves every waiting resident's page instead of one read per page
+    (measured with ``python -m bench fanout``: 1000 status pages each reading
+    their own status delayed a whole process's deliveries by seconds).
+    Places follow ``people_ahead``: per step, priority first, then issue time.
+    """
+    version = office_version(office_id=office_id)
+    tickets = list(
+        Ticket.objects.filter(
+            office_id=office_id, business_day=numbering.business_day(), status__in=Ticket.OPEN
+        ).select_related("service", "step", "counter")
+    )
+    lines: dict[int, list[Ticket]] = {}
+    for t in tickets:
+        if t.status == Ticket.Status.WAITING:
+            lines.setdefault(t.step_id, []).append(t)
+    ahead: dict[int, int] = {}
+    for line in lines.values():
+        line.sort(key=lambda t: (-t.priority, t.issued_at, t.id))
+        ahead.update((t.id, place) for place, t in enumerate(line))
+    waits = estimates.ticket_wait_minutes_all(office_id=office_id, ticket_ids=list(ahead))
     return {
-        "version": office_version(office_id=ticket.office_id),
+        "version": version,
+        "by_token": {
+            t.token: _status(t, version=version, ahead=ahead.get(t.id, 0),
+                             wait=waits.get(t.id, 0))
+            for t in tickets
+        },
+    }
+
+
+def _status(ticket: Ticket, *, version: int, ahead: int, wait: int,
+            language: str | None = None) -> dict:
+    lang = language or ticket.language
+    waiting = ticket.status == Ticket.Status.WAITING
+    return {
+        "version": version,
         "ticket": ticket.display_number,
         "service": ticket.service.name_in(lang),
         "service_id": ticket.service_id,
@@ -52,8 +97,8 @@ def ticket_status(*, ticket: Ticket, language: str | None = None) -> dict:
         "step_kind": ticket.step.kind,
         "status": ticket.status,
         "counter": ticket.counter.number if ticket.counter_id else None,
-        "people_ahead": ahead,
-        "estimated_wait_minutes": estimates.ticket_wait_minutes(ticket=ticket),
+        "people_ahead": ahead if waiting else 0,
+        "estimated_wait_minutes": wait if waiting else 0,
         "language": ticket.language,
     }
 
