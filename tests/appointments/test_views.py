@@ -208,3 +208,19 @@ def test_empty_details_form_is_400_with_field_errors(demo):
     assert r.status_code == 400
     assert b"Enter your date of birth." in r.content
     assert not Booking.objects.exists()
+
+
+@pytest.mark.django_db
+@pytest.mark.parametrize("lang,html_lang,word", [
+    ("ja", "ja", "日を選んでください"), ("ja-easy", "ja", "ひ を えらんで ください"),
+    ("en", "en", "Choose a day"), ("zh-hans", "zh-hans", "请选择日期"),
+    ("ko", "ko", "날짜를 선택하세요"), ("vi", "vi", "Chọn ngày"),
+    ("pt-br", "pt-br", "Escolha um dia"), ("es", "es", "Elija un día")])
+def test_booking_pages_in_the_eight_kiosk_languages(demo, lang, html_lang, word):
+    c = Client()
+    page = c.get(f"/book/demo/mynumber/?lang={lang}")
+    assert f'<html lang="{html_lang}">'.encode() in page.content
+    assert word.encode() in page.content
+    slot = first_open_slot(demo)
+    form = c.get(f"/book/demo/mynumber/slot/{slot.id}/?lang={lang}")
+    assert form.status_code == 200 and b'name="lang" value="' + lang.encode() in form.content
