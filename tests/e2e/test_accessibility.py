@@ -298,6 +298,7 @@ def test_staff_console_is_usable_with_the_keyboard_alone(live_server, browser, i
     base = live_server.url
     first = issue("inkan")
     second = issue("inkan")
+    third = issue("inkan")
     context = browser.new_context(locale="ja-JP", viewport={"width": 1280, "height": 800})
     page = context.new_page()
 
@@ -338,9 +339,29 @@ def test_staff_console_is_usable_with_the_keyboard_alone(live_server, browser, i
     page.keyboard.press("c")
     expect(page.locator("#current-number-none")).to_be_visible(timeout=TIMEOUT)
 
-    for t in (first, second):
+    # Call a number (G), then transfer it (T) to another service with a typed reason.
+    page.keyboard.press("g")
+    expect(page.locator("#call-number")).to_be_focused()
+    page.keyboard.type(third["ticket"])
+    page.keyboard.press("Enter")
+    expect(page.locator("#current-number")).to_have_text(third["ticket"], timeout=TIMEOUT)
+    page.keyboard.press("Escape")  # leave the number field, so keys are shortcuts again
+    page.keyboard.press("t")
+    expect(page.locator("#transfer-to")).to_be_focused()
+    page.keyboard.press("End")  # the last service in the list
+    target = page.locator("#transfer-to").evaluate("s => s.options[s.selectedIndex].text")
+    assert target.startswith("G "), target  # G 税の減免相談, a staff-only service
+    page.keyboard.press("Tab")
+    expect(page.locator("#transfer-reason")).to_be_focused()
+    page.keyboard.type("減免の相談を希望 (asks about a tax reduction)")
+    page.keyboard.press("Enter")
+    expect(page.locator("#current-number-none")).to_be_visible(timeout=TIMEOUT)
+    expect(page.locator("#message")).to_contain_text("回付しました")
+
+    for t, expected in ((first, "completed"), (second, "completed"), (third, "waiting")):
         status = httpx.get(f"{base}/api/v1/tickets/status/{t['token']}/", timeout=10).json()
-        assert status["status"] == "completed", status
+        assert status["status"] == expected, status
+    assert status["service"] == "税の減免相談", status
     context.close()
 
 
