@@ -26,10 +26,11 @@ def calendar_days(*, schedule: Schedule, now: datetime.datetime | None = None) -
     now = now or timezone.now()
     first, last = windows.bookable_days(schedule=schedule, now=now)
     slots = _bookable_slots(schedule=schedule, now=now)
-    per_day: dict[datetime.date, list[int]] = {}
+    per_day: dict[datetime.date, list[int]] = {}  # date -> [free seats, capacity]
     for s in slots:
-        free, cap = per_day.setdefault(timezone.localdate(s.start), [0, 0])
-        per_day[timezone.localdate(s.start)] = [free + s.seats_left, cap + s.capacity]
+        totals = per_day.setdefault(timezone.localdate(s.start), [0, 0])
+        totals[0] += s.seats_left
+        totals[1] += s.capacity
     days = []
     day = first
     while day <= last:
