@@ -205,6 +205,19 @@ def test_booking_pages(live_server, booking_schedule, context_for, screenshot, l
     assert_accessible(page, f"the booking's details form after an empty submit ({lang})")
 
 
+@pytest.mark.parametrize("lang", LANGUAGES)
+def test_error_pages_a_resident_can_meet(live_server, context_for, lang):
+    """Unknown status link, unknown or revoked kiosk and display keys: plain pages, checked too."""
+    page = context_for(lang).new_page()
+    for path, status in ((f"/t/no-such-ticket/?lang={lang}", 404),
+                         (f"/kiosk/no-such-key/?lang={lang}", 403),
+                         (f"/display/no-such-key/?lang={lang}", 404)):
+        response = page.goto(live_server.url + path)
+        assert response.status == status, (path, response.status)
+        expect(page.locator("h1")).not_to_be_empty()
+        assert_accessible(page, f"the error page at {path}")
+
+
 # --- staff pages ----------------------------------------------------------------------
 
 
@@ -240,6 +253,12 @@ def test_staff_console_with_a_current_ticket(live_server, staff_sign_in, issue, 
     page.keyboard.press("n")
     expect(page.locator("#current-number")).to_have_text(ticket["ticket"], timeout=TIMEOUT)
     assert_accessible(page, "the staff console serving a ticket with one on hold")
+    if lang == "ja":  # a contractor typing a staff-only counter's address is refused
+        response = page.goto(f"{base}/staff/counter/6/")
+        assert response.status == 403
+        assert_accessible(page, "the console's refusal page")
+        page.go_back()
+        expect(page.locator("#current-number")).to_have_text(ticket["ticket"], timeout=TIMEOUT)
 
     # Leave counter 4 empty for the other runs.
     page.keyboard.press("c")
