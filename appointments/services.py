@@ -110,13 +110,11 @@ def booking_hold(
     language: str = "ja",
     channel: str = Booking.Channel.WEB,
     by: AbstractBaseUser | None = None,
-    staff_override_window: bool = False,
 ) -> Booking:
     """Hold seats of a slot for a resident for the schedule's hold time (10 minutes)."""
     return _book(slot=slot, notice_reference=notice_reference, birth_date=birth_date,
                  email=email, phone=phone, party_size=party_size, language=language,
-                 channel=channel, by=by, confirm=False,
-                 staff_override_window=staff_override_window)
+                 channel=channel, by=by, confirm=False)
 
 
 def booking_create(
@@ -379,7 +377,7 @@ def _phone_domestic(value: str) -> str:
 
 
 def _book(*, slot, notice_reference, birth_date, email, phone, party_size, language, channel,
-          by, confirm: bool, staff_override_window: bool = False) -> Booking:
+          by, confirm: bool) -> Booking:
     schedule = slot.schedule
     notice, email, phone = _clean_contact(
         notice_reference=notice_reference, birth_date=birth_date, email=email, phone=phone,
@@ -387,8 +385,7 @@ def _book(*, slot, notice_reference, birth_date, email, phone, party_size, langu
     now = timezone.now()
     if not schedule.active:
         raise QueueError(_("Online booking is closed for this service."), code="booking_closed")
-    if not (staff_override_window and by is not None):
-        windows.ensure_bookable(schedule=schedule, slot=slot, now=now)
+    windows.ensure_bookable(schedule=schedule, slot=slot, now=now)
     fields = dict(
         slot=slot, office_id=schedule.office_id, service_id=schedule.service_id,
         party_size=party_size, language=language, channel=channel, notice_reference=notice,
