@@ -50,14 +50,27 @@ def open_console(page, base: str, number: int) -> None:
     expect(page.locator("#connection")).to_contain_text("Live", timeout=TIMEOUT)
 
 
-def test_resident_is_served_by_contractor_then_staff(live_server, browser, staff_sign_in,
+@pytest.fixture
+def new_context(browser):
+    """Browser contexts for the kiosk, the phone and the display, closed after the test."""
+    contexts = []
+
+    def make(**kwargs):
+        contexts.append(browser.new_context(**kwargs))
+        return contexts[-1]
+
+    yield make
+    for context in contexts:
+        context.close()
+
+
+def test_resident_is_served_by_contractor_then_staff(live_server, new_context, staff_sign_in,
                                                      screenshot):
     base = live_server.url
 
     # 1. The kiosk, switched to English by the resident; 転入届 has an outsourced
     #    reception step, then a staff-only review step.
-    kiosk = browser.new_context(locale="ja-JP", viewport={"width": 1280, "height": 800})
-    page = kiosk.new_page()
+    page = new_context(locale="ja-JP", viewport={"width": 1280, "height": 800}).new_page()
     page.goto(base + KIOSK)
     expect(page.locator("html")).to_have_attribute("lang", "ja")
     screenshot(page, "journey-kiosk", full_page=False)
@@ -79,14 +92,14 @@ def test_resident_is_served_by_contractor_then_staff(live_server, browser, staff
     page.emulate_media(media="screen")
 
     # 2. The phone opens the URL the QR code carries; the lobby display is on.
-    phone = browser.new_context(locale="en-US", **PHONE).new_page()
+    phone = new_context(locale="en-US", **PHONE).new_page()
     phone.goto(status_url)
     expect(phone.locator("#ticket-number")).to_have_text(number)
     expect(phone.locator("#service")).to_have_text("Moving in (residence registration)")
     expect(phone.locator("#connection")).to_have_attribute("data-live", "1", timeout=TIMEOUT)
     expect(phone.locator("#called")).to_be_hidden()
     screenshot(phone, "journey-status", full_page=False)
-    display = browser.new_context(viewport={"width": 1280, "height": 800}).new_page()
+    display = new_context(viewport={"width": 1280, "height": 800}).new_page()
     display.goto(base + DISPLAY)
     # The display's socket is open and its first snapshot drawn (state.version is set).
     display.wait_for_function("window.madoguchiDisplay && madoguchiDisplay.state.version !== null",
@@ -122,6 +135,8 @@ def test_resident_is_served_by_contractor_then_staff(live_server, browser, staff
         "Please wait. We will call your number.", timeout=TIMEOUT)
     expect(phone.locator("#called")).to_be_hidden()
     expect(call_row(display, number)).to_have_count(0, timeout=TIMEOUT)
+    # The hybrid rule: the staff-only step is not in any outsourced counter's line.
+    expect(contractor.locator("#line")).not_to_contain_text(number)
 
     _, staff = staff_sign_in("municipal")
     open_console(staff, base, 6)
@@ -140,6 +155,3 @@ def test_resident_is_served_by_contractor_then_staff(live_server, browser, staff
         "Thank you. Your visit is complete.", timeout=TIMEOUT)
     expect(phone.locator("#leave-row")).to_be_hidden()
     expect(call_row(display, number)).to_have_count(0, timeout=TIMEOUT)
-
-    for context in (kiosk, phone.context, display.context):
-        context.close()
