@@ -259,20 +259,15 @@ def forecast_compute(*, office_id: int, now: datetime.datetime, version: int = 0
         if chain:
             sim.add(("new", service_id), chain[0]["id"], Ticket.Priority.NORMAL, now, now,
                     target=True, ghost=True)
-    # Expected arrivals, evenly spread at the recent rate of each service.
+    # Expected arrivals, evenly spread at the recent rate of each service (made lazily:
+    # each one, when it joins the line, schedules the next).
     per_service: dict[int, int] = defaultdict(int)
     for service_id in arrivals:
         per_service[service_id] += 1
     for service_id, n in per_service.items():
         chain = by_service.get(service_id)
-        if not chain or service_id not in services:
-            continue
-        gap = ARRIVAL_WINDOW / n
-        at, k = now + gap, 0
-        while at < now + ARRIVAL_HORIZON:
-            sim.add(("arrival", service_id, k), chain[0]["id"], Ticket.Priority.NORMAL, at, at,
-                    target=False)
-            at, k = at + gap, k + 1
+        if chain and service_id in services:
+            sim.expect(chain[0]["id"], ARRIVAL_WINDOW / n, now + ARRIVAL_HORIZON)
     calls = sim.run()
     forecast = Forecast(at=now, version=version, service_minutes=minutes)
     for key, at in calls.items():
@@ -316,10 +311,24 @@ class _Replay:
             self.ghosts.add(key)
         heapq.heappush(self.future, (available_at, next(self.seq), entry))
 
+    def expect(self, step_id: int, gap: datetime.timedelta, until: datetime.datetime) -> None:
+        """Residents expected to join the step's line every ``gap`` until ``until``."""
+        at = self.now + gap
+        if at < until and step_id in self.steps:
+            entry = (-Ticket.Priority.NORMAL, at, next(self.seq), ("arrival", at, step_id),
+                     step_id)
+            heapq.heappush(self.future, (at, next(self.seq), entry, (gap, until)))
+
     def _release(self, until: datetime.datetime) -> None:
         while self.future and self.future[0][0] <= until:
-            _, _, entry = heapq.heappop(self.future)
+            at, _, entry, *repeat = heapq.heappop(self.future)
             heapq.heappush(self.lines[entry[4]], entry)
+            if repeat:  # an expected arrival: schedule the next one
+                gap, end = repeat[0]
+                if at + gap < end:
+                    nxt = (entry[0], at + gap, next(self.seq), ("arrival", at + gap, entry[4]),
+                           entry[4])
+                    heapq.heappush(self.future, (at + gap, next(self.seq), nxt, (gap, end)))
 
     def _best(self, counter_id: int):
         best, best_key = None, None
