@@ -163,6 +163,11 @@ def test_status_page_when_called_and_lobby_display(live_server, context_for, sta
     # (axe on a running animation would see whichever half happens to be showing).
     expect(display.locator("#calling li.fresh")).to_contain_text(ticket["ticket"],
                                                                  timeout=TIMEOUT)
+    longest = display.evaluate(
+        "() => Math.max(0, ...document.getAnimations()"
+        "  .map(a => a.effect.getComputedTiming().endTime))")
+    assert 0 < longest <= 5_000, (
+        f"a new call blinks for {longest} ms: WCAG 2.2.2 allows 5 s when nobody can stop it")
     for phase, ms in (("highlighted half of the blink", 200), ("plain half of the blink", 600)):
         held = display.evaluate(
             "ms => document.getAnimations().map(a => { a.pause(); a.currentTime = ms; }).length",
