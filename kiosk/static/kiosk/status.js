@@ -38,7 +38,10 @@
     if (called) {
       el("called-number").textContent = current.ticket;
       el("called-text").textContent = fill(text.called, {counter: current.counter});
-      if (alertedCounter !== current.counter || data.recalled) alertResident();
+      if (alertedCounter !== current.counter || data.recalled) {
+        alertResident();
+        el("called-ok").focus();  // an alertdialog takes the focus, so screen readers read it out
+      }
       alertedCounter = current.counter;
     } else {
       alertedCounter = null;
