@@ -178,6 +178,7 @@ def test_status_page_when_called_and_lobby_display(live_server, context_for, sta
     assert_accessible(display, f"the lobby display after the blink ({lang})")
 
     expect(phone.locator("#called")).to_be_visible(timeout=TIMEOUT)
+    expect(phone.locator("#called-ok")).to_be_focused()  # the alertdialog is read out
     assert_accessible(phone, f"the status page's full-screen call ({lang})")
 
     console.keyboard.press("c")  # leave counter 2 free for the next run
