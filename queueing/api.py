@@ -32,6 +32,7 @@ class TicketOut(serializers.Serializer):
     priority = serializers.IntegerField()
     counter = serializers.IntegerField(allow_null=True)
     issued_at = serializers.DateTimeField()
+    version = serializers.IntegerField(allow_null=True, help_text="Office event version of the change")
 
 
 class IssuedOut(TicketOut):
@@ -84,6 +85,8 @@ def ticket_out(t: Ticket) -> dict:
         "priority": t.priority,
         "counter": t.counter.number if t.counter_id else None,
         "issued_at": t.issued_at,
+        # The office event version of the change that produced this answer, if any.
+        "version": getattr(t, "event_version", None),
     }
 
 

@@ -459,6 +459,7 @@ def _record(
         reason=reason,
     )
     version = events.version_bump(office_id=ticket.office_id)
+    ticket.event_version = version  # the API returns it, so clients can match the event stream
     events.publish_on_commit(
         office_id=ticket.office_id,
         version=version,
