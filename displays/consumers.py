@@ -21,6 +21,7 @@ Consumers are thin: they check who may listen, join the groups that
 from __future__ import annotations
 
 import asyncio
+import json
 import logging
 import time
 from collections import deque
@@ -122,11 +123,39 @@ class StatusBoard:
                     or time.monotonic() - read_at > self.MAX_AGE):
                 board = await database_sync_to_async(queue_selectors.office_ticket_statuses)(
                     office_id=office_id)
+                board["frames"] = {}
                 self._boards[office_id] = (time.monotonic(), board)
         return board["by_token"].get(token)
 
+    def frame(self, *, office_id: int, token: str, data: dict) -> str:
+        """The status frame's text, encoded once per board for every socket of that ticket."""
+        _, board = self._boards.get(office_id, (None, None))
+        if board is None or board["by_token"].get(token) is not data:
+            return json.dumps({"type": "status", "version": data["version"], "data": data})
+        text = board["frames"].get(token)
+        if text is None:
+            text = board["frames"][token] = json.dumps(
+                {"type": "status", "version": data["version"], "data": data})
+        return text
+
 
 STATUS_BOARD = StatusBoard()
+
+
+def _event_text(office_id: int, message: dict) -> str:
+    """The event frame's text, encoded once per process however many sockets forward it."""
+    key = (office_id, message["version"])  # versions count per office
+    text = _EVENT_TEXT.get(key)
+    if text is None:
+        text = json.dumps({"type": "event", "version": message["version"],
+                           "event": message["event"]})
+        _EVENT_TEXT[key] = text
+        while len(_EVENT_TEXT) > 256:
+            _EVENT_TEXT.pop(next(iter(_EVENT_TEXT)))  # oldest first (dicts keep order)
+    return text
+
+
+_EVENT_TEXT: dict[tuple[int, int], str] = {}
 
 
 class LiveConsumer(AsyncJsonWebsocketConsumer):
@@ -136,6 +165,7 @@ class LiveConsumer(AsyncJsonWebsocketConsumer):
         super().__init__(*args, **kwargs)
         self.live_groups: list[str] = []
         self._seen: deque[int] = deque(maxlen=SEEN_VERSIONS)
+        self._seen_set: set[int] = set()
         self._snapshots = Throttle(self._send_snapshot, SNAPSHOT_MIN_INTERVAL)
         self._refresher: asyncio.Task | None = None
 
@@ -223,11 +253,14 @@ class LiveConsumer(AsyncJsonWebsocketConsumer):
     async def queue_event(self, message: dict) -> None:
         """Forward one event from queueing/events.py, once, with its office version."""
         version = message["version"]
-        if version in self._seen:
+        if version in self._seen_set:
             return
+        if len(self._seen) == SEEN_VERSIONS:
+            self._seen_set.discard(self._seen[0])
         self._seen.append(version)
+        self._seen_set.add(version)
         if self.forwards(message["event"]):
-            await self.send_json({"type": "event", "version": version, "event": message["event"]})
+            await self.send(text_data=_event_text(self.office_id, message))
         await self.on_event(message["event"], version)
 
     def forwards(self, event: dict) -> bool:
@@ -270,6 +303,7 @@ class DisplayConsumer(LiveConsumer):
         if device is None:
             return CLOSE_FORBIDDEN
         self.device = device
+        self.office_id = device.office_id
         return None
 
     def groups_to_join(self) -> list[str]:
@@ -298,6 +332,7 @@ class TicketConsumer(LiveConsumer):
         if ticket is None:
             return CLOSE_NOT_FOUND
         self.ticket = ticket
+        self.office_id = ticket.office_id
         return None
 
     def groups_to_join(self) -> list[str]:
@@ -355,7 +390,8 @@ class TicketConsumer(LiveConsumer):
             log.exception("status for a ticket socket failed")
             await self.close(code=CLOSE_SERVER_ERROR)
             return
-        await self.send_json({"type": "status", "version": data["version"], "data": data})
+        await self.send(text_data=STATUS_BOARD.frame(office_id=self.office_id,
+                                                     token=self.ticket.token, data=data))
 
 
 class OfficeConsumer(LiveConsumer):
