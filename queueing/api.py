@@ -146,7 +146,7 @@ class TicketStatusView(APIView):
     @extend_schema(responses={200: inline_serializer("TicketStatus", {
         "ticket": serializers.CharField(), "status": serializers.CharField(),
         "people_ahead": serializers.IntegerField(),
-        "estimated_wait_minutes": serializers.IntegerField(),
+        "estimated_wait_minutes": serializers.IntegerField(allow_null=True),
         "counter": serializers.IntegerField(allow_null=True),
         "version": serializers.IntegerField()}), 404: ErrorOut})
     def get(self, request, token: str):

@@ -112,18 +112,20 @@ _latest: dict[int, Forecast] = {}
 RECENT_ENOUGH = datetime.timedelta(seconds=10)
 
 
-def ticket_wait_minutes(*, ticket: Ticket) -> int:
-    """Estimated minutes until this waiting ticket is called at its step (0 if not waiting)."""
+def ticket_wait_minutes(*, ticket: Ticket) -> int | None:
+    """Estimated minutes until this waiting ticket is called at its step (0 if not waiting).
+
+    None when it cannot be known: no open counter serves the step, or the
+    call lies beyond the replay's horizon. Screens then say "not known"
+    rather than a number nobody can trust.
+    """
     if ticket.status != Ticket.Status.WAITING:
         return 0
-    minutes = office_forecast(office_id=ticket.office_id).ticket_minutes(ticket.id)
-    if minutes is None:
-        return round(HORIZON.total_seconds() / 60)
-    return minutes
+    return office_forecast(office_id=ticket.office_id).ticket_minutes(ticket.id)
 
 
-def ticket_wait_minutes_all(*, office_id: int, ticket_ids: list[int]) -> dict[int, int]:
-    """Estimated minutes until each of these waiting tickets of the office is called."""
+def ticket_wait_minutes_all(*, office_id: int, ticket_ids: list[int]) -> dict[int, int | None]:
+    """Estimated minutes until each of these waiting tickets is called (None: not known)."""
     if not ticket_ids:
         return {}
     # Status pages ask after every call; a replay per call was most of their
@@ -134,23 +136,14 @@ def ticket_wait_minutes_all(*, office_id: int, ticket_ids: list[int]) -> dict[in
     if (forecast is None or not datetime.timedelta(0) <= now - forecast.at < RECENT_ENOUGH
             or not forecast.ticket_calls.keys() >= set(ticket_ids)):
         forecast = office_forecast(office_id=office_id, now=now)
-    horizon = round(HORIZON.total_seconds() / 60)
-    out = {}
-    for ticket_id in ticket_ids:
-        minutes = forecast.ticket_minutes(ticket_id)
-        out[ticket_id] = horizon if minutes is None else minutes
-    return out
+    return {ticket_id: forecast.ticket_minutes(ticket_id, now) for ticket_id in ticket_ids}
 
 
-def new_ticket_wait_minutes(*, office_id: int) -> dict[int, int]:
-    """Estimated minutes a ticket issued now would wait, per active service id of the office."""
+def new_ticket_wait_minutes(*, office_id: int) -> dict[int, int | None]:
+    """Minutes a ticket issued now would wait, per active service id (None: not known)."""
     forecast = office_forecast(office_id=office_id)
-    horizon = round(HORIZON.total_seconds() / 60)
-    out = {}
-    for service_id in forecast.new_ticket_calls.keys() | _active_service_ids(office_id):
-        minutes = forecast.new_ticket_minutes(service_id)
-        out[service_id] = horizon if minutes is None else minutes
-    return out
+    return {service_id: forecast.new_ticket_minutes(service_id)
+            for service_id in forecast.new_ticket_calls.keys() | _active_service_ids(office_id)}
 
 
 def waiting_by_step(*, office_id: int) -> dict[int, int]:

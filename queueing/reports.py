@@ -63,7 +63,6 @@ def live_figures(*, office_id: int, now: datetime.datetime | None = None) -> dic
         counts[row] += 1
     oldest = {r["service_id"]: r["oldest"] for r in waiting}
     estimate = estimates.new_ticket_wait_minutes(office_id=office_id)
-    horizon = estimates.HORIZON.total_seconds() / 60  # no open counter serves it
     services, alerts = [], []
     for s in Service.objects.filter(office_id=office_id, active=True):
         longest = (
@@ -73,8 +72,7 @@ def live_figures(*, office_id: int, now: datetime.datetime | None = None) -> dic
         row = {
             "service_id": s.id, "name": s.name, "prefix": s.prefix,
             "waiting": counts.get(s.id, 0), "longest_wait_minutes": longest,
-            "estimated_wait_minutes": None if estimate.get(s.id, 0) >= horizon
-            else estimate.get(s.id, 0),
+            "estimated_wait_minutes": estimate.get(s.id),  # None: no open counter serves it
             "target_wait_minutes": s.target_wait_minutes, "alert": alert,
         }
         services.append(row)

@@ -78,13 +78,13 @@ def office_ticket_statuses(*, office_id: int) -> dict:
         "version": version,
         "by_token": {
             t.token: _status(t, version=version, ahead=ahead.get(t.id, 0),
-                             wait=waits.get(t.id, 0))
+                             wait=waits.get(t.id))
             for t in tickets
         },
     }
 
 
-def _status(ticket: Ticket, *, version: int, ahead: int, wait: int,
+def _status(ticket: Ticket, *, version: int, ahead: int, wait: int | None,
             language: str | None = None) -> dict:
     lang = language or ticket.language
     waiting = ticket.status == Ticket.Status.WAITING
@@ -120,7 +120,7 @@ def service_queues(*, office_id: int, language: str = "ja") -> list[dict]:
                 "name": service.name_in(language),
                 "waiting": sum(waiting.get(s.id, 0) for s in steps),
                 "target_wait_minutes": service.target_wait_minutes,
-                "estimated_wait_minutes": new_waits.get(service.id, 0),
+                "estimated_wait_minutes": new_waits.get(service.id),  # None: not known
             }
         )
     return rows

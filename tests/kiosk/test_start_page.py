@@ -18,6 +18,11 @@ def test_start_page_lists_services_with_waiting_count_and_estimate(client, issue
     html = client.get(START + "?lang=en").content.decode()
     assert "Certificate of residence" in html
     assert "2 people waiting" in html
+    assert "wait time not known" in html  # no counter is open yet
+    from queueing.models import Counter
+
+    Counter.objects.filter(office=office, number=1).update(status="open")
+    html = client.get(START + "?lang=en").content.decode()
     assert re.search(r"about \d+ min", html)
     assert "I need assistance" in html
     assert "Do you have a booking?" in html

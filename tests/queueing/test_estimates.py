@@ -118,11 +118,12 @@ def test_not_waiting_means_no_wait(office, contractor, clock):
     assert estimates.ticket_wait_minutes(ticket=t) == 0
 
 
-def test_no_open_counter_gives_the_horizon(office, clock):
+def test_no_open_counter_gives_no_estimate(office, clock):
     a = Service.objects.get(office=office, code="juminhyo")
     clock("09:00")
     t = services.ticket_issue(service=a)
-    assert estimates.ticket_wait_minutes(ticket=t) == estimates.HORIZON.total_seconds() / 60
+    assert estimates.ticket_wait_minutes(ticket=t) is None
+    assert selectors.ticket_status(ticket=t)["estimated_wait_minutes"] is None
 
 
 def test_query_count_does_not_grow_with_the_line(office, contractor, clock):

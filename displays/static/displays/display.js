@@ -76,7 +76,8 @@
       }
       tr.appendChild(name);
       tr.appendChild(el("td", "n", s.waiting + "人"));
-      tr.appendChild(el("td", "n", s.waiting ? "約" + s.estimated_wait_minutes + "分" : "—"));
+      const known = s.waiting && s.estimated_wait_minutes !== null && s.estimated_wait_minutes !== undefined;
+      tr.appendChild(el("td", "n", known ? "約" + s.estimated_wait_minutes + "分" : "—"));
       body.appendChild(tr);
     });
   }
