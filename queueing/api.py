@@ -194,7 +194,7 @@ class CounterView(APIView):
     def get(self, request, counter_id: int):
         counter = _counter(request, counter_id)
         routing.ensure_can_operate(counter=counter, user=request.user)
-        return Response(selectors.counter_view(counter=counter))
+        return Response(selectors.counter_view(counter=counter, user=request.user))
 
 
 class CallNextView(APIView):

@@ -175,29 +175,35 @@ def office_snapshot(*, office_id: int, language: str = "ja") -> dict:
     }
 
 
-def counter_view(*, counter: Counter) -> dict:
-    """A console's view of its counter: the current ticket and the waiting line it may call."""
+def counter_view(*, counter: Counter, user) -> dict:
+    """A console's view of its counter: the current ticket and the waiting line it may call.
+
+    The booking reference is detail: a contractor sees it only for the ticket
+    its counter is serving (``routing.visible_detail``), never for the line.
+    """
     current = (
         Ticket.objects.filter(counter=counter, status__in=Ticket.ACTIVE_AT_COUNTER)
         .select_related("service", "step")
         .first()
     )
     line = routing.waiting_line(counter=counter).select_related("service", "step")[:50]
+    held = (routing.serves(counter=counter)
+            .filter(status=Ticket.Status.HELD, business_day=numbering.business_day())
+            .select_related("service", "step"))
+
+    def row(t: Ticket) -> dict:
+        return _ticket_row(t, detail=routing.visible_detail(ticket=t, counter=counter, user=user))
+
     return {
         "counter": {"id": counter.id, "number": counter.number, "kind": counter.kind,
                     "status": counter.status, "label": counter.label},
-        "current": _ticket_row(current) if current else None,
-        "waiting": [_ticket_row(t) for t in line],
-        "held": [
-            _ticket_row(t)
-            for t in routing.serves(counter=counter)
-            .filter(status=Ticket.Status.HELD, business_day=numbering.business_day())
-            .select_related("service", "step")
-        ],
+        "current": row(current) if current else None,
+        "waiting": [row(t) for t in line],
+        "held": [row(t) for t in held],
     }
 
 
-def _ticket_row(t: Ticket) -> dict:
+def _ticket_row(t: Ticket, *, detail: bool) -> dict:
     return {
         "id": t.id,
         "ticket": t.display_number,
@@ -208,5 +214,5 @@ def _ticket_row(t: Ticket) -> dict:
         "status": t.status,
         "priority": t.priority,
         "issued_at": t.issued_at.isoformat(),
-        "booking_reference": t.booking_reference,
+        "booking_reference": t.booking_reference if detail else "",
     }

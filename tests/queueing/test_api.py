@@ -227,3 +227,20 @@ def test_resident_status_and_leave_by_token(office):
 def test_openapi_schema_is_served(office):
     r = api_as(None).get("/api/schema/")
     assert r.status_code == 200 and b"/api/v1/counters/{counter_id}/call-next/" in r.content
+
+
+def test_contractor_sees_booking_reference_only_for_the_ticket_it_serves(contractor, municipal):
+    from queueing.models import Ticket as T
+
+    mine = services.ticket_issue(service=svc("mynumber"), priority=T.Priority.APPOINTMENT,
+                                 booking_reference="ABCD-1234")
+    services.ticket_issue(service=svc("mynumber"), priority=T.Priority.APPOINTMENT,
+                          booking_reference="WXYZ-9876")
+    view = api_as(contractor).get(f"/api/v1/counters/{cid(5)}/").json()
+    assert [r["booking_reference"] for r in view["waiting"]] == ["", ""]
+    api_as(contractor).post(f"/api/v1/counters/{cid(5)}/call-next/")
+    view = api_as(contractor).get(f"/api/v1/counters/{cid(5)}/").json()
+    assert view["current"]["id"] == mine.id and view["current"]["booking_reference"] == "ABCD-1234"
+    assert [r["booking_reference"] for r in view["waiting"]] == [""]
+    staff_view = api_as(municipal).get(f"/api/v1/counters/{cid(5)}/").json()
+    assert [r["booking_reference"] for r in staff_view["waiting"]] == ["WXYZ-9876"]
