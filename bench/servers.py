@@ -141,7 +141,8 @@ class ServerGroup:
         log_dir = self.log_dir or (Path(self._tmp.name) if self._tmp else None)
         if not log_dir:
             return ""
-        return "\n".join(p.read_text(errors="replace")[-4000:] for p in log_dir.glob("daphne-*.log"))
+        logs = sorted(log_dir.glob("daphne-*.log"))
+        return "\n".join(p.read_text(errors="replace")[-4000:] for p in logs)
 
     def __enter__(self) -> ServerGroup:
         try:

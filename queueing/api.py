@@ -32,7 +32,8 @@ class TicketOut(serializers.Serializer):
     priority = serializers.IntegerField()
     counter = serializers.IntegerField(allow_null=True)
     issued_at = serializers.DateTimeField()
-    version = serializers.IntegerField(allow_null=True, help_text="Office event version of the change")
+    version = serializers.IntegerField(allow_null=True,
+                                       help_text="Office event version of the change")
 
 
 class IssuedOut(TicketOut):
@@ -111,7 +112,8 @@ class TicketIssueView(APIView):
         data = _valid(IssueIn, request)
         device = request.auth if isinstance(request.auth, Device) else None
         if device is None and role_of(request.user) is None:
-            raise Forbidden("Only kiosks and counter staff may issue tickets.", code="no_staff_role")
+            raise Forbidden("Only kiosks and counter staff may issue tickets.",
+                            code="no_staff_role")
         # One query for the service and its first step (this is the hot path).
         first_step = Step.objects.select_related("service").filter(
             service_id=data["service"], service__active=True).order_by("order")
@@ -133,7 +135,8 @@ class TicketIssueView(APIView):
         )
         body = ticket_out(ticket)
         body["token"] = ticket.token
-        body["status_url"] = request.build_absolute_uri(reverse("ticket-status-page", args=[ticket.token]))
+        body["status_url"] = request.build_absolute_uri(
+            reverse("ticket-status-page", args=[ticket.token]))
         return Response(body, status=status.HTTP_201_CREATED)
 
 
@@ -207,7 +210,8 @@ class CallNextView(APIView):
         ticket = services.ticket_call_next(counter=_counter(request, counter_id), by=request.user)
         if ticket is None:
             return Response({"ticket": None, "detail": "No one is waiting for this counter."})
-        return Response({"ticket": ticket_out(ticket), "detail": f"Called {ticket.display_number}."})
+        return Response({"ticket": ticket_out(ticket),
+                         "detail": f"Called {ticket.display_number}."})
 
 
 class CallNumberView(APIView):
@@ -338,7 +342,8 @@ urlpatterns = [
     path("offices/<id:office_id>/services/", ServiceListView.as_view(), name="api-services"),
     path("offices/<id:office_id>/snapshot/", OfficeSnapshotView.as_view(), name="api-snapshot"),
     path("counters/<id:counter_id>/", CounterView.as_view(), name="api-counter"),
-    path("counters/<id:counter_id>/status/", CounterStatusView.as_view(), name="api-counter-status"),
+    path("counters/<id:counter_id>/status/", CounterStatusView.as_view(),
+         name="api-counter-status"),
     path("counters/<id:counter_id>/call-next/", CallNextView.as_view(), name="api-call-next"),
     path("counters/<id:counter_id>/call/", CallNumberView.as_view(), name="api-call-number"),
     path("counters/<id:counter_id>/tickets/<id:ticket_id>/hold/", TicketHoldView.as_view(),

@@ -124,6 +124,9 @@ class CounterService(models.Model):
             models.UniqueConstraint(fields=["counter", "service"], name="counter_service_unique")
         ]
 
+    def __str__(self) -> str:
+        return f"{self.counter} → {self.service} ({self.rank})"
+
 
 class NumberSequence(models.Model):
     """The last number issued per office, prefix and business day (the numbering row)."""
@@ -139,6 +142,9 @@ class NumberSequence(models.Model):
                 fields=["office", "prefix", "business_day"], name="number_sequence_unique"
             )
         ]
+
+    def __str__(self) -> str:
+        return f"{self.prefix} {self.business_day}: {self.last_number}"
 
 
 class Ticket(models.Model):
@@ -252,6 +258,9 @@ class TicketEvent(models.Model):
     class Meta:
         ordering = ["at", "id"]
         indexes = [models.Index(fields=["at"], name="ticket_event_at_idx")]
+
+    def __str__(self) -> str:
+        return f"{self.at:%H:%M:%S} {self.action} {self.from_status}->{self.to_status}"
 
 
 class Device(models.Model):

@@ -104,11 +104,12 @@ def _status(ticket: Ticket, *, version: int, ahead: int, wait: int | None,
 
 
 def service_queues(*, office_id: int, language: str = "ja") -> list[dict]:
-    """Per active service: waiting count (first step and later steps) and estimated wait for a new ticket."""
+    """Per active service: waiting count (all its steps) and the wait of a ticket issued now."""
     waiting = estimates.waiting_by_step(office_id=office_id)
     new_waits = estimates.new_ticket_wait_minutes(office_id=office_id)
     rows = []
-    for service in Service.objects.filter(office_id=office_id, active=True).prefetch_related("steps"):
+    active = Service.objects.filter(office_id=office_id, active=True).prefetch_related("steps")
+    for service in active:
         steps = list(service.steps.all())
         if not steps:
             continue

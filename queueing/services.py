@@ -338,7 +338,8 @@ def _locked(ticket: Ticket) -> Ticket:
 
 def _ensure_at(ticket: Ticket, counter: Counter) -> None:
     if ticket.counter_id != counter.id:
-        where = f"counter {ticket.counter.number}" if ticket.counter else ticket.get_status_display()
+        where = (f"counter {ticket.counter.number}" if ticket.counter
+                 else ticket.get_status_display())
         raise Conflict(
             f"Ticket {ticket.display_number} is not at this counter (it is {where}).",
             code="not_at_this_counter",

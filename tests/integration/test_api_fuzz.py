@@ -1,4 +1,4 @@
-"""Schemathesis fuzzes every documented endpoint of a real daphne server: bad input never gives a 500.
+"""Schemathesis fuzzes every documented endpoint of a real daphne: bad input never gives a 500.
 
 Requests carry a kiosk's device key for the kiosk endpoint and a municipal
 staff token elsewhere, so the generated cases reach the services, not only

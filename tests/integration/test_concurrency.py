@@ -47,7 +47,8 @@ def test_16_issuers_x_500_tickets_give_8000_unique_gap_free_numbers(postgres, of
             services.ticket_issue(service=a_services[(i + k) % len(a_services)])
 
     assert run_threads(16, issue_500) == []
-    numbers = sorted(Ticket.objects.filter(office=office, prefix="A").values_list("number", flat=True))
+    numbers = sorted(
+        Ticket.objects.filter(office=office, prefix="A").values_list("number", flat=True))
     assert len(numbers) == 8000
     assert numbers == list(range(1, 8001))  # unique and no gaps
     assert TicketEvent.objects.filter(action="issued").count() == 8000

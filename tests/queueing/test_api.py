@@ -1,4 +1,4 @@
-"""The REST API: role rules answer 403, bad input 400, missing things 404, races 409, all as JSON."""
+"""The REST API: role rules answer 403, bad input 400, missing 404, races 409, all as JSON."""
 
 import pytest
 from django.contrib.auth.models import User

@@ -1,4 +1,4 @@
-"""Property-based: random sequences of counter actions by random staff never break the invariants."""
+"""Property-based: random counter actions by random staff never break the invariants."""
 
 from collections import Counter as Tally
 
@@ -90,7 +90,8 @@ def test_random_action_sequences_keep_the_invariants(office, contractor, municip
                         services.ticket_cancel(ticket=ticket)
                 except Forbidden:
                     # A refused action changes nothing.
-                    after = {t.pk: (t.status, t.step_id, t.counter_id) for t in Ticket.objects.all()}
+                    after = {t.pk: (t.status, t.step_id, t.counter_id)
+                             for t in Ticket.objects.all()}
                     assert after == before
                     if action in ("call_next", "call_number") and who == "contractor":
                         assert (counter.kind == "staff_only"

@@ -175,7 +175,8 @@ def test_no_show_after_the_grace_time_closes_at_once(office, contractor):
     c = counter(1)
     services.ticket_call_next(counter=c, by=contractor)
     Ticket.objects.filter(pk=t.pk).update(
-        first_called_at=timezone.now() - datetime.timedelta(minutes=office.no_show_grace_minutes + 1))
+        first_called_at=timezone.now()
+        - datetime.timedelta(minutes=office.no_show_grace_minutes + 1))
     t = services.ticket_no_show(ticket=t, counter=c, by=contractor)
     assert t.status == S.NO_SHOW
 
