@@ -1,4 +1,4 @@
-"""The code passes ruff (pyflakes, pycodestyle, bugbear, Django rules) as configured in pyproject."""
+"""The code passes ruff (pyflakes, pycodestyle, bugbear, Django rules) as pyproject sets it."""
 
 import subprocess
 import sys
