@@ -115,26 +115,23 @@ def _supervisor_only(request: HttpRequest) -> HttpResponse | None:
 @require_GET
 def dashboard(request: HttpRequest) -> HttpResponse:
     """Supervisor dashboard: live figures (refreshed by dashboard.js) and links to reports."""
-    if (refused := _supervisor_only(request)) is not None:
-        return refused
-    office = _office(request)
-    if office is None:
-        return _forbidden(request, "事務所がありません。 No office is configured.")
-    return _page(request, "queueing/dashboard.html", {
-        "office": office, "live": reports.live_figures(office_id=office.id),
-    })
+    return _live_figures_page(request, "queueing/dashboard.html")
 
 
 @login_required
 @require_GET
 def dashboard_live(request: HttpRequest) -> HttpResponse:
     """The live part of the dashboard alone, for the page's refresh."""
+    return _live_figures_page(request, "queueing/_live.html")
+
+
+def _live_figures_page(request: HttpRequest, template: str) -> HttpResponse:
     if (refused := _supervisor_only(request)) is not None:
         return refused
     office = _office(request)
     if office is None:
         return _forbidden(request, "事務所がありません。 No office is configured.")
-    return _page(request, "queueing/_live.html", {
+    return _page(request, template, {
         "office": office, "live": reports.live_figures(office_id=office.id),
     })
 
