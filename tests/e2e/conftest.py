@@ -41,7 +41,11 @@ def live_server():
         yield group
 
 
-@pytest.fixture(scope="session")
+# Module scope, not session: Playwright's sync API keeps an asyncio loop running in
+# the main thread while it is open, and Django then refuses database work in that
+# thread (SynchronousOnlyOperation) for every test that runs after a browser module,
+# e.g. the PostgreSQL thread tests that pytest-django orders after these.
+@pytest.fixture(scope="module")
 def playwright_instance():
     """The Playwright driver (sync API)."""
     from playwright.sync_api import sync_playwright
@@ -50,7 +54,7 @@ def playwright_instance():
         yield p
 
 
-@pytest.fixture(scope="session")
+@pytest.fixture(scope="module")
 def browser(playwright_instance, chromium_path):
     """Headless Debian Chromium."""
     b = playwright_instance.chromium.launch(
