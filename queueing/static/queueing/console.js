@@ -78,10 +78,16 @@
       }).join("") + "</tbody></table>";
   }
 
+  // Refreshes come from actions, live events and the fallback poll, and their
+  // answers can arrive out of order: only the newest request may draw the page,
+  // or an older answer would show a ticket the counter no longer has.
+  var refreshSeq = 0;
   function refresh() {
+    var seq = ++refreshSeq;
     return fetch(api, {credentials: "same-origin", headers: {Accept: "application/json"}})
       .then(function (r) { return r.json().then(function (body) { return [r, body]; }); })
       .then(function (rb) {
+        if (seq !== refreshSeq) return;
         if (!rb[0].ok) { error(rb[1].detail || "更新できませんでした。 Could not refresh."); return; }
         state = rb[1];
         render();
@@ -112,7 +118,9 @@
     if (!state) return;
     var cur = state.current;
     var button = document.querySelector('button[data-action="' + action + '"]');
-    if (button && button.disabled) return;
+    // "Call next" always goes to the server, which knows whether the counter is
+    // free (a refused call says why); the page's view of it may be a moment old.
+    if (button && button.disabled && action !== "call-next") return;
     if (action === "call-next") {
       return post("call-next/", {}, function (d) {
         return d.ticket ? d.ticket.ticket + " を呼び出しました。 Called " + d.ticket.ticket + "."
