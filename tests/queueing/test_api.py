@@ -244,3 +244,11 @@ def test_contractor_sees_booking_reference_only_for_the_ticket_it_serves(contrac
     assert [r["booking_reference"] for r in view["waiting"]] == [""]
     staff_view = api_as(municipal).get(f"/api/v1/counters/{cid(5)}/").json()
     assert [r["booking_reference"] for r in staff_view["waiting"]] == ["WXYZ-9876"]
+
+
+def test_api_docs_page_loads_its_assets_from_this_server(office):
+    from django.test import Client
+
+    html = Client().get("/api/docs/").content.decode()
+    assert "/static/drf_spectacular_sidecar/swagger-ui-dist/swagger-ui-bundle.js" in html
+    assert "cdn.jsdelivr.net" not in html
