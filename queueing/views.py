@@ -105,10 +105,15 @@ def console(request: HttpRequest, counter_id: int) -> HttpResponse:
     })
 
 
-def _supervisor_only(request: HttpRequest) -> HttpResponse | None:
+def _supervisor_office(request: HttpRequest) -> tuple[Office | None, HttpResponse | None]:
+    """The office a supervisor page shows, or the refusal page to send instead."""
     if role_of(request.user) is not Role.SUPERVISOR:
-        return _forbidden(request, "監督者のみが閲覧できます。 Only supervisors may see this page.")
-    return None
+        return None, _forbidden(request,
+                                "監督者のみが閲覧できます。 Only supervisors may see this page.")
+    office = _office(request)
+    if office is None:
+        return None, _forbidden(request, "事務所がありません。 No office is configured.")
+    return office, None
 
 
 @login_required
@@ -126,11 +131,9 @@ def dashboard_live(request: HttpRequest) -> HttpResponse:
 
 
 def _live_figures_page(request: HttpRequest, template: str) -> HttpResponse:
-    if (refused := _supervisor_only(request)) is not None:
+    office, refused = _supervisor_office(request)
+    if refused is not None:
         return refused
-    office = _office(request)
-    if office is None:
-        return _forbidden(request, "事務所がありません。 No office is configured.")
     return _page(request, template, {
         "office": office, "live": reports.live_figures(office_id=office.id),
     })
@@ -149,11 +152,9 @@ def _parse_day(value: str | None, default: datetime.date) -> tuple[datetime.date
 @require_GET
 def history(request: HttpRequest) -> HttpResponse:
     """History for a day or range: tables by service and counter kind, charts, CSV export."""
-    if (refused := _supervisor_only(request)) is not None:
+    office, refused = _supervisor_office(request)
+    if refused is not None:
         return refused
-    office = _office(request)
-    if office is None:
-        return _forbidden(request, "事務所がありません。 No office is configured.")
     today = timezone.localdate()
     day_from, err1 = _parse_day(request.GET.get("from"), today)
     day_to, err2 = _parse_day(request.GET.get("to"), day_from)
@@ -188,11 +189,9 @@ def history(request: HttpRequest) -> HttpResponse:
 @require_GET
 def contract(request: HttpRequest) -> HttpResponse:
     """Contract report: transactions handled at outsourced counters per service and month."""
-    if (refused := _supervisor_only(request)) is not None:
+    office, refused = _supervisor_office(request)
+    if refused is not None:
         return refused
-    office = _office(request)
-    if office is None:
-        return _forbidden(request, "事務所がありません。 No office is configured.")
     today = timezone.localdate()
     errors = []
     month_from = _parse_month(request.GET.get("from"), today.replace(day=1), errors)
