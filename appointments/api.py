@@ -12,7 +12,7 @@ from rest_framework import serializers, status
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
-from queueing.api import ErrorOut, IssuedOut, ticket_out
+from queueing.api import ErrorOut, IssuedOut, status_url, ticket_out
 from queueing.devices import DeviceKeyAuthentication, DeviceRateThrottle, IsKiosk
 from queueing.errors import NotFound
 
@@ -132,8 +132,7 @@ class CheckInView(APIView):
                                            language=s.validated_data.get("language"))
         body = ticket_out(ticket)
         body["token"] = ticket.token
-        body["status_url"] = request.build_absolute_uri(
-            reverse("ticket-status-page", args=[ticket.token]))
+        body["status_url"] = status_url(request, ticket.token)
         return Response(body, status=status.HTTP_201_CREATED)
 
 

@@ -27,6 +27,9 @@ ALLOWED_HOSTS = [
     h.strip() for h in os.environ.get("ALLOWED_HOSTS", "127.0.0.1,localhost").split(",")
     if h.strip()
 ]
+# The address residents' phones reach, for the QR code on tickets, when kiosks
+# talk to the server by an internal host name (e.g. https://madoguchi.city.example.jp).
+PUBLIC_BASE_URL = os.environ.get("PUBLIC_BASE_URL", "")
 CSRF_TRUSTED_ORIGINS = [
     o.strip() for o in os.environ.get("CSRF_TRUSTED_ORIGINS", "").split(",") if o.strip()
 ]

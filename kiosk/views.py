@@ -18,6 +18,7 @@ from django.utils.formats import time_format
 from django.utils.translation import gettext as _
 
 from queueing import selectors as queue_selectors
+from queueing.api import status_url
 from queueing.devices import device_by_key
 from queueing.errors import QueueError
 from queueing.models import Device
@@ -58,13 +59,6 @@ def _forbidden(request, lang: str) -> HttpResponse:
 
 def _kiosk(key: str) -> Device | None:
     return device_by_key(key=key, type=Device.Type.KIOSK)
-
-
-def status_url(request: HttpRequest, token: str) -> str:
-    """The absolute URL of a ticket's status page (PUBLIC_BASE_URL behind a proxy)."""
-    path = reverse("ticket-status-page", args=[token])
-    base = getattr(settings, "PUBLIC_BASE_URL", "").rstrip("/")
-    return base + path if base else request.build_absolute_uri(path)
 
 
 # --- kiosk -------------------------------------------------------------------

@@ -91,6 +91,17 @@ def ticket_out(t: Ticket) -> dict:
     }
 
 
+def status_url(request, token: str) -> str:
+    """The absolute URL of a ticket's status page, as its QR code carries it.
+
+    ``PUBLIC_BASE_URL`` replaces the request's host when kiosks reach the
+    server by an internal name that residents' phones cannot.
+    """
+    path = reverse("ticket-status-page", args=[token])
+    base = settings.PUBLIC_BASE_URL.rstrip("/")
+    return base + path if base else request.build_absolute_uri(path)
+
+
 def _valid(serializer_class, request) -> dict:
     s = serializer_class(data=request.data)
     s.is_valid(raise_exception=True)
@@ -135,8 +146,7 @@ class TicketIssueView(APIView):
         )
         body = ticket_out(ticket)
         body["token"] = ticket.token
-        body["status_url"] = request.build_absolute_uri(
-            reverse("ticket-status-page", args=[ticket.token]))
+        body["status_url"] = status_url(request, ticket.token)
         return Response(body, status=status.HTTP_201_CREATED)
 
 

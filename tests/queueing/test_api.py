@@ -252,3 +252,10 @@ def test_api_docs_page_loads_its_assets_from_this_server(office):
     html = Client().get("/api/docs/").content.decode()
     assert "/static/drf_spectacular_sidecar/swagger-ui-dist/swagger-ui-bundle.js" in html
     assert "cdn.jsdelivr.net" not in html
+
+
+def test_status_link_uses_the_public_address_when_set(kiosk_client, settings):
+    settings.PUBLIC_BASE_URL = "https://madoguchi.city.example.jp/"
+    r = kiosk_client.post("/api/v1/tickets/", {"service": svc("juminhyo").pk}, format="json")
+    body = r.json()
+    assert body["status_url"] == f"https://madoguchi.city.example.jp/t/{body['token']}/"
