@@ -6,8 +6,6 @@ first, so a snapshot may already include a change whose event arrives later
 (screens apply events idempotently), but never misses one.
 """
 
-from django.db.models import Q
-
 from . import estimates, numbering, routing
 from .models import Counter, Office, Service, Step, Ticket, TicketEvent
 
@@ -23,20 +21,30 @@ def people_ahead(*, ticket: Ticket) -> int:
     """Waiting tickets that will be called before this one at its current step."""
     if ticket.status != Ticket.Status.WAITING:
         return 0
-    return (
-        Ticket.objects.filter(
-            office_id=ticket.office_id,
-            business_day=ticket.business_day,
-            step_id=ticket.step_id,
-            status=Ticket.Status.WAITING,
-        )
-        .filter(
-            Q(priority__gt=ticket.priority)
-            | Q(priority=ticket.priority, issued_at__lt=ticket.issued_at)
-            | Q(priority=ticket.priority, issued_at=ticket.issued_at, id__lt=ticket.id)
-        )
-        .count()
-    )
+    line = Ticket.objects.filter(
+        office_id=ticket.office_id,
+        business_day=ticket.business_day,
+        step_id=ticket.step_id,
+        status=Ticket.Status.WAITING,
+    ).only("id", "priority", "issued_at", "status", "step_id")
+    return _places(line).get(ticket.id, 0)
+
+
+def _places(tickets) -> dict[int, int]:
+    """Place in line (0 = next) of each waiting ticket, per step: priority, then issue time.
+
+    The one home of "people ahead": a single ticket's status and the status
+    board shared by all status pages both count with it.
+    """
+    lines: dict[int, list[Ticket]] = {}
+    for t in tickets:
+        if t.status == Ticket.Status.WAITING:
+            lines.setdefault(t.step_id, []).append(t)
+    places: dict[int, int] = {}
+    for line in lines.values():
+        line.sort(key=lambda t: (-t.priority, t.issued_at, t.id))
+        places.update((t.id, place) for place, t in enumerate(line))
+    return places
 
 
 def ticket_status(*, ticket: Ticket, language: str | None = None) -> dict:
@@ -57,7 +65,7 @@ def office_ticket_statuses(*, office_id: int) -> dict:
     serves every waiting resident's page instead of one read per page
     (measured with ``python -m bench fanout``: 1000 status pages each reading
     their own status delayed a whole process's deliveries by seconds).
-    Places follow ``people_ahead``: per step, priority first, then issue time.
+    Places come from ``_places``, as for ``people_ahead``.
     """
     version = office_version(office_id=office_id)
     # Services, steps and counters are few: read once and shared by every ticket,
@@ -74,14 +82,7 @@ def office_ticket_statuses(*, office_id: int) -> dict:
     for t in tickets:
         t.service, t.step = services[t.service_id], steps[t.step_id]
         t.counter = counters.get(t.counter_id)
-    lines: dict[int, list[Ticket]] = {}
-    for t in tickets:
-        if t.status == Ticket.Status.WAITING:
-            lines.setdefault(t.step_id, []).append(t)
-    ahead: dict[int, int] = {}
-    for line in lines.values():
-        line.sort(key=lambda t: (-t.priority, t.issued_at, t.id))
-        ahead.update((t.id, place) for place, t in enumerate(line))
+    ahead = _places(tickets)
     waits = estimates.ticket_wait_minutes_all(office_id=office_id, ticket_ids=list(ahead))
     return {
         "version": version,
