@@ -123,9 +123,7 @@ def identify(request, office_code: str, service_code: str, slot_id: int):
 def hold(request, token: str):
     """Check the details and confirm; the seats are held until the hold expires."""
     lang = _lang(request)
-    b = selectors.booking_by_token(token=token)
-    if b is None:
-        raise Http404("no such hold")
+    b = _booking_or_404(token)
     if b.status != Booking.Status.HELD and b.status != Booking.Status.EXPIRED:
         return HttpResponseRedirect(_url("booking-manage", b.token, lang=lang))
     refusal = None
@@ -168,9 +166,7 @@ def manage(request, token: str):
 def cancel(request, token: str):
     """Cancel behind a confirm button; refused after the deadline with the reason."""
     lang = _lang(request)
-    b = selectors.booking_by_token(token=token)
-    if b is None:
-        raise Http404("no such booking")
+    b = _booking_or_404(token)
     refusal = None
     if request.method == "POST":
         try:
@@ -189,9 +185,7 @@ def cancel(request, token: str):
 def change(request, token: str):
     """Pick another time (GET lists open slots) and confirm it (POST with slot)."""
     lang = _lang(request)
-    b = selectors.booking_by_token(token=token)
-    if b is None:
-        raise Http404("no such booking")
+    b = _booking_or_404(token)
     refusal = None
     chosen = None
     slot_id = request.POST.get("slot") or request.GET.get("slot")
@@ -320,3 +314,10 @@ def _weeks(days: list[dict]) -> list[list[dict | None]]:
         weeks[-1].append(d)
     weeks[-1] += [None] * (7 - len(weeks[-1]))
     return weeks
+
+
+def _booking_or_404(token: str) -> Booking:
+    b = selectors.booking_by_token(token=token)
+    if b is None:
+        raise Http404("no such booking")
+    return b
