@@ -59,8 +59,13 @@ def _send(groups: list[str], message: dict) -> None:
     layer = get_channel_layer()
     if layer is None:
         return
+    # One hop to the event loop for all groups (each async_to_sync is a thread switch).
+    async_to_sync(_send_all)(layer, groups, message)
+
+
+async def _send_all(layer, groups: list[str], message: dict) -> None:
     for group in groups:
         try:
-            async_to_sync(layer.group_send)(group, message)
+            await layer.group_send(group, message)
         except Exception:  # noqa: BLE001 - any layer failure must not fail the action
             log.exception("publishing %s to %s failed", message["event"].get("action"), group)
