@@ -9,13 +9,14 @@ The contract other screens are built against:
 - On connect: ``{"type": "snapshot", "version": N, "data": {...}}``.
 - Each event: ``{"type": "event", "version": N, "event": {...}}``; the ticket
   socket gets only its own ticket's events, plus ``{"type": "status", "version":
-  N, "data": {...}}`` when an event may change that ticket's place (coalesced,
-  at most about once a second). Its versions therefore skip; status pages need
-  no gap check because every status message is the whole state.
+  N, "data": {...}}`` when an event changes the waiting line of its step
+  (coalesced, at most four a second). Its versions therefore skip; status pages
+  need no gap check because every status message is the whole state.
 - ``{"type": "resync"}`` from the client -> a fresh snapshot.
 
-Consumers are thin: they check who may listen, join the groups that
-``queueing/events.py`` publishes to, and send what the selectors return.
+Consumers are thin: they check who may listen, join their office's group
+through the process's hub (``hub.py``) and send what the selectors return.
+They own no channel-layer channel: the hub listens once for all of them.
 """
 
 from __future__ import annotations
@@ -24,7 +25,6 @@ import asyncio
 import json
 import logging
 import time
-from collections import deque
 from collections.abc import Awaitable, Callable
 
 from channels.db import database_sync_to_async
@@ -38,6 +38,7 @@ from queueing.models import Device, Office, Ticket
 from queueing.roles import role_of
 
 from . import selectors
+from .hub import hub
 
 log = logging.getLogger(__name__)
 
@@ -46,17 +47,7 @@ CLOSE_FORBIDDEN = 4403
 CLOSE_NOT_FOUND = 4404
 CLOSE_SERVER_ERROR = 1011  # the client reconnects with backoff and gets a fresh snapshot
 
-# Group memberships expire after 86400 s in the in-memory and core Redis layers
-# (the pub/sub layer has no expiry). A display stays connected for days, so each
-# consumer re-joins its groups well within that; re-joining is idempotent.
-GROUP_REFRESH_SECONDS = 3600.0
 SNAPSHOT_MIN_INTERVAL = 1.0  # a client asking for resync in a loop costs one snapshot a second
-# A burst of events costs at most four status messages a second per ticket
-# socket; the read behind them is shared by the process (StatusBoard), so
-# there is no need to hold a status back behind the event's fan-out.
-STATUS_MIN_INTERVAL = 0.25
-STATUS_DELAY = 0.0
-SEEN_VERSIONS = 256  # a ticket socket is in two groups and receives its own events twice
 
 
 class Throttle:
@@ -99,20 +90,49 @@ class Throttle:
 
 
 class StatusBoard:
-    """Per process and office: every open ticket's status, read once and shared by status pages.
+    """Per process and office: every open ticket's status, read once and sent to every page.
 
     A call changes the place of every waiting resident; reading each page's
     status on its own cost one query set per page and, at 1000 pages a
     process, delayed that process's deliveries by seconds (bench/fanout.py).
-    Here the first page that needs a newer state reads the whole office in
-    one pass (``office_ticket_statuses``) and the others wait for that read.
+    Here pages that need a newer status ask for one (``request``); a round
+    per office reads the whole office in one pass (``office_ticket_statuses``)
+    and sends each waiting page its status, one task for all of them. Rounds
+    of an office start at most four times a second, so a burst of events
+    folds into few messages; a request made during a round joins the next.
     """
 
     MAX_AGE = 5.0  # seconds; estimates move with the clock even without events
+    MIN_INTERVAL = 0.25  # seconds between the starts of two rounds of one office
 
     def __init__(self) -> None:
         self._boards: dict[int, tuple[float, dict]] = {}
         self._locks: dict[int, asyncio.Lock] = {}
+        self._waiting: dict[int, dict[TicketConsumer, None]] = {}  # ordered set per office
+        self._rounds: dict[int, asyncio.Task] = {}
+        self._last_round: dict[int, float] = {}
+
+    def request(self, page: TicketConsumer) -> None:
+        """Send the page a fresh status in the office's next round."""
+        office_id = page.office_id
+        self._waiting.setdefault(office_id, {})[page] = None
+        if office_id not in self._rounds:
+            delay = self._last_round.get(office_id, float("-inf")) + self.MIN_INTERVAL
+            self._rounds[office_id] = asyncio.create_task(
+                self._round(office_id, max(0.0, delay - time.monotonic())))
+
+    async def _round(self, office_id: int, delay: float) -> None:
+        try:
+            if delay:
+                await asyncio.sleep(delay)
+            self._last_round[office_id] = time.monotonic()
+            pages = self._waiting.pop(office_id, {})
+            for page in pages:  # the first reads the board, the others find it fresh
+                await page.send_status()
+        finally:
+            del self._rounds[office_id]
+            if self._waiting.get(office_id):
+                self.request(next(iter(self._waiting[office_id])))
 
     async def status(self, *, office_id: int, token: str, min_version: int) -> dict | None:
         """The ticket's status at ``min_version`` or later; None when it is no longer open."""
@@ -158,16 +178,26 @@ def _event_text(office_id: int, message: dict) -> str:
 _EVENT_TEXT: dict[tuple[int, int], str] = {}
 
 
+def _changes_line(event: dict, step_id: int) -> bool:
+    """Whether a ticket event adds a ticket to, or takes one from, the step's waiting line."""
+    waiting = Ticket.Status.WAITING
+    joins = event.get("status") == waiting and event.get("step_id") == step_id
+    left_step = event.get("from_step_id") or event.get("step_id")
+    leaves = event.get("from_status") == waiting and left_step == step_id
+    return joins or leaves
+
+
 class LiveConsumer(AsyncJsonWebsocketConsumer):
-    """Shared: refuse with a close code, join groups, snapshot, versioned events, resync."""
+    """Shared: refuse with a close code, join the office group, snapshot, events, resync."""
+
+    # No channel-layer channel per socket (Channels skips it when the alias names
+    # no layer): the process's hub receives each event once and calls deliver().
+    channel_layer_alias = None
 
     def __init__(self, *args, **kwargs):
         super().__init__(*args, **kwargs)
-        self.live_groups: list[str] = []
-        self._seen: deque[int] = deque(maxlen=SEEN_VERSIONS)
-        self._seen_set: set[int] = set()
+        self.live_group: str | None = None
         self._snapshots = Throttle(self._send_snapshot, SNAPSHOT_MIN_INTERVAL)
-        self._refresher: asyncio.Task | None = None
 
     # --- to fill in by each screen ------------------------------------------------
 
@@ -175,9 +205,9 @@ class LiveConsumer(AsyncJsonWebsocketConsumer):
         """Load what the socket follows; return a close code to refuse it, None to accept."""
         raise NotImplementedError
 
-    def groups_to_join(self) -> list[str]:
-        """Channel-layer groups this socket listens to."""
-        raise NotImplementedError
+    def group_to_join(self) -> str:
+        """The channel-layer group this socket listens to (its office's)."""
+        return events.office_group(self.office_id)
 
     async def snapshot(self) -> dict:
         """The data of a snapshot message."""
@@ -201,22 +231,22 @@ class LiveConsumer(AsyncJsonWebsocketConsumer):
             return
         # Join before reading the snapshot: an event committed in between is then
         # either in the snapshot or delivered afterwards, never lost.
-        self.live_groups = self.groups_to_join()
-        await self._join_groups()
-        self._refresher = asyncio.create_task(self._keep_groups())
+        group = self.group_to_join()
+        try:
+            await hub().join(group, self)
+        except Exception:
+            log.exception("joining %s failed", group)
+            await self.close(code=CLOSE_SERVER_ERROR)
+            return
+        self.live_group = group
         self._snapshots.mark()
         await self._send_snapshot()
 
     async def disconnect(self, code):
-        """Leave the groups and stop pending work."""
+        """Leave the group and stop pending work."""
         self._snapshots.cancel()
-        if self._refresher is not None:
-            self._refresher.cancel()
-        for group in self.live_groups:
-            try:
-                await self.channel_layer.group_discard(group, self.channel_name)
-            except Exception:  # noqa: BLE001 - the layer may be down; the socket is gone anyway
-                log.warning("leaving %s failed", group, exc_info=True)
+        if self.live_group is not None:
+            hub().leave(self.live_group, self)
 
     async def receive_json(self, content, **kwargs):
         """``{"type": "resync"}`` asks for a fresh snapshot; anything else gets a clear error."""
@@ -237,31 +267,11 @@ class LiveConsumer(AsyncJsonWebsocketConsumer):
             content = None
         await self.receive_json(content)
 
-    async def dispatch(self, message):
-        """Events skip Channels' per-message ``close_old_connections`` thread hop.
-
-        Channels runs it before every handler; forwarding an event touches no
-        database (status reads go through database_sync_to_async, which does
-        it itself), and at 1000 sockets a process that hop was 1000 thread-pool
-        jobs per call.
-        """
-        if message.get("type") == events.MESSAGE_TYPE:
-            await self.queue_event(message)
-            return
-        await super().dispatch(message)
-
-    async def queue_event(self, message: dict) -> None:
-        """Forward one event from queueing/events.py, once, with its office version."""
-        version = message["version"]
-        if version in self._seen_set:
-            return
-        if len(self._seen) == SEEN_VERSIONS:
-            self._seen_set.discard(self._seen[0])
-        self._seen.append(version)
-        self._seen_set.add(version)
+    async def deliver(self, message: dict) -> None:
+        """Forward one event from queueing/events.py (called by the hub) with its version."""
         if self.forwards(message["event"]):
             await self.send(text_data=_event_text(self.office_id, message))
-        await self.on_event(message["event"], version)
+        await self.on_event(message["event"], message["version"])
 
     def forwards(self, event: dict) -> bool:
         """Whether this socket's client gets the event itself (status pages: only their own)."""
@@ -277,18 +287,6 @@ class LiveConsumer(AsyncJsonWebsocketConsumer):
             await self.close(code=CLOSE_SERVER_ERROR)
             return
         await self.send_json({"type": "snapshot", "version": data["version"], "data": data})
-
-    async def _join_groups(self) -> None:
-        for group in self.live_groups:
-            await self.channel_layer.group_add(group, self.channel_name)
-
-    async def _keep_groups(self) -> None:
-        while True:
-            await asyncio.sleep(GROUP_REFRESH_SECONDS)
-            try:
-                await self._join_groups()
-            except Exception:  # noqa: BLE001 - retried at the next refresh; the client resyncs
-                log.warning("re-joining %s failed", self.live_groups, exc_info=True)
 
 
 class DisplayConsumer(LiveConsumer):
@@ -306,10 +304,6 @@ class DisplayConsumer(LiveConsumer):
         self.office_id = device.office_id
         return None
 
-    def groups_to_join(self) -> list[str]:
-        """The office's group."""
-        return [events.office_group(self.device.office_id)]
-
     async def snapshot(self) -> dict:
         """The office snapshot narrowed to the display's services."""
         return await database_sync_to_async(selectors.display_snapshot)(device=self.device)
@@ -322,7 +316,6 @@ class TicketConsumer(LiveConsumer):
 
     def __init__(self, *args, **kwargs):
         super().__init__(*args, **kwargs)
-        self._statuses = Throttle(self._send_status, STATUS_MIN_INTERVAL, STATUS_DELAY)
         self._wanted_version = 0
 
     async def authorize(self) -> int | None:
@@ -335,13 +328,8 @@ class TicketConsumer(LiveConsumer):
         self.office_id = ticket.office_id
         return None
 
-    def groups_to_join(self) -> list[str]:
-        """The office's group (for versions without gaps) and the ticket's own group."""
-        return [events.office_group(self.ticket.office_id), events.ticket_group(self.ticket.token)]
-
     async def snapshot(self) -> dict:
         """The ticket's status, from the process's shared board when it is recent."""
-        self._statuses.mark()
         return await self._status()
 
     def forwards(self, event: dict) -> bool:
@@ -350,22 +338,22 @@ class TicketConsumer(LiveConsumer):
         return event.get("ticket_id") == self.ticket.id
 
     async def on_event(self, event: dict, version: int) -> None:
-        """Refresh the status (coalesced) when the event may change this ticket's place."""
+        """Refresh the status (coalesced) when the event changes this ticket's line.
+
+        Only the waiting line of the ticket's step sets its place, so a ticket
+        joining or leaving that line (issued, called, transferred, cancelled,
+        resumed...) moves it and one completed at a counter does not. An open
+        or closed counter changes its estimate.
+        """
         self._wanted_version = max(self._wanted_version, version)
         if event.get("ticket_id") == self.ticket.id:
             self.ticket.step_id = event.get("step_id", self.ticket.step_id)
             self.ticket.status = event.get("status", self.ticket.status)
-            self._statuses.request()
+            STATUS_BOARD.request(self)
         elif self.ticket.status == Ticket.Status.WAITING and (
-            self.ticket.step_id in (event.get("step_id"), event.get("from_step_id"))
-            or event.get("action") == "counter_status"  # open counters change the estimate
+            event.get("action") == "counter_status" or _changes_line(event, self.ticket.step_id)
         ):
-            self._statuses.request()
-
-    async def disconnect(self, code):
-        """Stop a pending status refresh, then leave the groups."""
-        self._statuses.cancel()
-        await super().disconnect(code)
+            STATUS_BOARD.request(self)
 
     def _fresh_status(self) -> dict:
         ticket = selectors.ticket_by_token(token=self.ticket.token)
@@ -383,7 +371,8 @@ class TicketConsumer(LiveConsumer):
         self.ticket.status = data["status"]  # on_event filters on it
         return data
 
-    async def _send_status(self) -> None:
+    async def send_status(self) -> None:
+        """Send the ticket's current status (the board's rounds call it); 1011 if it fails."""
         try:
             data = await self._status()
         except Exception:
@@ -414,10 +403,6 @@ class OfficeConsumer(LiveConsumer):
             return CLOSE_NOT_FOUND
         self.office_id = office_id
         return None
-
-    def groups_to_join(self) -> list[str]:
-        """The office's group."""
-        return [events.office_group(self.office_id)]
 
     async def snapshot(self) -> dict:
         """The office snapshot."""

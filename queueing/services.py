@@ -464,7 +464,6 @@ def _record(
     events.publish_on_commit(
         office_id=ticket.office_id,
         version=version,
-        ticket_token=ticket.token,
         event={
             "action": action,
             "ticket": ticket.display_number,
@@ -473,6 +472,7 @@ def _record(
             "step_id": ticket.step_id,
             "from_step_id": from_step.id if from_step else None,
             "step_kind": ticket.step.kind,
+            "from_status": from_status,
             "status": ticket.status,
             "priority": ticket.priority,
             "counter": counter.number if counter else None,

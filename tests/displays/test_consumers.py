@@ -13,7 +13,7 @@ from channels.testing import WebsocketCommunicator
 from django.contrib.auth.models import User
 
 from config.asgi import application
-from displays import consumers
+from displays import consumers, hub
 from queueing import events, services
 from queueing.demo import DISPLAY_KEY
 from queueing.models import Counter, Device, Service, Ticket
@@ -85,8 +85,8 @@ async def test_call_reaches_display_as_versioned_event(office):
         "event": {
             "action": "called", "ticket": called.display_number, "ticket_id": called.id,
             "service_id": called.service_id, "step_id": called.step_id, "from_step_id":
-            called.step_id, "step_kind": "outsourced", "status": "called", "priority": 0,
-            "counter": 2, "counter_kind": "outsourced",
+            called.step_id, "step_kind": "outsourced", "from_status": "waiting",
+            "status": "called", "priority": 0, "counter": 2, "counter_kind": "outsourced",
         },
     }
     await comm.disconnect()
@@ -98,7 +98,7 @@ async def test_lost_event_shows_as_gap_and_resync_returns_everything(office, mon
     comm = await connect(f"/ws/display/{DISPLAY_KEY}/")
     snapshot = await receive(comm)
     real_send = events._send
-    monkeypatch.setattr(events, "_send", lambda groups, message: None)  # the layer loses one
+    monkeypatch.setattr(events, "_send", lambda group, message: None)  # the layer loses one
     first = await call_next(counter_number=1)
     monkeypatch.setattr(events, "_send", real_send)
     second = await call_next(counter_number=2)
@@ -111,6 +111,23 @@ async def test_lost_event_shows_as_gap_and_resync_returns_everything(office, mon
     calling = {(c["ticket"], c["counter"]) for c in fresh["data"]["calling"]}
     assert calling == {(first.display_number, 1), (second.display_number, 2)}
     await comm.disconnect()
+
+
+async def test_sockets_of_a_process_share_one_listener_and_leave_it_cleanly(office):
+    first = await connect(f"/ws/display/{DISPLAY_KEY}/")
+    second = await connect(f"/ws/display/{DISPLAY_KEY}/")
+    await receive(first)
+    await receive(second)
+    group = events.office_group(office.id)
+    assert hub.hub().members(group) == 2
+
+    await first.disconnect()
+    assert hub.hub().members(group) == 1
+    ticket = await issue()
+    message = await receive(second)
+    assert message["event"]["ticket_id"] == ticket.id
+    await second.disconnect()
+    assert hub.hub().members(group) == 0
 
 
 async def test_resync_requests_in_a_burst_cost_one_snapshot_a_second(office):
@@ -162,8 +179,9 @@ async def test_ticket_socket_gets_status_when_its_place_changes(office):
     status = await receive(comm)
     assert status["type"] == "status" and status["data"]["people_ahead"] == 0
 
-    await complete(called)
-    await call_next(counter_number=1)  # now mine, sent to both of the socket's groups
+    await complete(called)  # at a counter, not in the line: nothing for this page
+    assert await comm.receive_nothing(timeout=0.6)
+    await call_next(counter_number=1)  # now mine
     event = await receive_until(comm, "event")
     assert event["event"]["ticket_id"] == mine.id and event["event"]["action"] == "called"
     status = await receive_until(comm, "status")
@@ -233,7 +251,7 @@ async def test_display_stays_subscribed_past_group_expiry(office, settings, monk
 
     layer = InMemoryChannelLayer(group_expiry=1)  # the in-memory layer forgets groups after 1 s
     monkeypatch.setitem(channel_layers.backends, "default", layer)
-    monkeypatch.setattr(consumers, "GROUP_REFRESH_SECONDS", 0.3)
+    monkeypatch.setattr(hub, "GROUP_REFRESH_SECONDS", 0.3)
     comm = await connect(f"/ws/display/{DISPLAY_KEY}/")
     await receive(comm)
     await asyncio.sleep(2.5)  # well past the layer's expiry

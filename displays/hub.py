@@ -1,0 +1,118 @@
+"""Per process: one channel-layer listener that hands each event to this process's live sockets.
+
+Each live socket used to own a channel-layer channel and join its office's
+group itself. At 1000 sockets a process one call then cost 1000 queue puts,
+1000 message decodes and 1000 consumer wake-ups (a task and an
+``asyncio.wait`` each) before the first frame was written; py-spy on
+``python -m bench fanout`` put that at a third of a daphne process's time.
+The hub joins each group once per process with one channel, decodes each
+message once, and calls every member's ``deliver(message)`` in one pass.
+
+Groups are joined once and kept for the life of the process: they are per
+office, so there are few, and a group nobody local listens to costs one
+ignored message per event. ``queueing/events.py`` names the group in every
+message, which is how the hub knows whose sockets it is for.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+import weakref
+from typing import Protocol
+
+from channels.layers import get_channel_layer
+
+log = logging.getLogger(__name__)
+
+# Group memberships expire after 86400 s in the in-memory and core Redis layers
+# (the pub/sub layer has no expiry). A display stays connected for days, so the
+# hub re-joins its groups well within that; re-joining is idempotent.
+GROUP_REFRESH_SECONDS = 3600.0
+RETRY_SECONDS = 1.0  # after a failed receive (e.g. the core Redis layer while Redis is down)
+
+
+class Member(Protocol):
+    """What the hub calls: a live socket."""
+
+    async def deliver(self, message: dict) -> None:
+        """Handle one message of a group the socket joined."""
+
+
+class Hub:
+    """The listener of one event loop (one daphne process runs one loop)."""
+
+    def __init__(self, layer) -> None:
+        self.layer = layer
+        self._members: dict[str, set[Member]] = {}
+        self._joined: dict[str, asyncio.Future] = {}
+        self._channel: str | None = None
+        self._setup = asyncio.Lock()
+        self._tasks: list[asyncio.Task] = []
+
+    async def join(self, group: str, member: Member) -> None:
+        """Deliver the group's messages to ``member`` from now on; raises if the layer is down
+        and the group is new to this process (the socket then closes and its client retries)."""
+        joined = self._joined.get(group)
+        if joined is None or (joined.done() and (joined.cancelled() or joined.exception())):
+            joined = self._joined[group] = asyncio.ensure_future(self._add(group))
+        await asyncio.shield(joined)
+        self._members.setdefault(group, set()).add(member)
+
+    def leave(self, group: str, member: Member) -> None:
+        """Stop delivering the group's messages to ``member``."""
+        members = self._members.get(group)
+        if members is not None:
+            members.discard(member)
+
+    def members(self, group: str) -> int:
+        """How many sockets of this process listen to the group."""
+        return len(self._members.get(group, ()))
+
+    async def _add(self, group: str) -> None:
+        async with self._setup:
+            if self._channel is None:
+                self._channel = await self.layer.new_channel("hub.")
+                self._tasks = [asyncio.create_task(self._listen()),
+                               asyncio.create_task(self._refresh())]
+        await self.layer.group_add(group, self._channel)
+
+    async def _listen(self) -> None:
+        while True:
+            try:
+                message = await self.layer.receive(self._channel)
+            except asyncio.CancelledError:
+                raise
+            except Exception:  # noqa: BLE001 - the listener must outlive a layer outage
+                log.warning("receiving events failed; retrying", exc_info=True)
+                await asyncio.sleep(RETRY_SECONDS)
+                continue
+            # A copy: a socket that leaves (or joins) during a delivery must not
+            # change the set being walked.
+            for member in list(self._members.get(message.get("group"), ())):
+                try:
+                    await member.deliver(message)
+                except Exception:  # noqa: BLE001 - one broken socket must not starve the others
+                    log.exception("delivering an event to %r failed", member)
+
+    async def _refresh(self) -> None:
+        while True:
+            await asyncio.sleep(GROUP_REFRESH_SECONDS)
+            for group in list(self._joined):
+                try:
+                    await self.layer.group_add(group, self._channel)
+                except Exception:  # noqa: BLE001 - retried at the next refresh; clients resync
+                    log.warning("re-joining %s failed", group, exc_info=True)
+
+
+_HUBS: weakref.WeakKeyDictionary[asyncio.AbstractEventLoop, Hub] = weakref.WeakKeyDictionary()
+
+
+def hub() -> Hub:
+    """The running event loop's hub, made on first use (and again if the layer was replaced)."""
+    loop = asyncio.get_running_loop()
+    layer = get_channel_layer()
+    current = _HUBS.get(loop)
+    if current is None or current.layer is not layer:
+        current = _HUBS[loop] = Hub(layer)
+    return current
