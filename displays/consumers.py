@@ -25,6 +25,7 @@ import asyncio
 import json
 import logging
 import time
+import weakref
 from collections.abc import Awaitable, Callable
 
 from channels.db import database_sync_to_async
@@ -89,25 +90,53 @@ class Throttle:
         await self.fn()
 
 
+class SharedRead:
+    """Per process: one read of an office's live state, shared by every socket that needs it.
+
+    A read is reused while it is younger than ``MAX_AGE`` (estimates move with
+    the clock) and its version is at least the asker's ``min_version``; sockets
+    that ask while it runs wait for it instead of reading again. Sockets pass
+    the last version their process's hub delivered: every read here starts
+    after the hub joined the office group, so what such a read misses reaches
+    the socket as an event.
+    """
+
+    MAX_AGE = 5.0  # seconds
+
+    def __init__(self, read: Callable[..., dict]) -> None:
+        self._read = read
+        self._values: dict[tuple, tuple[float, dict]] = {}
+        self._locks: dict[tuple, asyncio.Lock] = {}
+
+    async def get(self, *, min_version: int, **key) -> dict:
+        """The selector's answer for ``key`` (its keyword arguments) at ``min_version`` or later."""
+        k = tuple(sorted(key.items()))
+        async with self._locks.setdefault(k, asyncio.Lock()):
+            read_at, value = self._values.get(k, (float("-inf"), None))
+            if (value is None or value["version"] < min_version
+                    or time.monotonic() - read_at > self.MAX_AGE):
+                value = await database_sync_to_async(self._read)(**key)
+                self._values[k] = (time.monotonic(), value)
+        return value
+
+
 class StatusBoard:
-    """Per process and office: every open ticket's status, read once and sent to every page.
+    """Per process: sends every status page of an office its status after one shared read.
 
     A call changes the place of every waiting resident; reading each page's
     status on its own cost one query set per page and, at 1000 pages a
     process, delayed that process's deliveries by seconds (bench/fanout.py).
-    Here pages that need a newer status ask for one (``request``); a round
-    per office reads the whole office in one pass (``office_ticket_statuses``)
-    and sends each waiting page its status, one task for all of them. Rounds
-    of an office start at most four times a second, so a burst of events
-    folds into few messages; a request made during a round joins the next.
+    Pages that need a newer status ask for one (``request``); a round per
+    office reads the whole office once (``office_ticket_statuses``) and sends
+    each waiting page its status, one task for all of them. Rounds of an
+    office start at most four times a second, so a burst of events folds into
+    few messages; a request made during a round joins the next.
     """
 
-    MAX_AGE = 5.0  # seconds; estimates move with the clock even without events
     MIN_INTERVAL = 0.25  # seconds between the starts of two rounds of one office
 
     def __init__(self) -> None:
-        self._boards: dict[int, tuple[float, dict]] = {}
-        self._locks: dict[int, asyncio.Lock] = {}
+        self.reads = SharedRead(queue_selectors.office_ticket_statuses)
         self._waiting: dict[int, dict[TicketConsumer, None]] = {}  # ordered set per office
         self._rounds: dict[int, asyncio.Task] = {}
         self._last_round: dict[int, float] = {}
@@ -134,32 +163,27 @@ class StatusBoard:
             if self._waiting.get(office_id):
                 self.request(next(iter(self._waiting[office_id])))
 
-    async def status(self, *, office_id: int, token: str, min_version: int) -> dict | None:
-        """The ticket's status at ``min_version`` or later; None when it is no longer open."""
-        lock = self._locks.setdefault(office_id, asyncio.Lock())
-        async with lock:
-            read_at, board = self._boards.get(office_id, (float("-inf"), None))
-            if (board is None or board["version"] < min_version
-                    or time.monotonic() - read_at > self.MAX_AGE):
-                board = await database_sync_to_async(queue_selectors.office_ticket_statuses)(
-                    office_id=office_id)
-                board["frames"] = {}
-                self._boards[office_id] = (time.monotonic(), board)
-        return board["by_token"].get(token)
 
-    def frame(self, *, office_id: int, token: str, data: dict) -> str:
-        """The status frame's text, encoded once per board for every socket of that ticket."""
-        _, board = self._boards.get(office_id, (None, None))
-        if board is None or board["by_token"].get(token) is not data:
-            return json.dumps({"type": "status", "version": data["version"], "data": data})
-        text = board["frames"].get(token)
-        if text is None:
-            text = board["frames"][token] = json.dumps(
-                {"type": "status", "version": data["version"], "data": data})
-        return text
+_PER_LOOP: weakref.WeakKeyDictionary[asyncio.AbstractEventLoop, dict] = (
+    weakref.WeakKeyDictionary())
 
 
-STATUS_BOARD = StatusBoard()
+def _per_loop(name: str, make: Callable[[], object]):
+    """State shared by the sockets of one event loop: a daphne process runs one (tests, many)."""
+    state = _PER_LOOP.setdefault(asyncio.get_running_loop(), {})
+    if name not in state:
+        state[name] = make()
+    return state[name]
+
+
+def status_board() -> StatusBoard:
+    """This process's status board."""
+    return _per_loop("status_board", StatusBoard)
+
+
+def office_snapshots() -> SharedRead:
+    """This process's shared office snapshots (what displays show), by office and language."""
+    return _per_loop("office_snapshots", lambda: SharedRead(queue_selectors.office_snapshot))
 
 
 def _event_text(office_id: int, message: dict) -> str:
@@ -198,6 +222,9 @@ class LiveConsumer(AsyncJsonWebsocketConsumer):
         super().__init__(*args, **kwargs)
         self.live_group: str | None = None
         self._snapshots = Throttle(self._send_snapshot, SNAPSHOT_MIN_INTERVAL)
+        # Events the hub delivers before the first snapshot went out wait here, so
+        # the client always gets the snapshot first (None once it was sent).
+        self._early: list[dict] | None = []
 
     # --- to fill in by each screen ------------------------------------------------
 
@@ -212,6 +239,11 @@ class LiveConsumer(AsyncJsonWebsocketConsumer):
     async def snapshot(self) -> dict:
         """The data of a snapshot message."""
         raise NotImplementedError
+
+    def delivered_version(self) -> int:
+        """The newest office version the process's hub has delivered: a shared read at that
+        version or later holds everything this socket was not sent as an event."""
+        return hub().version(self.live_group)
 
     async def on_event(self, event: dict, version: int) -> None:
         """Called after an event was forwarded (the ticket socket refreshes its status)."""
@@ -240,7 +272,11 @@ class LiveConsumer(AsyncJsonWebsocketConsumer):
             return
         self.live_group = group
         self._snapshots.mark()
-        await self._send_snapshot()
+        version = await self._send_snapshot()
+        early, self._early = self._early, None
+        for message in early:
+            if version is not None and message["version"] > version:
+                await self.deliver(message)
 
     async def disconnect(self, code):
         """Leave the group and stop pending work."""
@@ -269,6 +305,9 @@ class LiveConsumer(AsyncJsonWebsocketConsumer):
 
     async def deliver(self, message: dict) -> None:
         """Forward one event from queueing/events.py (called by the hub) with its version."""
+        if self._early is not None:
+            self._early.append(message)
+            return
         if self.forwards(message["event"]):
             await self.send(text_data=_event_text(self.office_id, message))
         await self.on_event(message["event"], message["version"])
@@ -279,14 +318,15 @@ class LiveConsumer(AsyncJsonWebsocketConsumer):
 
     # --- internals ----------------------------------------------------------------
 
-    async def _send_snapshot(self) -> None:
+    async def _send_snapshot(self) -> int | None:
         try:
             data = await self.snapshot()
         except Exception:
             log.exception("snapshot for a %s socket failed", type(self).__name__)
             await self.close(code=CLOSE_SERVER_ERROR)
-            return
+            return None
         await self.send_json({"type": "snapshot", "version": data["version"], "data": data})
+        return data["version"]
 
 
 class DisplayConsumer(LiveConsumer):
@@ -302,21 +342,21 @@ class DisplayConsumer(LiveConsumer):
             return CLOSE_FORBIDDEN
         self.device = device
         self.office_id = device.office_id
+        self.shown = await database_sync_to_async(selectors.display_service_ids)(device=device)
         return None
 
     async def snapshot(self) -> dict:
-        """The office snapshot narrowed to the display's services."""
-        return await database_sync_to_async(selectors.display_snapshot)(device=self.device)
+        """The office snapshot (one read per process and version) narrowed to its services."""
+        office = await office_snapshots().get(
+            min_version=self.delivered_version(), office_id=self.office_id,
+            language=selectors.display_language(device=self.device))
+        return selectors.narrow_snapshot(office, shown=self.shown)
 
 
 class TicketConsumer(LiveConsumer):
     """A resident's status page: the office's events plus its own ticket's fresh status."""
 
     ticket: Ticket
-
-    def __init__(self, *args, **kwargs):
-        super().__init__(*args, **kwargs)
-        self._wanted_version = 0
 
     async def authorize(self) -> int | None:
         """Accept a known ticket token."""
@@ -345,15 +385,14 @@ class TicketConsumer(LiveConsumer):
         resumed...) moves it and one completed at a counter does not. An open
         or closed counter changes its estimate.
         """
-        self._wanted_version = max(self._wanted_version, version)
         if event.get("ticket_id") == self.ticket.id:
             self.ticket.step_id = event.get("step_id", self.ticket.step_id)
             self.ticket.status = event.get("status", self.ticket.status)
-            STATUS_BOARD.request(self)
+            status_board().request(self)
         elif self.ticket.status == Ticket.Status.WAITING and (
             event.get("action") == "counter_status" or _changes_line(event, self.ticket.step_id)
         ):
-            STATUS_BOARD.request(self)
+            status_board().request(self)
 
     def _fresh_status(self) -> dict:
         ticket = selectors.ticket_by_token(token=self.ticket.token)
@@ -363,9 +402,9 @@ class TicketConsumer(LiveConsumer):
         return queue_selectors.ticket_status(ticket=ticket)
 
     async def _status(self) -> dict:
-        data = await STATUS_BOARD.status(office_id=self.ticket.office_id,
-                                         token=self.ticket.token,
-                                         min_version=self._wanted_version)
+        board = await status_board().reads.get(min_version=self.delivered_version(),
+                                               office_id=self.office_id)
+        data = board["by_token"].get(self.ticket.token)
         if data is None:  # closed since (completed, cancelled...): read it on its own
             return await database_sync_to_async(self._fresh_status)()
         self.ticket.status = data["status"]  # on_event filters on it
@@ -379,8 +418,7 @@ class TicketConsumer(LiveConsumer):
             log.exception("status for a ticket socket failed")
             await self.close(code=CLOSE_SERVER_ERROR)
             return
-        await self.send(text_data=STATUS_BOARD.frame(office_id=self.office_id,
-                                                     token=self.ticket.token, data=data))
+        await self.send_json({"type": "status", "version": data["version"], "data": data})
 
 
 class OfficeConsumer(LiveConsumer):
@@ -405,7 +443,6 @@ class OfficeConsumer(LiveConsumer):
         return None
 
     async def snapshot(self) -> dict:
-        """The office snapshot."""
-        return await database_sync_to_async(queue_selectors.office_snapshot)(
-            office_id=self.office_id
-        )
+        """The office snapshot (shared with the process's displays)."""
+        return await office_snapshots().get(min_version=self.delivered_version(),
+                                            office_id=self.office_id, language="ja")

@@ -46,6 +46,7 @@ class Hub:
         self.layer = layer
         self._members: dict[str, set[Member]] = {}
         self._joined: dict[str, asyncio.Future] = {}
+        self._versions: dict[str, int] = {}
         self._channel: str | None = None
         self._setup = asyncio.Lock()
         self._tasks: list[asyncio.Task] = []
@@ -64,6 +65,10 @@ class Hub:
         members = self._members.get(group)
         if members is not None:
             members.discard(member)
+
+    def version(self, group: str) -> int:
+        """The newest version among the messages this hub received for the group (0: none)."""
+        return self._versions.get(group, 0)
 
     def members(self, group: str) -> int:
         """How many sockets of this process listen to the group."""
@@ -87,9 +92,11 @@ class Hub:
                 log.warning("receiving events failed; retrying", exc_info=True)
                 await asyncio.sleep(RETRY_SECONDS)
                 continue
+            group = message.get("group")
+            self._versions[group] = max(self._versions.get(group, 0), message.get("version", 0))
             # A copy: a socket that leaves (or joins) during a delivery must not
             # change the set being walked.
-            for member in list(self._members.get(message.get("group"), ())):
+            for member in list(self._members.get(group, ())):
                 try:
                     await member.deliver(message)
                 except Exception:  # noqa: BLE001 - one broken socket must not starve the others

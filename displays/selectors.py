@@ -1,6 +1,5 @@
 """Reads for lobby displays: the office snapshot narrowed to what one display shows."""
 
-from queueing import selectors as queue_selectors
 from queueing.models import Device, Ticket
 
 
@@ -14,16 +13,18 @@ def display_language(*, device: Device) -> str:
     return (device.languages or ["ja"])[0]
 
 
-def display_snapshot(*, device: Device) -> dict:
-    """The office snapshot a display shows: numbers and counters only, limited to its services."""
-    snapshot = queue_selectors.office_snapshot(
-        office_id=device.office_id, language=display_language(device=device)
-    )
-    shown = display_service_ids(device=device)
-    if shown:
-        for key in ("calling", "recent_calls", "services"):
-            snapshot[key] = [row for row in snapshot[key] if row["service_id"] in shown]
-    return snapshot
+def narrow_snapshot(snapshot: dict, *, shown: set[int]) -> dict:
+    """The office snapshot limited to a display's services (all when ``shown`` is empty).
+
+    The office snapshot is shared by every socket of a process, so this copies
+    what it narrows instead of changing it.
+    """
+    if not shown:
+        return snapshot
+    narrowed = dict(snapshot)
+    for key in ("calling", "recent_calls", "services"):
+        narrowed[key] = [row for row in snapshot[key] if row["service_id"] in shown]
+    return narrowed
 
 
 def display_page_config(*, device: Device) -> dict:

@@ -130,6 +130,61 @@ async def test_sockets_of_a_process_share_one_listener_and_leave_it_cleanly(offi
     assert hub.hub().members(group) == 0
 
 
+async def test_displays_of_a_process_share_one_snapshot_read_per_version(office, monkeypatch):
+    from queueing import selectors as queue_selectors
+
+    reads = []
+    real = queue_selectors.office_snapshot
+
+    def counted(**kwargs):
+        reads.append(kwargs)
+        return real(**kwargs)
+
+    monkeypatch.setattr(queue_selectors, "office_snapshot", counted)
+    await issue()
+    first = await connect(f"/ws/display/{DISPLAY_KEY}/")
+    second = await connect(f"/ws/display/{DISPLAY_KEY}/")
+    assert (await receive(first))["data"] == (await receive(second))["data"]
+    assert len(reads) == 1
+
+    called = await call_next(counter_number=1)
+    for comm in (first, second):  # both saw the event, so the old read is too old for them
+        assert (await receive(comm))["event"]["ticket_id"] == called.id
+        await comm.send_json_to({"type": "resync"})
+        fresh = await receive_until(comm, "snapshot")
+        assert [c["ticket"] for c in fresh["data"]["calling"]] == [called.display_number]
+    assert len(reads) == 2  # one new read, shared by both resyncs
+    await first.disconnect()
+    await second.disconnect()
+
+
+async def test_event_arriving_while_the_snapshot_is_read_follows_the_snapshot(office, monkeypatch):
+    await issue()
+    gate = asyncio.Event()
+    real = consumers.DisplayConsumer.snapshot
+
+    async def slow_snapshot(self):
+        data = await real(self)
+        await gate.wait()  # the call below commits and reaches the hub meanwhile
+        return data
+
+    monkeypatch.setattr(consumers.DisplayConsumer, "snapshot", slow_snapshot)
+    comm = WebsocketCommunicator(application, f"/ws/display/{DISPLAY_KEY}/", headers=ORIGIN)
+    connecting = asyncio.create_task(comm.connect())
+    while hub.hub().members(events.office_group(office.id)) == 0:
+        await asyncio.sleep(0.01)
+    called = await call_next(counter_number=1)
+    await asyncio.sleep(0.3)
+    gate.set()
+    assert (await connecting)[0]
+    snapshot = await receive(comm)
+    event = await receive(comm)
+    assert snapshot["type"] == "snapshot" and called.display_number not in str(snapshot["data"])
+    assert event["type"] == "event" and event["version"] == snapshot["version"] + 1
+    assert event["event"]["ticket_id"] == called.id
+    await comm.disconnect()
+
+
 async def test_resync_requests_in_a_burst_cost_one_snapshot_a_second(office):
     comm = await connect(f"/ws/display/{DISPLAY_KEY}/")
     await receive(comm)
