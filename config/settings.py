@@ -8,6 +8,7 @@ daphne processes behind a reverse proxy. See README.md.
 
 import os
 from pathlib import Path
+from urllib.parse import urlsplit
 
 import dj_database_url
 
@@ -123,15 +124,29 @@ DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
 # process while the pub/sub layer delivered to 500 clients over two processes
 # with nothing missed. See bench/fanout.py for the figures we keep.
 REDIS_URL = os.environ.get("REDIS_URL", "")
-if REDIS_URL:
-    CHANNEL_LAYERS = {
+
+
+def channel_layers_for(redis_url: str) -> dict:
+    """CHANNEL_LAYERS for a Redis URL (the in-memory layer when it is empty).
+
+    Redis pub/sub channels belong to the whole server: the database number in
+    the URL does not separate them, so two deployments (or test runs) on one
+    Redis with different numbers saw each other's events (office 1 of staging
+    on office 1's screens in production). The number goes into the layer's
+    prefix instead.
+    """
+    if not redis_url:
+        return {"default": {"BACKEND": "channels.layers.InMemoryChannelLayer"}}
+    database = urlsplit(redis_url).path.strip("/") or "0"
+    return {
         "default": {
             "BACKEND": "channels_redis.pubsub.RedisPubSubChannelLayer",
-            "CONFIG": {"hosts": [REDIS_URL]},
+            "CONFIG": {"hosts": [redis_url], "prefix": f"asgi.db{database}"},
         }
     }
-else:
-    CHANNEL_LAYERS = {"default": {"BACKEND": "channels.layers.InMemoryChannelLayer"}}
+
+
+CHANNEL_LAYERS = channel_layers_for(REDIS_URL)
 
 # --- Auth -----------------------------------------------------------------
 AUTH_PASSWORD_VALIDATORS = [

@@ -1,7 +1,7 @@
 """Live updates across real daphne processes sharing PostgreSQL and Redis.
 
-Each test starts its own redis-server on a free port (pub/sub channels are not
-scoped by database number, so a shared Redis would mix other runs' events in),
+Each test starts its own redis-server on a free port (one of them stops it to
+prove the outage path, and a server of its own hears no other run's events),
 and stops it by its process id. The Redis in REDIS_URL is only checked to be
 reachable, so these tests skip or fail like every other service test.
 """
@@ -18,6 +18,8 @@ from websockets.sync.client import connect
 from bench.servers import ServerGroup, free_port
 
 pytestmark = pytest.mark.integration
+# The Redis channel of office 1's group for a REDIS_URL ending in /0 (config/settings.py).
+OFFICE_1_CHANNEL = "asgi.db0__group__office.1"
 ORIGIN = "http://127.0.0.1"
 TOKEN_SCRIPT = (
     "from rest_framework.authtoken.models import Token;"
@@ -148,7 +150,7 @@ def test_redis_down_tickets_still_flow_and_displays_resync_when_it_is_back(
         # Each process's layer reconnects and subscribes again to the office group.
         deadline = time.monotonic() + 20
         while time.monotonic() < deadline:
-            numsub = private_redis.cli("PUBSUB", "NUMSUB", "asgi__group__office.1").split()
+            numsub = private_redis.cli("PUBSUB", "NUMSUB", OFFICE_1_CHANNEL).split()
             if len(numsub) == 2 and int(numsub[1]) >= 2:
                 break
             time.sleep(0.2)
