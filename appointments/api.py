@@ -7,8 +7,9 @@ Thin: parse, call a service or selector, render. Errors leave as JSON
 from django.conf import settings
 from django.shortcuts import get_object_or_404
 from django.urls import path, reverse
+from django.utils.translation import gettext as _
 from drf_spectacular.utils import extend_schema
-from rest_framework import serializers, status
+from rest_framework import exceptions, serializers, status, throttling
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
@@ -56,6 +57,19 @@ class CheckInIn(serializers.Serializer):
     language = serializers.ChoiceField(choices=LANGUAGE_CODES, required=False)
 
 
+class BookingRateThrottle(throttling.AnonRateThrottle):
+    """Holds and bookings per client address (setting ``BOOKING_RATE``, default 30/hour).
+
+    The booking link is public: without a limit one script could hold or book
+    every seat of a day. Residents behind one carrier NAT share an address, so
+    the default is generous; the web form and the API count together. The
+    address is ``REMOTE_ADDR``, which daphne's ``--proxy-headers`` takes from
+    nginx (docs/deploy.md), never a header the client sent.
+    """
+
+    scope = "booking"
+
+
 def booking_out(request, b: Booking) -> dict:
     """The API's representation of a booking for its owner (no personal data echoed)."""
     return {
@@ -88,8 +102,14 @@ class BookingCreateView(APIView):
 
     authentication_classes = []
     permission_classes = []
+    throttle_classes = [BookingRateThrottle]
 
-    @extend_schema(request=BookingIn, responses={201: BookingOut, **ERRORS})
+    def throttled(self, request, wait):
+        """429 with the same plain words as the booking form."""
+        raise exceptions.Throttled(wait, detail=_(
+            "Too many bookings were made from this network. Please try again later."))
+
+    @extend_schema(request=BookingIn, responses={201: BookingOut, 429: ErrorOut, **ERRORS})
     def post(self, request):
         s = BookingIn(data=request.data)
         s.is_valid(raise_exception=True)

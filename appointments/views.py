@@ -21,6 +21,7 @@ from queueing.models import Office
 from queueing.roles import Role, role_of
 
 from . import selectors, services, windows
+from .api import BookingRateThrottle
 from .forms import IdentifyForm, PhoneBookingForm
 from .models import Booking, Slot
 from .privacy import holds_individual_number
@@ -105,12 +106,16 @@ def identify(request, office_code: str, service_code: str, slot_id: int):
     form = IdentifyForm(request.POST or None, max_party=schedule.max_party)
     refusal = None
     if request.method == "POST" and form.is_valid():
-        try:
-            hold = services.booking_hold(slot=slot, language=lang, **form.cleaned_data)
-        except QueueError as exc:
-            refusal = _refusal(form, exc)
+        if not BookingRateThrottle().allow_request(request, None):
+            refusal = {"code": "throttled", "field": None, "detail": _(
+                "Too many bookings were made from this network. Please try again later.")}
         else:
-            return HttpResponseRedirect(_url("booking-hold", hold.token, lang=lang))
+            try:
+                hold = services.booking_hold(slot=slot, language=lang, **form.cleaned_data)
+            except QueueError as exc:
+                refusal = _refusal(form, exc)
+            else:
+                return HttpResponseRedirect(_url("booking-hold", hold.token, lang=lang))
     return _page(request, "identify.html", {
         "schedule": schedule, "service_name": schedule.service.name_in(lang), "slot": slot,
         "form": form, "refusal": refusal,
@@ -297,8 +302,11 @@ def _refusal(form, exc: QueueError) -> dict:
 
 
 def _form_status(form, refusal: dict | None) -> int:
-    """400 for input to correct, 409 when the slot filled up meanwhile, else 200."""
+    """400 for input to correct, 409 when the slot filled up meanwhile, 429 for too many
+    bookings from one address, else 200."""
     if refusal:
+        if refusal["code"] == "throttled":
+            return 429
         return 409 if refusal["code"] in ("slot_full", "already_booked") else 400
     return 400 if form.is_bound and form.errors else 200
 

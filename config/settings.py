@@ -191,7 +191,14 @@ REST_FRAMEWORK = {
     "EXCEPTION_HANDLER": "queueing.errors.api_exception_handler",
     "DEFAULT_RENDERER_CLASSES": ["rest_framework.renderers.JSONRenderer"]
     + (["rest_framework.renderers.BrowsableAPIRenderer"] if DEBUG else []),
-    "DEFAULT_THROTTLE_RATES": {"kiosk": os.environ.get("KIOSK_RATE", "120/min")},
+    "DEFAULT_THROTTLE_RATES": {
+        "kiosk": os.environ.get("KIOSK_RATE", "120/min"),
+        "booking": os.environ.get("BOOKING_RATE", "30/hour"),  # per client address
+    },
+    # The client address is REMOTE_ADDR: daphne's --proxy-headers sets it from the
+    # X-Forwarded-For that nginx overwrites (docs/deploy.md); a header sent by the
+    # client itself must not choose whose limit it counts against.
+    "NUM_PROXIES": 0,
 }
 SPECTACULAR_SETTINGS = {
     "TITLE": "Madoguchi counter queue API",

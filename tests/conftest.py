@@ -112,3 +112,12 @@ def kiosk_client(office):
 def _fast_password_hashing(settings):
     """Demo accounts are re-created per test; PBKDF2 would cost seconds each time."""
     settings.PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
+
+
+@pytest.fixture(autouse=True)
+def booking_rate_for_tests(monkeypatch):
+    """Tests book from one address many times (and the Redis cache keeps the count across
+    runs); the per-address limit has its own tests, which set a low rate."""
+    from appointments.api import BookingRateThrottle
+
+    monkeypatch.setattr(BookingRateThrottle, "THROTTLE_RATES", {"booking": "1000000/hour"})

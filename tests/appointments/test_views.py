@@ -224,3 +224,62 @@ def test_booking_pages_in_the_eight_kiosk_languages(demo, lang, html_lang, word)
     slot = first_open_slot(demo)
     form = c.get(f"/book/demo/mynumber/slot/{slot.id}/?lang={lang}")
     assert form.status_code == 200 and b'name="lang" value="' + lang.encode() in form.content
+
+
+# --- per-address limit ----------------------------------------------------------------
+
+
+def _address() -> str:
+    """A client address of this test run only (the Redis cache outlives runs)."""
+    import secrets
+
+    return "10." + ".".join(str(secrets.randbelow(250) + 1) for _ in range(3))
+
+
+@pytest.mark.django_db
+def test_booking_form_refuses_a_flood_from_one_address_in_plain_words(demo, monkeypatch):
+    from appointments.api import BookingRateThrottle
+
+    monkeypatch.setattr(BookingRateThrottle, "THROTTLE_RATES", {"booking": "2/hour"})
+    slot = first_open_slot(demo)
+    url = f"/book/demo/mynumber/slot/{slot.id}/"
+    flood, other = _address(), _address()
+    c = Client()
+    codes = [c.post(url, details(notice_reference=f"ABC-10000{i}", party_size="1", lang="ja"),
+                    REMOTE_ADDR=flood).status_code for i in range(2)]
+    assert codes == [302, 302]
+    refused = c.post(url, details(notice_reference="ABC-100009", party_size="1", lang="ja"),
+                     REMOTE_ADDR=flood)
+    assert refused.status_code == 429
+    text = refused.content.decode()
+    assert "このネットワークからの予約が多すぎます" in text
+    assert 'value="ABC-100009"' in text  # what they typed is kept for later
+    assert Booking.objects.count() == 2
+    # Another address has its own allowance (at another time: this one is full now).
+    later = Slot.objects.filter(schedule=demo, start__gt=slot.start).order_by("start").first()
+    assert c.post(f"/book/demo/mynumber/slot/{later.id}/",
+                  details(notice_reference="ABC-100010", party_size="1"), REMOTE_ADDR=other
+                  ).status_code == 302
+
+
+@pytest.mark.django_db
+def test_booking_api_limits_per_address_whatever_forwarded_header_the_client_sends(
+    demo, monkeypatch
+):
+    from appointments.api import BookingRateThrottle
+
+    monkeypatch.setattr(BookingRateThrottle, "THROTTLE_RATES", {"booking": "2/hour"})
+    slot = first_open_slot(demo)
+    flood = _address()
+    c = api_as(None)
+    codes = []
+    for i in range(3):
+        r = c.post("/api/v1/bookings/", {
+            "slot": slot.id, "notice_reference": f"XYZ-20000{i}", "birth_date": DOB,
+            "phone": "03-1234-5678"},
+            format="json", REMOTE_ADDR=flood, HTTP_X_FORWARDED_FOR=_address())
+        codes.append(r.status_code)
+    assert codes == [201, 201, 429]
+    assert r.json()["code"] == "throttled"
+    assert r.json()["detail"].startswith("このネットワークからの予約が多すぎます")
+    assert Booking.objects.count() == 2
