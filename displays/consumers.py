@@ -58,10 +58,8 @@ class Throttle:
     has started schedules the next one, so the latest state is always sent.
     """
 
-    def __init__(
-        self, fn: Callable[[], Awaitable[None]], interval: float, delay: float = 0.0
-    ) -> None:
-        self.fn, self.interval, self.delay = fn, interval, delay
+    def __init__(self, fn: Callable[[], Awaitable[None]], interval: float) -> None:
+        self.fn, self.interval = fn, interval
         self.last = float("-inf")
         self._task: asyncio.Task | None = None
 
@@ -69,7 +67,7 @@ class Throttle:
         """Ask for a run as soon as the interval allows."""
         if self._task is not None:
             return
-        delay = max(self.delay, self.last + self.interval - time.monotonic())
+        delay = max(0.0, self.last + self.interval - time.monotonic())
         self._task = asyncio.create_task(self._run(delay))
 
     def mark(self) -> None:
