@@ -22,10 +22,10 @@ They own no channel-layer channel: the hub listens once for all of them.
 from __future__ import annotations
 
 import asyncio
+import functools
 import json
 import logging
 import time
-import weakref
 from collections.abc import Awaitable, Callable
 
 from channels.db import database_sync_to_async
@@ -39,7 +39,7 @@ from queueing.models import Device, Office, Ticket
 from queueing.roles import role_of
 
 from . import selectors
-from .hub import hub
+from .hub import hub, loop_state
 
 log = logging.getLogger(__name__)
 
@@ -136,39 +136,26 @@ class StatusBoard:
     def __init__(self) -> None:
         self.reads = SharedRead(queue_selectors.office_ticket_statuses)
         self._waiting: dict[int, dict[TicketConsumer, None]] = {}  # ordered set per office
-        self._rounds: dict[int, asyncio.Task] = {}
-        self._last_round: dict[int, float] = {}
+        self._rounds: dict[int, Throttle] = {}
 
     def request(self, page: TicketConsumer) -> None:
         """Send the page a fresh status in the office's next round."""
         office_id = page.office_id
         self._waiting.setdefault(office_id, {})[page] = None
-        if office_id not in self._rounds:
-            delay = self._last_round.get(office_id, float("-inf")) + self.MIN_INTERVAL
-            self._rounds[office_id] = asyncio.create_task(
-                self._round(office_id, max(0.0, delay - time.monotonic())))
+        rounds = self._rounds.get(office_id)
+        if rounds is None:
+            rounds = self._rounds[office_id] = Throttle(
+                functools.partial(self._round, office_id), self.MIN_INTERVAL)
+        rounds.request()
 
-    async def _round(self, office_id: int, delay: float) -> None:
-        try:
-            if delay:
-                await asyncio.sleep(delay)
-            self._last_round[office_id] = time.monotonic()
-            pages = self._waiting.pop(office_id, {})
-            for page in pages:  # the first reads the board, the others find it fresh
-                await page.send_status()
-        finally:
-            del self._rounds[office_id]
-            if self._waiting.get(office_id):
-                self.request(next(iter(self._waiting[office_id])))
-
-
-_PER_LOOP: weakref.WeakKeyDictionary[asyncio.AbstractEventLoop, dict] = (
-    weakref.WeakKeyDictionary())
+    async def _round(self, office_id: int) -> None:
+        for page in self._waiting.pop(office_id, {}):  # the first reads, the others find it fresh
+            await page.send_status()
 
 
 def _per_loop(name: str, make: Callable[[], object]):
     """State shared by the sockets of one event loop: a daphne process runs one (tests, many)."""
-    state = _PER_LOOP.setdefault(asyncio.get_running_loop(), {})
+    state = loop_state()
     if name not in state:
         state[name] = make()
     return state[name]

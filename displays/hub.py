@@ -112,14 +112,19 @@ class Hub:
                     log.warning("re-joining %s failed", group, exc_info=True)
 
 
-_HUBS: weakref.WeakKeyDictionary[asyncio.AbstractEventLoop, Hub] = weakref.WeakKeyDictionary()
+_LOOP_STATE: weakref.WeakKeyDictionary[asyncio.AbstractEventLoop, dict] = (
+    weakref.WeakKeyDictionary())
+
+
+def loop_state() -> dict:
+    """Process-wide state of the running event loop (daphne runs one; tests run many)."""
+    return _LOOP_STATE.setdefault(asyncio.get_running_loop(), {})
 
 
 def hub() -> Hub:
     """The running event loop's hub, made on first use (and again if the layer was replaced)."""
-    loop = asyncio.get_running_loop()
-    layer = get_channel_layer()
-    current = _HUBS.get(loop)
+    state, layer = loop_state(), get_channel_layer()
+    current = state.get("hub")
     if current is None or current.layer is not layer:
-        current = _HUBS[loop] = Hub(layer)
+        current = state["hub"] = Hub(layer)
     return current
