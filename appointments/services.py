@@ -229,21 +229,24 @@ def booking_check_in(*, reference: str, device: Device, language: str | None = N
             raise Conflict(_("This booking has already been checked in."),
                            code="already_checked_in")
         schedule, slot = b.slot.schedule, b.slot
-        day = timezone.localdate(slot.start)
-        if day != timezone.localdate(now):
-            raise Conflict(_("This booking is for %(day)s, not today.")
-                           % {"day": day.isoformat()}, code="wrong_day")
+        # The check-in window alone decides (30 minutes before to 5 after, by default):
+        # a slot just after midnight, or one that started just before it, is judged by
+        # the clock, not by which calendar day it falls on.
         opens, closes = windows.check_in_window(schedule=schedule, slot=slot)
-        if now < opens:
-            raise Conflict(_("Check-in opens at %(time)s, %(minutes)s minutes before your time.")
-                           % {"time": timezone.localtime(opens).strftime("%H:%M"),
-                              "minutes": schedule.early_check_in_minutes}, code="too_early")
         if now > closes or b.status == B.NO_SHOW:
             raise Conflict(_("Your booked time was %(time)s; arriving more than %(minutes)s "
                              "minutes late loses the reserved turn. You can take a ticket "
                              "instead.")
                            % {"time": timezone.localtime(slot.start).strftime("%H:%M"),
                               "minutes": schedule.late_arrival_minutes}, code="too_late")
+        if now < opens:
+            day = timezone.localdate(slot.start)
+            if day != timezone.localdate(now):
+                raise Conflict(_("This booking is for %(day)s, not today.")
+                               % {"day": day.isoformat()}, code="wrong_day")
+            raise Conflict(_("Check-in opens at %(time)s, %(minutes)s minutes before your time.")
+                           % {"time": timezone.localtime(opens).strftime("%H:%M"),
+                              "minutes": schedule.early_check_in_minutes}, code="too_early")
         ticket = queue.ticket_issue(service=b.service, priority=Ticket.Priority.APPOINTMENT,
                                     booking_reference=b.reference, device=device,
                                     language=language or b.language)

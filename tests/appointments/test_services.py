@@ -393,3 +393,13 @@ def test_change_deadline_is_the_end_of_the_day_two_days_before(schedule, slot_fa
         windows.ensure_changeable(schedule=schedule, slot=slot, now=deadline)
     windows.ensure_changeable(schedule=schedule, slot=slot,
                               now=deadline - datetime.timedelta(seconds=1))
+
+
+@pytest.mark.django_db
+def test_check_in_is_judged_by_the_window_not_the_calendar_day(slot_factory, kiosk):
+    # Given a slot that started 20 minutes ago, whichever day that was (00:10 -> 23:50)
+    b = booked_directly(slot_factory(timezone.now() - datetime.timedelta(minutes=20)))
+    # When the resident checks in, then the answer is the lateness rule, never wrong_day
+    with pytest.raises(Conflict) as e:
+        services.booking_check_in(reference=b.reference, device=kiosk)
+    assert e.value.code == "too_late"

@@ -3,8 +3,7 @@
 The booking page and the kiosk page run on the same real daphne process. The
 demo schedule is opened for same-day booking and given a slot a few minutes
 from now, so the booking is inside its check-in window (30 minutes before
-until 5 minutes after). Between 23:57 and 00:00 Asia/Tokyo the slot would be
-tomorrow's and the kiosk would rightly answer wrong_day.
+until 5 minutes after); the window decides, so this holds across midnight too.
 """
 
 import json
