@@ -126,6 +126,12 @@ def _rss_mb(pid: int) -> float:
     return 0.0
 
 
+def _cpu_seconds(pid: int) -> float:
+    """User + system CPU time a process has used so far."""
+    fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
+    return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
+
+
 def _percentile(values: list[float], p: float) -> float:
     if not values:
         return 0.0
@@ -204,6 +210,7 @@ def main(argv: list[str]) -> int:
             if ready.get("ready") != len(urls):
                 return _fail(f"clients did not all connect: {ready}\n{group.log_text()[-2000:]}")
             rss_idle = [_rss_mb(pid) for pid in group.pids()]
+            cpu_before = [_cpu_seconds(pid) for pid in group.pids()]
             called_at: dict[int, float] = {}
             requested_at: dict[int, float] = {}
             called_version: dict[int, int] = {}
@@ -225,8 +232,11 @@ def main(argv: list[str]) -> int:
                 time.sleep(args.pause)
                 staff.post(f"{server}/api/v1/counters/{counter}/tickets/{ticket['id']}/complete/"
                            ).raise_for_status()
-            time.sleep(2)  # let the last deliveries land
+            # Let the last deliveries land, and the screens' follow-up reads (the display used
+            # to re-read 3 s after the last event), so the CPU figure holds all of a call's work.
+            time.sleep(4)
             rss = [_rss_mb(pid) for pid in group.pids()]
+            cpu = [_cpu_seconds(pid) - before for pid, before in zip(group.pids(), cpu_before)]
             clients.stdin.write("stop\n")
             clients.stdin.flush()
             out = json.loads(clients.stdout.readline() or "{}")
@@ -281,6 +291,10 @@ def main(argv: list[str]) -> int:
         "p99_ms_from_request": round(_percentile(from_request, 99), 1) if latencies else None,
         "rss_mb_per_process": [round(x, 1) for x in rss],
         "rss_mb_idle_per_process": [round(x, 1) for x in rss_idle],
+        # Server CPU for the whole call loop (call, its fan-out, complete, its fan-out;
+        # the sleeps between calls cost nothing), per call and process.
+        "cpu_ms_per_call_per_process": [round(x * 1000 / max(1, len(called_at)), 1)
+                                        for x in cpu],
         "call_http_p50_ms": round(statistics.median(call_ms), 1),
         "displays": n_display,
         "status_pages": n_status,
