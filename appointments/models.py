@@ -220,12 +220,27 @@ class Booking(models.Model):
         return self.reference
 
 
+class BookingAction(models.TextChoices):
+    """Every state change of a booking the audit trail records."""
+
+    HELD = "held", "仮押さえ"
+    BOOKED = "booked", "予約確定"
+    CHANGED = "changed", "日時変更"
+    CANCELLED = "cancelled", "取消"
+    EXPIRED = "expired", "仮押さえ期限切れ"
+    CHECKED_IN = "checked_in", "受付済"
+    NO_SHOW = "no_show", "来庁なし"
+    COMPLETED = "completed", "交付済"
+
+
 class BookingEvent(models.Model):
     """Audit trail of a booking: who changed it, when, from what to what, and why."""
 
+    Action = BookingAction
+
     booking = models.ForeignKey(Booking, on_delete=models.CASCADE, related_name="events")
     at = models.DateTimeField()
-    action = models.CharField(max_length=20)  # held, booked, changed, cancelled, checked_in ...
+    action = models.CharField(max_length=20, choices=BookingAction.choices)
     from_status = models.CharField(max_length=12, blank=True)
     to_status = models.CharField(max_length=12)
     actor = models.ForeignKey(settings.AUTH_USER_MODEL, null=True, blank=True,
@@ -238,6 +253,10 @@ class BookingEvent(models.Model):
 
     class Meta:
         ordering = ["at", "id"]
+        constraints = [
+            models.CheckConstraint(condition=Q(action__in=BookingAction.values),
+                                   name="booking_event_action_valid"),
+        ]
 
     def __str__(self) -> str:
         return f"{self.booking_id} {self.action} {self.at:%Y-%m-%d %H:%M}"

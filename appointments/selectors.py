@@ -6,7 +6,7 @@ from django.db.models import Sum
 from django.utils import timezone
 
 from queueing.models import Office, Service
-from queueing.roles import Role, role_of
+from queueing.roles import is_city_staff
 
 from . import windows
 from .models import Booking, Schedule, Slot
@@ -69,7 +69,7 @@ def booking_by_token(*, token: str) -> Booking | None:
 
 def bookings_day(*, office: Office, day: datetime.date, user) -> dict:
     """A day's bookings per slot for staff; contractors see only reference, time and party size."""
-    full = role_of(user) in (Role.SUPERVISOR, Role.MUNICIPAL)
+    full = is_city_staff(user)
     tz = timezone.get_default_timezone()
     lo = datetime.datetime.combine(day, datetime.time.min, tz)
     slots = (Slot.objects.filter(schedule__office=office, start__gte=lo,

@@ -22,19 +22,22 @@ from django.utils.translation import gettext as _
 from queueing import services as queue
 from queueing.errors import Conflict, NotFound, QueueError
 from queueing.models import Device, Ticket
+from queueing.transactions import durable
 
 from . import openings, windows
-from .models import Booking, BookingEvent, Notification, Schedule, Slot
+from .models import Booking, BookingAction, BookingEvent, Notification, Schedule, Slot
 from .privacy import holds_individual_number, normalized
 from .references import booking_code_new, booking_code_parse, notice_reference_parse
 
 log = logging.getLogger(__name__)
 B = Booking.Status
+BA = BookingAction
 
 
 # --- slots ----------------------------------------------------------------------
 
 
+@durable
 def slots_generate(*, schedule: Schedule, first: datetime.date | None = None,
                    days: int | None = None) -> dict:
     """Create the slots the rules call for over the horizon; never touch a slot with bookings.
@@ -51,51 +54,49 @@ def slots_generate(*, schedule: Schedule, first: datetime.date | None = None,
     lo = datetime.datetime.combine(first, datetime.time.min, tz)
     hi = lo + datetime.timedelta(days=days)
     counts = {"created": 0, "updated": 0, "removed": 0, "kept_booked": 0}
-    with transaction.atomic():
-        existing = {s.start: s for s in Slot.objects.select_for_update().filter(
-            schedule=schedule, start__gte=lo, start__lt=hi)}
-        with_bookings = set(Booking.objects.filter(slot__in=existing.values())
-                            .values_list("slot_id", flat=True))
-        for start, slot in existing.items():
-            if slot.id in with_bookings or slot.seats_taken:
-                counts["kept_booked"] += 1
-                continue
-            want = planned.get(start)
-            if want is None:
-                slot.delete()
-                counts["removed"] += 1
-            elif (want.capacity, want.end) != (slot.capacity, slot.end):
-                slot.capacity, slot.end = want.capacity, want.end
-                slot.save(update_fields=["capacity", "end"])
-                counts["updated"] += 1
-        new = [Slot(schedule=schedule, start=p.start, end=p.end, capacity=p.capacity)
-               for start, p in planned.items() if start not in existing]
-        Slot.objects.bulk_create(new)
-        counts["created"] = len(new)
+    existing = {s.start: s for s in Slot.objects.select_for_update().filter(
+        schedule=schedule, start__gte=lo, start__lt=hi)}
+    with_bookings = set(Booking.objects.filter(slot__in=existing.values())
+                        .values_list("slot_id", flat=True))
+    for start, slot in existing.items():
+        if slot.id in with_bookings or slot.seats_taken:
+            counts["kept_booked"] += 1
+            continue
+        want = planned.get(start)
+        if want is None:
+            slot.delete()
+            counts["removed"] += 1
+        elif (want.capacity, want.end) != (slot.capacity, slot.end):
+            slot.capacity, slot.end = want.capacity, want.end
+            slot.save(update_fields=["capacity", "end"])
+            counts["updated"] += 1
+    new = [Slot(schedule=schedule, start=p.start, end=p.end, capacity=p.capacity)
+           for start, p in planned.items() if start not in existing]
+    Slot.objects.bulk_create(new)
+    counts["created"] = len(new)
     return counts
 
 
 # --- holds and bookings ---------------------------------------------------------
 
 
+@durable
 def holds_release_expired(*, now: datetime.datetime | None = None, slot: Slot | None = None,
                           notice_reference: str | None = None) -> int:
     """Give back the seats of holds past their hold time (all, or one slot's / one notice's)."""
     now = now or timezone.now()
     released = 0
-    with transaction.atomic():
-        expired = Booking.objects.select_for_update(skip_locked=True).filter(
-            status=B.HELD, hold_expires_at__lt=now)
-        if slot is not None:
-            expired = expired.filter(slot=slot)
-        if notice_reference is not None:
-            expired = expired.filter(notice_reference=notice_reference)
-        for booking in expired:
-            Slot.objects.filter(pk=booking.slot_id).update(
-                seats_taken=F("seats_taken") - booking.party_size)
-            _transition(booking, to=B.EXPIRED, action="expired", at=now,
-                        reason="Hold not confirmed in time.")
-            released += 1
+    expired = Booking.objects.select_for_update(skip_locked=True).filter(
+        status=B.HELD, hold_expires_at__lt=now)
+    if slot is not None:
+        expired = expired.filter(slot=slot)
+    if notice_reference is not None:
+        expired = expired.filter(notice_reference=notice_reference)
+    for booking in expired:
+        _give_back_seats(booking.slot_id, booking.party_size)
+        _transition(booking, to=B.EXPIRED, action=BA.EXPIRED, at=now,
+                    reason="Hold not confirmed in time.")
+        released += 1
     return released
 
 
@@ -135,72 +136,73 @@ def booking_create(
                  channel=channel, by=by, confirm=True)
 
 
+@durable
 def booking_confirm(*, booking: Booking) -> Booking:
     """Turn a hold into a booking; an expired hold is re-taken if seats are still free."""
     now = timezone.now()
     try:
-        with transaction.atomic():
-            b = _locked(booking)
-            if b.status == B.BOOKED:
-                return b  # pressing confirm twice books once
-            if b.status == B.EXPIRED:
-                windows.ensure_bookable(schedule=b.slot.schedule, slot=b.slot, now=now)
-                _take_seats(b.slot, b.party_size)
-            elif b.status != B.HELD:
-                raise Conflict(_("This booking can no longer be confirmed."), code="not_held")
-            # A HELD booking past its expiry still holds its seats (not yet swept): keep them.
-            b.booked_at, b.hold_expires_at = now, None
-            _transition(b, to=B.BOOKED, action="booked", at=now)
+        b = _locked(booking)
+        if b.status == B.BOOKED:
+            return b  # pressing confirm twice books once
+        if b.status == B.EXPIRED:
+            windows.ensure_bookable(schedule=b.slot.schedule, slot=b.slot, now=now)
+            _take_seats(b.slot, b.party_size)
+        elif b.status != B.HELD:
+            raise Conflict(_("This booking can no longer be confirmed."), code="not_held")
+        # A HELD booking past its expiry still holds its seats (not yet swept): keep them.
+        b.booked_at, b.hold_expires_at = now, None
+        _transition(b, to=B.BOOKED, action=BA.BOOKED, at=now)
     except IntegrityError as exc:
         raise _integrity_conflict(exc) from None
     return b
 
 
+@durable
 def booking_change(*, booking: Booking, slot: Slot, by: AbstractBaseUser | None = None) -> Booking:
     """Move a booking to another slot of the same schedule (before the deadline for residents)."""
     now = timezone.now()
-    with transaction.atomic():
-        b = _locked(booking)
-        if b.status != B.BOOKED:
-            raise Conflict(_("Only an active booking can be changed."), code="not_booked")
-        if slot.schedule_id != b.slot.schedule_id:
-            raise QueueError(_("Choose a time for the same service and office."),
-                             code="wrong_schedule")
-        if slot.id == b.slot_id:
-            raise Conflict(_("The booking is already at that time."), code="same_slot")
-        if by is None:
-            windows.ensure_changeable(schedule=b.slot.schedule, slot=b.slot, now=now)
-        windows.ensure_bookable(schedule=b.slot.schedule, slot=slot, now=now)
-        _take_seats(slot, b.party_size)
-        Slot.objects.filter(pk=b.slot_id).update(seats_taken=F("seats_taken") - b.party_size)
-        old = b.slot
-        b.slot = slot
-        _transition(b, to=B.BOOKED, action="changed", at=now, by=by, from_slot=old)
+    b = _locked(booking)
+    if b.status != B.BOOKED:
+        raise Conflict(_("Only an active booking can be changed."), code="not_booked")
+    if slot.schedule_id != b.slot.schedule_id:
+        raise QueueError(_("Choose a time for the same service and office."),
+                         code="wrong_schedule")
+    if slot.id == b.slot_id:
+        raise Conflict(_("The booking is already at that time."), code="same_slot")
+    if by is None:
+        windows.ensure_changeable(schedule=b.slot.schedule, slot=b.slot, now=now)
+    windows.ensure_bookable(schedule=b.slot.schedule, slot=slot, now=now)
+    _take_seats(slot, b.party_size)
+    _give_back_seats(b.slot_id, b.party_size)
+    old = b.slot
+    b.slot = slot
+    _transition(b, to=B.BOOKED, action=BA.CHANGED, at=now, by=by, from_slot=old)
     return b
 
 
+@durable
 def booking_cancel(*, booking: Booking, by: AbstractBaseUser | None = None,
                    reason: str = "") -> Booking:
     """Cancel a booking and give its seats back (residents only before the deadline)."""
     now = timezone.now()
-    with transaction.atomic():
-        b = _locked(booking)
-        if b.status == B.CANCELLED:
-            raise Conflict(_("This booking is already cancelled."), code="booking_cancelled")
-        if b.status not in (B.HELD, B.BOOKED):
-            raise Conflict(_("This booking can no longer be cancelled."), code="not_cancellable")
-        if by is None and b.status == B.BOOKED:
-            windows.ensure_changeable(schedule=b.slot.schedule, slot=b.slot, now=now)
-        Slot.objects.filter(pk=b.slot_id).update(seats_taken=F("seats_taken") - b.party_size)
-        _transition(b, to=B.CANCELLED, action="cancelled", at=now, by=by,
-                    reason=reason or ("Cancelled by the resident." if by is None
-                                      else "Cancelled by staff."))
+    b = _locked(booking)
+    if b.status == B.CANCELLED:
+        raise Conflict(_("This booking is already cancelled."), code="booking_cancelled")
+    if b.status not in (B.HELD, B.BOOKED):
+        raise Conflict(_("This booking can no longer be cancelled."), code="not_cancellable")
+    if by is None and b.status == B.BOOKED:
+        windows.ensure_changeable(schedule=b.slot.schedule, slot=b.slot, now=now)
+    _give_back_seats(b.slot_id, b.party_size)
+    _transition(b, to=B.CANCELLED, action=BA.CANCELLED, at=now, by=by,
+                reason=reason or ("Cancelled by the resident." if by is None
+                                  else "Cancelled by staff."))
     return b
 
 
 # --- check-in at the kiosk ---------------------------------------------------------
 
 
+@durable
 def booking_check_in(*, reference: str, device: Device, language: str | None = None) -> Ticket:
     """A booked resident arrives: today, within the window, at this office -> a priority ticket.
 
@@ -213,76 +215,76 @@ def booking_check_in(*, reference: str, device: Device, language: str | None = N
         raise NotFound(_("No booking has that code. Please check it, or take a ticket."),
                        code="booking_not_found")
     now = timezone.now()
-    with transaction.atomic():
-        b = (Booking.objects.select_related("slot__schedule", "service", "office")
-             .select_for_update(of=("self",)).filter(reference=code).first())
-        if b is None or b.status in (B.HELD, B.EXPIRED):
-            raise NotFound(_("No booking has that code. Please check it, or take a ticket."),
-                           code="booking_not_found")
-        if b.office_id != device.office_id:
-            raise Conflict(_("This booking is for %(office)s. Please go to that office.")
-                           % {"office": b.office.name}, code="wrong_office")
-        if b.status == B.CANCELLED:
-            raise Conflict(_("This booking was cancelled. You can take a ticket instead."),
-                           code="booking_cancelled")
-        if b.status in (B.CHECKED_IN, B.COMPLETED):
-            raise Conflict(_("This booking has already been checked in."),
-                           code="already_checked_in")
-        schedule, slot = b.slot.schedule, b.slot
-        # The check-in window alone decides (30 minutes before to 5 after, by default):
-        # a slot just after midnight, or one that started just before it, is judged by
-        # the clock, not by which calendar day it falls on.
-        opens, closes = windows.check_in_window(schedule=schedule, slot=slot)
-        if now > closes or b.status == B.NO_SHOW:
-            raise Conflict(_("Your booked time was %(time)s; arriving more than %(minutes)s "
-                             "minutes late loses the reserved turn. You can take a ticket "
-                             "instead.")
-                           % {"time": timezone.localtime(slot.start).strftime("%H:%M"),
-                              "minutes": schedule.late_arrival_minutes}, code="too_late")
-        if now < opens:
-            day = timezone.localdate(slot.start)
-            if day != timezone.localdate(now):
-                raise Conflict(_("This booking is for %(day)s, not today.")
-                               % {"day": day.isoformat()}, code="wrong_day")
-            raise Conflict(_("Check-in opens at %(time)s, %(minutes)s minutes before your time.")
-                           % {"time": timezone.localtime(opens).strftime("%H:%M"),
-                              "minutes": schedule.early_check_in_minutes}, code="too_early")
-        ticket = queue.ticket_issue(service=b.service, priority=Ticket.Priority.APPOINTMENT,
-                                    booking_reference=b.reference, device=device,
-                                    language=language or b.language)
-        b.ticket, b.checked_in_at = ticket, now
-        _transition(b, to=B.CHECKED_IN, action="checked_in", at=now, device=device)
+    b = (Booking.objects.select_related("slot__schedule", "service", "office")
+         .select_for_update(of=("self",)).filter(reference=code).first())
+    if b is None or b.status in (B.HELD, B.EXPIRED):
+        raise NotFound(_("No booking has that code. Please check it, or take a ticket."),
+                       code="booking_not_found")
+    if b.office_id != device.office_id:
+        raise Conflict(_("This booking is for %(office)s. Please go to that office.")
+                       % {"office": b.office.name}, code="wrong_office")
+    if b.status == B.CANCELLED:
+        raise Conflict(_("This booking was cancelled. You can take a ticket instead."),
+                       code="booking_cancelled")
+    if b.status in (B.CHECKED_IN, B.COMPLETED):
+        raise Conflict(_("This booking has already been checked in."),
+                       code="already_checked_in")
+    schedule, slot = b.slot.schedule, b.slot
+    # The check-in window alone decides (30 minutes before to 5 after, by default):
+    # a slot just after midnight, or one that started just before it, is judged by
+    # the clock, not by which calendar day it falls on.
+    opens, closes = windows.check_in_window(schedule=schedule, slot=slot)
+    if now > closes or b.status == B.NO_SHOW:
+        raise Conflict(_("Your booked time was %(time)s; arriving more than %(minutes)s "
+                         "minutes late loses the reserved turn. You can take a ticket "
+                         "instead.")
+                       % {"time": timezone.localtime(slot.start).strftime("%H:%M"),
+                          "minutes": schedule.late_arrival_minutes}, code="too_late")
+    if now < opens:
+        day = timezone.localdate(slot.start)
+        if day != timezone.localdate(now):
+            raise Conflict(_("This booking is for %(day)s, not today.")
+                           % {"day": day.isoformat()}, code="wrong_day")
+        raise Conflict(_("Check-in opens at %(time)s, %(minutes)s minutes before your time.")
+                       % {"time": timezone.localtime(opens).strftime("%H:%M"),
+                          "minutes": schedule.early_check_in_minutes}, code="too_early")
+    # One transaction for both: the check-in and its ticket happen together or not at all.
+    ticket = queue.ticket_issue.within_transaction(
+        service=b.service, priority=Ticket.Priority.APPOINTMENT, booking_reference=b.reference,
+        device=device, language=language or b.language)
+    b.ticket, b.checked_in_at = ticket, now
+    _transition(b, to=B.CHECKED_IN, action=BA.CHECKED_IN, at=now, device=device)
     return ticket
 
 
 # --- sweeps: no-shows, completions, notifications, retention ----------------------------
 
 
+@durable
 def bookings_mark_no_show(*, now: datetime.datetime | None = None) -> int:
     """Mark booked residents who did not check in by slot start + late-arrival time as no-shows."""
     now = now or timezone.now()
     marked = 0
-    with transaction.atomic():
-        candidates = (Booking.objects.select_for_update(skip_locked=True, of=("self",))
-                      .select_related("slot__schedule")
-                      .filter(status=B.BOOKED, slot__start__lt=now))
-        for b in candidates:
-            if now > windows.no_show_after(schedule=b.slot.schedule, slot=b.slot):
-                _transition(b, to=B.NO_SHOW, action="no_show", at=now,
-                            reason="Not checked in by the late-arrival time.")
-                marked += 1
+    candidates = (Booking.objects.select_for_update(skip_locked=True, of=("self",))
+                  .select_related("slot__schedule")
+                  .filter(status=B.BOOKED, slot__start__lt=now))
+    for b in candidates:
+        if now > windows.no_show_after(schedule=b.slot.schedule, slot=b.slot):
+            _transition(b, to=B.NO_SHOW, action=BA.NO_SHOW, at=now,
+                        reason="Not checked in by the late-arrival time.")
+            marked += 1
     return marked
 
 
+@durable
 def bookings_mark_completed(*, now: datetime.datetime | None = None) -> int:
     """Mark checked-in bookings whose ticket the counter completed as completed."""
     now = now or timezone.now()
     done = 0
-    with transaction.atomic():
-        for b in (Booking.objects.select_for_update(skip_locked=True, of=("self",))
-                  .filter(status=B.CHECKED_IN, ticket__status=Ticket.Status.COMPLETED)):
-            _transition(b, to=B.COMPLETED, action="completed", at=now)
-            done += 1
+    for b in (Booking.objects.select_for_update(skip_locked=True, of=("self",))
+              .filter(status=B.CHECKED_IN, ticket__status=Ticket.Status.COMPLETED)):
+        _transition(b, to=B.COMPLETED, action=BA.COMPLETED, at=now)
+        done += 1
     return done
 
 
@@ -305,7 +307,7 @@ def bookings_notify(*, now: datetime.datetime | None = None) -> dict:
     ]
     for kind, queryset in pending:
         for booking_id in list(queryset.values_list("id", flat=True)):
-            with transaction.atomic():
+            with transaction.atomic(durable=True):  # one record at a time
                 b = (Booking.objects.select_for_update(skip_locked=True, of=("self",))
                      .select_related("slot", "service", "office")
                      .filter(pk=booking_id, status=B.BOOKED).first())
@@ -327,7 +329,7 @@ def bookings_erase_personal_data(*, now: datetime.datetime | None = None) -> int
     erased = 0
     for schedule in Schedule.objects.all():
         before = now - datetime.timedelta(days=schedule.retention_days)
-        with transaction.atomic():
+        with transaction.atomic(durable=True):  # one schedule at a time
             erased += (Booking.objects.filter(slot__schedule=schedule, slot__start__lt=before,
                                               erased_at__isnull=True)
                        .exclude(status__in=(B.HELD, B.BOOKED))
@@ -413,18 +415,23 @@ def _book(*, slot, notice_reference, birth_date, email, phone, party_size, langu
 def _book_once(fields: dict, *, hold_minutes: int, confirm: bool, by) -> Booking:
     now = timezone.now()
     try:
-        with transaction.atomic():
+        with transaction.atomic(durable=True):
             _take_seats(fields["slot"], fields["party_size"])
             b = Booking.objects.create(
                 status=B.HELD, reference=booking_code_new(), created_at=now,
                 hold_expires_at=now + datetime.timedelta(minutes=hold_minutes), **fields)
-            _event(b, action="held", from_status="", at=now, by=by)
+            _event(b, action=BA.HELD, from_status="", at=now, by=by)
             if confirm:
                 b.booked_at, b.hold_expires_at = now, None
-                _transition(b, to=B.BOOKED, action="booked", at=now, by=by)
+                _transition(b, to=B.BOOKED, action=BA.BOOKED, at=now, by=by)
     except IntegrityError as exc:
         raise _integrity_conflict(exc) from None
     return b
+
+
+def _give_back_seats(slot_id: int, n: int) -> None:
+    """Give n seats of a slot back (cancel, change, expired hold): the twin of _take_seats."""
+    Slot.objects.filter(pk=slot_id).update(seats_taken=F("seats_taken") - n)
 
 
 def _take_seats(slot: Slot, n: int) -> None:

@@ -2,7 +2,7 @@
 
 from django.urls import path, re_path
 
-from queueing import converters  # noqa: F401 - registers <id:...>
+from api import converters  # noqa: F401 - registers <id:...>
 
 from . import views
 

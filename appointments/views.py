@@ -16,18 +16,18 @@ from django.utils import timezone, translation
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_http_methods
 
+from api.bookings import BookingRateThrottle
 from queueing.errors import QueueError
+from queueing.languages import html_lang, language_or
 from queueing.models import Office
-from queueing.roles import Role, role_of
+from queueing.roles import has_staff_role, is_city_staff
 
 from . import selectors, services, windows
-from .api import BookingRateThrottle
 from .forms import IdentifyForm, PhoneBookingForm
 from .models import Booking, Slot
 from .privacy import holds_individual_number
 from .qrcodes import qr_svg
 
-LANGUAGE_CODES = [code for code, _name in settings.LANGUAGES]
 # Which form field a service refusal belongs to (for the error next to the field).
 ERROR_FIELD = {
     "invalid_notice_reference": "notice_reference", "birth_date_required": "birth_date",
@@ -38,9 +38,8 @@ ERROR_FIELD = {
 
 def _lang(request) -> str:
     """The page's language: ?lang= (kept in every link), else the browser's."""
-    lang = request.POST.get("lang") or request.GET.get("lang") or ""
-    if lang not in LANGUAGE_CODES:
-        lang = request.LANGUAGE_CODE if request.LANGUAGE_CODE in LANGUAGE_CODES else "ja"
+    lang = language_or(request.POST.get("lang") or request.GET.get("lang"),
+                       language_or(request.LANGUAGE_CODE))
     translation.activate(lang)
     request.LANGUAGE_CODE = lang
     return lang
@@ -48,8 +47,7 @@ def _lang(request) -> str:
 
 def _page(request, template: str, context: dict, status: int = 200) -> HttpResponse:
     lang = request.LANGUAGE_CODE
-    context.update(lang=lang, languages=settings.LANGUAGES,
-                   html_lang="ja" if lang == "ja-easy" else lang)
+    context.update(lang=lang, languages=settings.LANGUAGES, html_lang=html_lang(lang))
     return render(request, f"appointments/{template}", context, status=status)
 
 
@@ -221,7 +219,7 @@ def poster(request, office_code: str, service_code: str):
     lines = []
     for code, name in settings.LANGUAGES:
         with translation.override(code):
-            lines.append({"lang": "ja" if code == "ja-easy" else code, "name": name,
+            lines.append({"lang": html_lang(code), "name": name,
                           "title": _("Book your My Number card pickup"),
                           "hint": _("Scan the QR code with your phone to choose a time."),
                           "service": schedule.service.name_in(code)})
@@ -237,7 +235,7 @@ def poster(request, office_code: str, service_code: str):
 def staff_day(request, office_code: str):
     """A day's bookings per slot: full detail for supervisors and municipal staff."""
     _lang(request)
-    if role_of(request.user) is None:
+    if not has_staff_role(request.user):
         return _page(request, "staff_forbidden.html", {}, status=403)
     office = get_object_or_404(Office, code=office_code)
     try:
@@ -249,7 +247,7 @@ def staff_day(request, office_code: str):
         "office": office, "day": the_day, **view,
         "prev_day": the_day - datetime.timedelta(days=1),
         "next_day": the_day + datetime.timedelta(days=1),
-        "can_phone_book": role_of(request.user) in (Role.SUPERVISOR, Role.MUNICIPAL),
+        "can_phone_book": is_city_staff(request.user),
         "services": selectors.services_with_schedule(office=office)})
 
 
@@ -258,7 +256,7 @@ def staff_day(request, office_code: str):
 def staff_phone_booking(request, office_code: str, service_code: str):
     """Book on a resident's behalf (by phone); supervisors and municipal staff only."""
     lang = _lang(request)
-    if role_of(request.user) not in (Role.SUPERVISOR, Role.MUNICIPAL):
+    if not is_city_staff(request.user):
         return _page(request, "staff_forbidden.html", {}, status=403)
     schedule = _schedule_or_404(office_code, service_code)
     slots = [(s.id, f"{timezone.localtime(s.start):%Y-%m-%d %H:%M} "

@@ -29,7 +29,7 @@ PARTY_WEIGHTS = {1: 50, 2: 25, 3: 15, 4: 10}
 MAKE_SLOTS = """
 import datetime, json
 from django.utils import timezone
-from appointments.demo import appointments_demo_load
+from demo.bookings import appointments_demo_load
 from appointments.models import Slot
 schedule = appointments_demo_load()
 day = timezone.localdate() + datetime.timedelta(days=schedule.earliest_days + 7)

@@ -125,8 +125,8 @@ def _simulate(n_tickets: int, seed: int) -> dict:
     from django.contrib.auth.models import User
     from django.utils import timezone
 
+    from demo.city_hall import demo_load
     from queueing import estimates, selectors, services
-    from queueing.demo import demo_load
     from queueing.models import Counter, CounterService, Kind, Service, Ticket
 
     rng = random.Random(seed)

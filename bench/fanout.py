@@ -8,7 +8,8 @@ WebSocket clients from a separate process (half lobby displays, half resident
 status pages following real tickets), spread round-robin over the processes,
 then makes T calls through the staff API (call-next, then complete, on
 counters 1 and 2). Latency is measured from the moment the call's HTTP
-response arrived to each client's receipt of that call's event (one
+response arrived to each client's receipt of a frame showing that call (a
+display's board, a status page's status, at the call's version or later; one
 monotonic clock, same machine). Prints one JSON object on its last line:
 
 ``{"bench": "fanout", "clients", "processes", "calls", "deliveries", "missed",
@@ -71,10 +72,8 @@ async def _client(url: str, gate: asyncio.Semaphore, ready: asyncio.Event, socke
 
 def _receipt(at: float, raw: str) -> list | None:
     message = json.loads(raw)
-    if message.get("type") == "event" and message["event"].get("action") == "called":
-        return ["called", message["event"]["ticket_id"], at]
-    if message.get("type") == "status":
-        return ["status", message["version"], at]
+    if message.get("type") in ("board", "status"):  # a screen's whole state at a version
+        return [message["type"], message["version"], at]
     return None
 
 
@@ -236,7 +235,8 @@ def main(argv: list[str]) -> int:
             # to re-read 3 s after the last event), so the CPU figure holds all of a call's work.
             time.sleep(4)
             rss = [_rss_mb(pid) for pid in group.pids()]
-            cpu = [_cpu_seconds(pid) - before for pid, before in zip(group.pids(), cpu_before)]
+            cpu = [_cpu_seconds(pid) - before
+                   for pid, before in zip(group.pids(), cpu_before, strict=True)]
             clients.stdin.write("stop\n")
             clients.stdin.flush()
             out = json.loads(clients.stdout.readline() or "{}")
@@ -253,16 +253,13 @@ def main(argv: list[str]) -> int:
     per_kind: dict[str, list[float]] = {"display": [], "status": []}
     for index, receipts in enumerate(out.get("receipts", [])):
         kind = "display" if index < n_display else "status"
-        # A display gets each call's event; a status page gets a status message at the
-        # call's version or later (its place moved). First receipt counts.
+        # Each screen gets its state pushed: a display a board, a status page a status
+        # (its place moved), at the call's version or later. First receipt counts.
         firsts: dict[int, float] = {}
-        for entry in receipts:
-            if kind == "display" and entry[0] == "called" and entry[1] in called_at:
-                firsts.setdefault(entry[1], entry[2])
-            elif kind == "status" and entry[0] == "status":
-                for ticket_id, version in called_version.items():
-                    if entry[1] >= version and ticket_id not in firsts:
-                        firsts[ticket_id] = entry[2]
+        for _kind, version_seen, at in receipts:
+            for ticket_id, version in called_version.items():
+                if version_seen >= version and ticket_id not in firsts:
+                    firsts[ticket_id] = at
         for ticket_id, at in firsts.items():
             deliveries += 1
             # The event is published on commit, a moment before the HTTP response

@@ -4,16 +4,15 @@ from django.contrib import admin
 from django.urls import include, path
 from drf_spectacular.views import SpectacularAPIView, SpectacularSwaggerView
 
-from queueing.api import health
+from api.tickets import health
 
 urlpatterns = [
     path("admin/", admin.site.urls),
     path("api/health/", health, name="health"),
     path("api/schema/", SpectacularAPIView.as_view(), name="api-schema"),
     path("api/docs/", SpectacularSwaggerView.as_view(url_name="api-schema"), name="api-docs"),
-    path("api/v1/", include("queueing.api")),
-    path("api/v1/", include("appointments.api")),
-    path("", include("queueing.urls")),
+    path("api/v1/", include("api.urls")),
+    path("", include("staff.urls")),
     path("", include("displays.urls")),
     path("", include("kiosk.urls")),
     path("", include("appointments.urls")),

@@ -3,8 +3,8 @@
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import render
 
-from queueing.devices import device_by_key
 from queueing.models import Device
+from queueing.selectors import device_by_key
 
 from . import selectors
 

@@ -4,48 +4,47 @@ import logging
 
 from django.contrib.auth.models import AbstractBaseUser
 from django.core.cache import cache
-from django.db import transaction
 
 from queueing.errors import Forbidden, QueueError
 from queueing.models import Device
-from queueing.roles import Role, role_of
+from queueing.roles import is_city_staff
+from queueing.transactions import durable
 
 log = logging.getLogger("kiosk.audit")
 
-MAINTENANCE_ROLES = (Role.MUNICIPAL, Role.SUPERVISOR)
 MAX_FAILED_SIGN_INS = 5  # per kiosk, then locked for LOCKOUT_SECONDS
 LOCKOUT_SECONDS = 300
 
 
 def ensure_may_maintain(*, user: AbstractBaseUser | None) -> None:
     """Refuse anyone but municipal staff and supervisors (contractor staff cannot pause kiosks)."""
-    if role_of(user) not in MAINTENANCE_ROLES:
+    if not is_city_staff(user):
         raise Forbidden(
             "Only municipal staff or a supervisor may use maintenance mode.", code="no_staff_role"
         )
 
 
+@durable
 def kiosk_pause(*, device: Device, by: AbstractBaseUser, message: str) -> Device:
     """Stop the kiosk issuing tickets; residents see the message."""
     ensure_may_maintain(user=by)
     message = (message or "").strip()
     if len(message) > Device._meta.get_field("pause_message").max_length:
         raise QueueError("The message is too long (200 characters at most).", code="invalid")
-    with transaction.atomic():
-        d = Device.objects.select_for_update().get(pk=device.pk)
-        d.paused, d.pause_message = True, message
-        d.save(update_fields=["paused", "pause_message"])
+    d = Device.objects.select_for_update().get(pk=device.pk)
+    d.paused, d.pause_message = True, message
+    d.save(update_fields=["paused", "pause_message"])
     log.info("kiosk %s paused by %s: %s", d.pk, by.get_username(), message)
     return d
 
 
+@durable
 def kiosk_resume(*, device: Device, by: AbstractBaseUser) -> Device:
     """Let the kiosk issue tickets again."""
     ensure_may_maintain(user=by)
-    with transaction.atomic():
-        d = Device.objects.select_for_update().get(pk=device.pk)
-        d.paused, d.pause_message = False, ""
-        d.save(update_fields=["paused", "pause_message"])
+    d = Device.objects.select_for_update().get(pk=device.pk)
+    d.paused, d.pause_message = False, ""
+    d.save(update_fields=["paused", "pause_message"])
     log.info("kiosk %s resumed by %s", d.pk, by.get_username())
     return d
 

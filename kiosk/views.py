@@ -18,26 +18,19 @@ from django.utils.formats import time_format
 from django.utils.translation import gettext as _
 
 from queueing import selectors as queue_selectors
-from queueing.api import status_url
-from queueing.devices import device_by_key
 from queueing.errors import QueueError
+from queueing.languages import DEFAULT as START_LANGUAGE  # kiosks return to it when idle
+from queueing.languages import html_lang, language_or
 from queueing.models import Device
+from queueing.selectors import device_by_key
 
 from . import selectors, services
+from .links import status_url
 from .qrcodes import qr_svg
-
-LANGUAGE_CODES = [code for code, _name in settings.LANGUAGES]
-START_LANGUAGE = settings.LANGUAGE_CODE  # the kiosk returns to Japanese after inactivity
 
 
 def _language(request: HttpRequest, default: str) -> str:
-    lang = request.GET.get("lang", "")
-    return lang if lang in LANGUAGE_CODES else default
-
-
-def _html_lang(lang: str) -> str:
-    # やさしい日本語 is Japanese to browsers and screen readers ("ja-easy" is no BCP 47 tag).
-    return "ja" if lang == "ja-easy" else lang
+    return language_or(request.GET.get("lang"), default)
 
 
 def _render(request, template: str, lang: str, context: dict, status: int = 200) -> HttpResponse:
@@ -45,11 +38,11 @@ def _render(request, template: str, lang: str, context: dict, status: int = 200)
         context = {
             **context,
             "lang": lang,
-            "html_lang": _html_lang(lang),
+            "html_lang": html_lang(lang),
             "languages": settings.LANGUAGES,
         }
         response = render(request, template, context, status=status)
-    response["Content-Language"] = _html_lang(lang)
+    response["Content-Language"] = html_lang(lang)
     return response
 
 
@@ -255,14 +248,11 @@ def _status_messages() -> dict:
 
 def ticket_status_page(request: HttpRequest, token: str) -> HttpResponse:
     """The resident's live status page: place in line, estimate, the call; nothing personal."""
-    ticket = selectors.status_page_ticket(token=token)
+    ticket = queue_selectors.ticket_by_token(token=token)
     if ticket is None:
-        lang = _language(request, translation.get_language() or START_LANGUAGE)
-        if lang not in LANGUAGE_CODES:
-            lang = START_LANGUAGE
+        lang = _language(request, language_or(translation.get_language()))
         return _render(request, "kiosk/status_404.html", lang, {}, status=404)
-    lang = _language(request, ticket.language if ticket.language in LANGUAGE_CODES
-                      else START_LANGUAGE)
+    lang = _language(request, language_or(ticket.language))
     status = queue_selectors.ticket_status(ticket=ticket, language=lang)
     with translation.override(lang):
         messages = _status_messages()

@@ -33,7 +33,7 @@ from django.core.cache import cache
 from django.db.models import Count, OuterRef, Subquery
 from django.utils import timezone
 
-from . import numbering
+from . import events, numbering, routing
 from .models import Counter, CounterService, Office, Service, Step, Ticket, TicketEvent
 
 RECENT = 20  # counter-time samples kept per service and step kind
@@ -45,9 +45,6 @@ ARRIVAL_HORIZON = datetime.timedelta(hours=3)  # expected arrivals are added thi
 # A ticket already at a counter is assumed to need at least this share of a
 # mean service time more (it may have just been called or be nearly done).
 MIN_REMAINING_SHARE = 0.25
-FINISHING = ("completed", "step_completed", "transferred", "held", "no_show",
-             "no_show_requeued", "cancelled")
-CALLING = ("called", "resumed")
 
 
 @dataclass
@@ -174,15 +171,16 @@ def service_minutes_recent(
     """
     now = now or timezone.now()
     last_call = TicketEvent.objects.filter(
-        ticket_id=OuterRef("ticket_id"), action__in=CALLING, at__lte=OuterRef("at")
+        ticket_id=OuterRef("ticket_id"), action__in=events.COUNTER_TIME_STARTS,
+        at__lte=OuterRef("at"),
     ).order_by("-at", "-id").values("at")[:1]
     rows = (
         TicketEvent.objects.filter(
             ticket__office_id=office_id,
             at__gte=now - SAMPLE_WINDOW,
             at__lte=now,
-            action__in=FINISHING,
-            from_status__in=[Ticket.Status.CALLED, Ticket.Status.SERVING],
+            action__in=events.FREES_COUNTER,
+            from_status__in=Ticket.AT_COUNTER,
             from_step__isnull=False,
         )
         .annotate(called_at=Subquery(last_call))
@@ -239,7 +237,7 @@ def forecast_compute(*, office_id: int, now: datetime.datetime, version: int = 0
 
     tickets = list(Ticket.objects.filter(
         office_id=office_id, business_day=day,
-        status__in=[Ticket.Status.WAITING, Ticket.Status.CALLED, Ticket.Status.SERVING],
+        status__in=[Ticket.Status.WAITING, *Ticket.AT_COUNTER],
     ).values("id", "service_id", "step_id", "priority", "issued_at", "status", "counter_id",
              "called_at"))
     arrivals = list(Ticket.objects.filter(
@@ -298,7 +296,8 @@ class _Replay:
         for cid, c in counters.items():
             self.eligible[cid] = [
                 (sid, ranks[cid][s["service_id"]]) for sid, s in steps.items()
-                if s["kind"] == c["kind"] and s["service_id"] in ranks[cid]
+                if routing.kind_serves(counter_kind=c["kind"], step_kind=s["kind"])
+                and s["service_id"] in ranks[cid]
             ]
         self.lines: dict[int, list] = defaultdict(list)  # step id -> heap of available tickets
         self.future: list = []  # heap of (available_at, seq, entry)
@@ -312,7 +311,7 @@ class _Replay:
     def add(self, key, step_id, priority, issued_at, available_at, *, target, ghost=False):
         if step_id not in self.steps:
             return
-        entry = (-priority, issued_at, next(self.seq), key, step_id)
+        entry = self._entry(priority, issued_at, key, step_id)
         if target:
             self.targets.add(key)
         if ghost:
@@ -323,19 +322,24 @@ class _Replay:
         """Residents expected to join the step's line every ``gap`` until ``until``."""
         at = self.now + gap
         if at < until and step_id in self.steps:
-            entry = (-Ticket.Priority.NORMAL, at, next(self.seq), ("arrival", at, step_id),
-                     step_id)
+            entry = self._entry(Ticket.Priority.NORMAL, at, ("arrival", at, step_id), step_id)
             heapq.heappush(self.future, (at, next(self.seq), entry, (gap, until)))
+
+    def _entry(self, priority: int, issued_at: datetime.datetime, key, step_id: int) -> tuple:
+        """A ticket in a line's heap: its place in the call order first (rank 0: one line)."""
+        seq = next(self.seq)
+        place = routing.line_position(priority=priority, issued_at=issued_at, id=seq)
+        return (place, key, step_id, priority, issued_at, seq)
 
     def _release(self, until: datetime.datetime) -> None:
         while self.future and self.future[0][0] <= until:
             at, _, entry, *repeat = heapq.heappop(self.future)
-            heapq.heappush(self.lines[entry[4]], entry)
+            heapq.heappush(self.lines[entry[2]], entry)
             if repeat:  # an expected arrival: schedule the next one
                 gap, end = repeat[0]
                 if at + gap < end:
-                    nxt = (entry[0], at + gap, next(self.seq), ("arrival", at + gap, entry[4]),
-                           entry[4])
+                    nxt = self._entry(entry[3], at + gap, ("arrival", at + gap, entry[2]),
+                                      entry[2])
                     heapq.heappush(self.future, (at + gap, next(self.seq), nxt, (gap, end)))
 
     def _best(self, counter_id: int):
@@ -343,8 +347,10 @@ class _Replay:
         for step_id, rank in self.eligible[counter_id]:
             line = self.lines.get(step_id)
             if line:
-                head = line[0]
-                key = (head[0], rank, head[1], head[2])
+                _, _, _, priority, issued_at, seq = line[0]
+                # Across lines the counter's own ranking of services counts too.
+                key = routing.line_position(priority=priority, issued_at=issued_at, id=seq,
+                                            rank=rank)
                 if best_key is None or key < best_key:
                     best, best_key = step_id, key
         return best
@@ -369,7 +375,7 @@ class _Replay:
                 if wake is not None:
                     heapq.heappush(heap, (max(wake, at), cid))
                 continue
-            _, issued_at, _, key, _ = entry = heapq.heappop(self.lines[step_id])
+            _, key, _, priority, issued_at, _ = heapq.heappop(self.lines[step_id])
             if key in remaining:
                 calls[key] = at
                 remaining.discard(key)
@@ -383,5 +389,5 @@ class _Replay:
             nxt = self.next_step.get(step_id)
             if nxt is not None:
                 heapq.heappush(self.future, (done, next(self.seq),
-                                             (entry[0], issued_at, entry[2], ("next", key), nxt)))
+                                             self._entry(priority, issued_at, ("next", key), nxt)))
         return calls

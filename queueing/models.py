@@ -6,6 +6,8 @@ from django.conf import settings
 from django.db import models
 from django.db.models import Q
 
+from .events import COUNTER_ACTIONS, TICKET_ACTIONS, Action
+
 
 def new_token() -> str:
     """An unguessable token for a resident's status page or a device key."""
@@ -17,6 +19,11 @@ class Kind(models.TextChoices):
 
     OUTSOURCED = "outsourced", "委託"  # 委託事業者 (contractor)
     STAFF_ONLY = "staff_only", "職員"  # 職員のみ (civil servant's judgment)
+
+    @property
+    def staff_label(self) -> str:
+        """The bilingual label of the staff pages: 委託 Outsourced, 職員 Staff-only."""
+        return {"outsourced": "委託 Outsourced", "staff_only": "職員 Staff-only"}[self.value]
 
 
 class Office(models.Model):
@@ -147,19 +154,27 @@ class NumberSequence(models.Model):
         return f"{self.prefix} {self.business_day}: {self.last_number}"
 
 
+class TicketStatus(models.TextChoices):
+    """Where a ticket is in its visit."""
+
+    WAITING = "waiting", "待ち"
+    CALLED = "called", "呼出中"
+    SERVING = "serving", "対応中"
+    HELD = "held", "保留"
+    COMPLETED = "completed", "完了"
+    NO_SHOW = "no_show", "不在"
+    CANCELLED = "cancelled", "取消"
+
+
+# The one home of "at a counter": the constraints below, the services and every read use it.
+AT_COUNTER = (TicketStatus.CALLED, TicketStatus.SERVING)
+
+
 class Ticket(models.Model):
     """A resident's place in line for one visit, possibly across several steps."""
 
-    class Status(models.TextChoices):
-        WAITING = "waiting", "待ち"
-        CALLED = "called", "呼出中"
-        SERVING = "serving", "対応中"
-        HELD = "held", "保留"
-        COMPLETED = "completed", "完了"
-        NO_SHOW = "no_show", "不在"
-        CANCELLED = "cancelled", "取消"
-
-    ACTIVE_AT_COUNTER = (Status.CALLED, Status.SERVING)
+    Status = TicketStatus
+    AT_COUNTER = AT_COUNTER
     OPEN = (Status.WAITING, Status.CALLED, Status.SERVING, Status.HELD)
 
     class Priority(models.IntegerChoices):
@@ -192,7 +207,7 @@ class Ticket(models.Model):
     booking_reference = models.CharField(max_length=20, blank=True)
 
     class Meta:
-        ordering = ["-priority", "issued_at", "id"]
+        ordering = ["issued_at", "id"]  # chronological; the call order is routing.CALL_ORDER
         indexes = [
             models.Index(
                 fields=["office", "status", "step", "priority", "issued_at"],
@@ -207,21 +222,19 @@ class Ticket(models.Model):
             # Invariant 2: a counter holds at most one called/serving ticket...
             models.UniqueConstraint(
                 fields=["counter"],
-                condition=Q(status__in=["called", "serving"]),
+                condition=Q(status__in=AT_COUNTER),
                 name="one_active_ticket_per_counter",
             ),
             # ...and a ticket is at a counter exactly when it is called or served.
             models.CheckConstraint(
                 condition=(
-                    Q(status__in=["called", "serving"], counter__isnull=False)
-                    | (~Q(status__in=["called", "serving"]) & Q(counter__isnull=True))
+                    Q(status__in=AT_COUNTER, counter__isnull=False)
+                    | (~Q(status__in=AT_COUNTER) & Q(counter__isnull=True))
                 ),
                 name="counter_iff_at_counter",
             ),
             models.CheckConstraint(
-                condition=Q(status__in=["waiting", "called", "serving", "held", "completed",
-                                         "no_show", "cancelled"]),
-                name="ticket_status_valid",
+                condition=Q(status__in=TicketStatus.values), name="ticket_status_valid",
             ),
             models.CheckConstraint(condition=Q(number__gte=1), name="ticket_number_positive"),
         ]
@@ -240,7 +253,7 @@ class TicketEvent(models.Model):
 
     ticket = models.ForeignKey(Ticket, on_delete=models.CASCADE, related_name="events")
     at = models.DateTimeField()
-    action = models.CharField(max_length=20)
+    action = models.CharField(max_length=20, choices=Action.choices)
     actor = models.ForeignKey(
         settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.PROTECT
     )
@@ -258,9 +271,37 @@ class TicketEvent(models.Model):
     class Meta:
         ordering = ["at", "id"]
         indexes = [models.Index(fields=["at"], name="ticket_event_at_idx")]
+        constraints = [
+            models.CheckConstraint(condition=Q(action__in=sorted(TICKET_ACTIONS)),
+                                   name="ticket_event_action_valid"),
+        ]
 
     def __str__(self) -> str:
         return f"{self.at:%H:%M:%S} {self.action} {self.from_status}->{self.to_status}"
+
+
+class CounterEvent(models.Model):
+    """Audit trail of a counter: who opened, paused or closed it, when, and why."""
+
+    counter = models.ForeignKey(Counter, on_delete=models.CASCADE, related_name="events")
+    at = models.DateTimeField()
+    action = models.CharField(max_length=20, choices=Action.choices)
+    actor = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.PROTECT
+    )
+    from_status = models.CharField(max_length=8, choices=Counter.Status.choices)
+    to_status = models.CharField(max_length=8, choices=Counter.Status.choices)
+    reason = models.CharField(max_length=200, blank=True)
+
+    class Meta:
+        ordering = ["at", "id"]
+        constraints = [
+            models.CheckConstraint(condition=Q(action__in=sorted(COUNTER_ACTIONS)),
+                                   name="counter_event_action_valid"),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.at:%H:%M:%S} {self.counter} {self.from_status}->{self.to_status}"
 
 
 class Device(models.Model):

@@ -32,3 +32,22 @@ def role_of(user: AbstractBaseUser | AnonymousUser | None) -> Role | None:
     if Role.MUNICIPAL in names:
         return Role.MUNICIPAL
     return None
+
+
+def has_staff_role(user: AbstractBaseUser | AnonymousUser | None) -> bool:
+    """True for contractor staff, municipal staff and supervisors (who may work a counter)."""
+    return role_of(user) is not None
+
+
+def is_city_staff(user: AbstractBaseUser | AnonymousUser | None) -> bool:
+    """True for the city's own staff (職員: municipal staff and supervisors), never a contractor.
+
+    They see residents' booking details, take bookings by phone and maintain
+    kiosks; contractor staff see only what the step they serve needs.
+    """
+    return role_of(user) in (Role.MUNICIPAL, Role.SUPERVISOR)
+
+
+def is_supervisor(user: AbstractBaseUser | AnonymousUser | None) -> bool:
+    """True for supervisors (reports, the contract, the day's configuration)."""
+    return role_of(user) is Role.SUPERVISOR

@@ -9,6 +9,8 @@ supervisors may work at any counter. Every path (API, console, WebSocket,
 kiosk check-in) goes through these functions.
 """
 
+import datetime
+
 from django.contrib.auth.models import AbstractBaseUser
 from django.db.models import OuterRef, QuerySet, Subquery
 
@@ -16,10 +18,26 @@ from .errors import Forbidden
 from .models import Counter, CounterService, Kind, Step, Ticket
 from .roles import Role, role_of
 
+# The call order, in one place: priority (checked-in appointments, then residents
+# who need assistance), then the counter's own ranking of its services, then the
+# original issue time, which a ticket keeps across steps and transfers.
+CALL_ORDER = ("-priority", "service_rank", "issued_at", "id")
+
+
+def line_position(*, priority: int, issued_at: datetime.datetime, id: object,
+                  rank: int = 0) -> tuple:
+    """``CALL_ORDER`` as a Python sort key: smaller is called first (rank 0 within one line)."""
+    return (-priority, rank, issued_at, id)
+
+
+def kind_serves(*, counter_kind: str, step_kind: str) -> bool:
+    """The hybrid rule itself: a counter serves the steps of its own kind."""
+    return counter_kind == step_kind
+
 
 def may_handle(*, step: Step, counter: Counter) -> bool:
     """True when the counter's kind may serve this step (the hybrid rule)."""
-    return step.kind == counter.kind
+    return kind_serves(counter_kind=counter.kind, step_kind=step.kind)
 
 
 def may_operate(*, counter: Counter, user: AbstractBaseUser) -> bool:
@@ -80,23 +98,18 @@ def serves(*, counter: Counter) -> QuerySet[Ticket]:
     return Ticket.objects.filter(
         office_id=counter.office_id,
         service_id__in=CounterService.objects.filter(counter=counter).values("service_id"),
-        step__kind=counter.kind,
+        step__kind=counter.kind,  # kind_serves, in SQL
     )
 
 
 def waiting_line(*, counter: Counter) -> QuerySet[Ticket]:
-    """The waiting tickets this counter may call, in the order it calls them.
-
-    Priority first (checked-in appointments, then residents who need
-    assistance), then the counter's own service ranking, then the original
-    issue time: a ticket moved to a later step keeps its place.
-    """
+    """The waiting tickets this counter may call, in the order it calls them (``CALL_ORDER``)."""
     rank = CounterService.objects.filter(counter=counter, service_id=OuterRef("service_id"))
     return (
         serves(counter=counter)
         .filter(status=Ticket.Status.WAITING)
         .annotate(service_rank=Subquery(rank.values("rank")[:1]))
-        .order_by("-priority", "service_rank", "issued_at", "id")
+        .order_by(*CALL_ORDER)
     )
 
 

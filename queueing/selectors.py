@@ -1,15 +1,63 @@
-"""Reads: snapshots for live screens, a ticket's place in line, waiting counts.
+"""Reads: snapshots for live screens, a ticket's place in line, waiting counts, lookups.
 
 Snapshots are the single source for what a screen shows on connect; events
-carry small deltas plus the office's event version. The version is read
-first, so a snapshot may already include a change whose event arrives later
-(screens apply events idempotently), but never misses one.
+carry small deltas plus the office's event version, and
+``office_snapshot_apply`` is how an event changes an office snapshot (the
+live boards apply it instead of reading again after every call). The version
+is read first, so a snapshot may already include a change whose event
+arrives later (boards skip events at or below their version), but never
+misses one.
 """
 
-from . import estimates, numbering, routing
-from .models import Counter, Office, Service, Step, Ticket, TicketEvent
+from __future__ import annotations
+
+import copy
+import datetime
+import math
+from collections import defaultdict
+
+from django.db.models import Min
+from django.utils import timezone
+
+from . import estimates, events, numbering, routing
+from .models import Counter, Device, Kind, Office, Service, Step, Ticket, TicketEvent
 
 RECENT_CALLS = 10
+
+
+def ticket_by_token(*, token: str) -> Ticket | None:
+    """The ticket behind a status link, or None: unknown, or of an earlier business day.
+
+    The one lookup by token (status page, status API, status socket, kiosk
+    ticket screen): a link is valid for its business day only.
+    """
+    if not token or len(token) > 64:
+        return None
+    return (
+        Ticket.objects.select_related("service", "step", "counter", "office")
+        .filter(token=token, business_day__gte=numbering.business_day())
+        .first()
+    )
+
+
+def device_by_key(*, key: str, type: str | None = None) -> Device | None:
+    """The active (not revoked) device with that key (and of that type, if given), or None."""
+    if not key or len(key) > 64:
+        return None
+    devices = Device.objects.select_related("office").filter(key=key, revoked=False)
+    if type is not None:
+        devices = devices.filter(type=type)
+    return devices.first()
+
+
+def display_service_ids(*, device: Device) -> set[int]:
+    """Service ids a display shows; an empty set means every service of its office."""
+    return set(device.services.values_list("id", flat=True))
+
+
+def display_language(*, device: Device) -> str:
+    """A display's first configured language (Japanese when none is set)."""
+    return (device.languages or ["ja"])[0]
 
 
 def office_version(*, office_id: int) -> int:
@@ -31,7 +79,7 @@ def people_ahead(*, ticket: Ticket) -> int:
 
 
 def _places(tickets) -> dict[int, int]:
-    """Place in line (0 = next) of each waiting ticket, per step: priority, then issue time.
+    """Place in line (0 = next) of each waiting ticket, per step, in the call order.
 
     The one home of "people ahead": a single ticket's status and the status
     board shared by all status pages both count with it.
@@ -42,7 +90,8 @@ def _places(tickets) -> dict[int, int]:
             lines.setdefault(t.step_id, []).append(t)
     places: dict[int, int] = {}
     for line in lines.values():
-        line.sort(key=lambda t: (-t.priority, t.issued_at, t.id))
+        line.sort(key=lambda t: routing.line_position(priority=t.priority, issued_at=t.issued_at,
+                                                      id=t.id))
         places.update((t.id, place) for place, t in enumerate(line))
     return places
 
@@ -143,18 +192,18 @@ def office_snapshot(*, office_id: int, language: str = "ja") -> dict:
     today = numbering.business_day()
     calling = (
         Ticket.objects.filter(
-            office_id=office_id, business_day=today, status__in=Ticket.ACTIVE_AT_COUNTER
+            office_id=office_id, business_day=today, status__in=Ticket.AT_COUNTER
         )
         .select_related("counter")
-        .order_by("-called_at")
+        .order_by("-called_at", "-id")
     )
     recent = (
         TicketEvent.objects.filter(
             ticket__office_id=office_id,
             ticket__business_day=today,
-            action__in=["called", "recalled", "resumed"],
+            action__in=events.CALLS,
         )
-        .select_related("ticket", "counter")
+        .select_related("ticket", "counter", "to_step")
         .order_by("-at", "-id")[:RECENT_CALLS]
     )
     return {
@@ -172,7 +221,7 @@ def office_snapshot(*, office_id: int, language: str = "ja") -> dict:
         "recent_calls": [
             {
                 "ticket": e.ticket.display_number,
-                "service_id": e.ticket.service_id,
+                "service_id": e.to_step.service_id,  # the service it was called for
                 "counter": e.counter.number if e.counter else None,
                 "at": e.at.isoformat(),
             }
@@ -186,6 +235,42 @@ def office_snapshot(*, office_id: int, language: str = "ja") -> dict:
     }
 
 
+def office_snapshot_apply(snapshot: dict, message: dict) -> dict:
+    """The office snapshot after one event (``{"version", "event"}``), as a new dict.
+
+    What a fresh ``office_snapshot`` would read, except the estimates, which
+    move with the clock and are refreshed by reading again
+    (``tests/queueing/test_events.py`` checks this for every action). The
+    snapshot passed in is shared by many sockets and is not changed.
+    """
+    event = message["event"]
+    new = copy.deepcopy(snapshot)
+    new["version"] = message["version"]
+    if events.is_counter_event(event):
+        for row in new["counters"]:
+            if row["number"] == event["counter"]:
+                row["status"] = event["status"]
+        return new
+    new["calling"] = [c for c in new["calling"] if c["ticket"] != event["ticket"]]
+    if event["status"] in Ticket.AT_COUNTER:
+        new["calling"].append({"ticket": event["ticket"], "service_id": event["service_id"],
+                               "counter": event["counter"], "status": event["status"],
+                               "called_at": event["called_at"]})
+        new["calling"].sort(key=lambda c: c["called_at"] or "", reverse=True)
+    if events.is_call(event):
+        new["recent_calls"].insert(0, {"ticket": event["ticket"],
+                                       "service_id": event["service_id"],
+                                       "counter": event["counter"], "at": event["at"]})
+        del new["recent_calls"][RECENT_CALLS:]
+    waiting = Ticket.Status.WAITING
+    for row in new["services"]:
+        if event["from_status"] == waiting and row["service_id"] == event["from_service_id"]:
+            row["waiting"] -= 1
+        if event["status"] == waiting and row["service_id"] == event["service_id"]:
+            row["waiting"] += 1
+    return new
+
+
 def counter_view(*, counter: Counter, user) -> dict:
     """A console's view of its counter: the current ticket and the waiting line it may call.
 
@@ -193,7 +278,7 @@ def counter_view(*, counter: Counter, user) -> dict:
     its counter is serving (``routing.visible_detail``), never for the line.
     """
     current = (
-        Ticket.objects.filter(counter=counter, status__in=Ticket.ACTIVE_AT_COUNTER)
+        Ticket.objects.filter(counter=counter, status__in=Ticket.AT_COUNTER)
         .select_related("service", "step")
         .first()
     )
@@ -227,3 +312,50 @@ def _ticket_row(t: Ticket, *, detail: bool) -> dict:
         "issued_at": t.issued_at.isoformat(),
         "booking_reference": t.booking_reference if detail else "",
     }
+
+
+def office_live_figures(*, office_id: int, now: datetime.datetime | None = None) -> dict:
+    """Per service: waiting, longest wait, estimate, alert; per counter kind: open/idle/serving."""
+    now = now or timezone.now()
+    day = numbering.business_day(now)
+    waiting = (
+        Ticket.objects.filter(office_id=office_id, business_day=day, status=Ticket.Status.WAITING)
+        .values("service_id")
+        .annotate(oldest=Min("step_entered_at"))
+    )
+    counts = defaultdict(int)
+    for row in Ticket.objects.filter(
+        office_id=office_id, business_day=day, status=Ticket.Status.WAITING
+    ).values_list("service_id", flat=True):
+        counts[row] += 1
+    oldest = {r["service_id"]: r["oldest"] for r in waiting}
+    estimate = estimates.new_ticket_wait_minutes(office_id=office_id)
+    services, alerts = [], []
+    for s in Service.objects.filter(office_id=office_id, active=True):
+        longest = (
+            math.floor((now - oldest[s.id]).total_seconds() / 60) if s.id in oldest else 0
+        )
+        alert = longest > s.target_wait_minutes
+        row = {
+            "service_id": s.id, "name": s.name, "prefix": s.prefix,
+            "waiting": counts.get(s.id, 0), "longest_wait_minutes": longest,
+            "estimated_wait_minutes": estimate.get(s.id),  # None: no open counter serves it
+            "target_wait_minutes": s.target_wait_minutes, "alert": alert,
+        }
+        services.append(row)
+        if alert:
+            alerts.append(row)
+    busy = set(
+        Ticket.objects.filter(office_id=office_id, status__in=Ticket.AT_COUNTER)
+        .values_list("counter_id", flat=True)
+    )
+    kinds = {k: {"kind": k, "label": Kind(k).staff_label, "open": 0, "idle": 0, "serving": 0,
+                 "break": 0, "closed": 0} for k in Kind.values}
+    for c in Counter.objects.filter(office_id=office_id).values("id", "kind", "status"):
+        row = kinds[c["kind"]]
+        row[c["status"]] += 1
+        if c["id"] in busy:
+            row["serving"] += 1
+        elif c["status"] == Counter.Status.OPEN:
+            row["idle"] += 1
+    return {"at": now, "services": services, "kinds": list(kinds.values()), "alerts": alerts}

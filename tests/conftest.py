@@ -5,8 +5,10 @@ Without ``REQUIRE_SERVICES`` it skips with the reason; with
 ``REQUIRE_SERVICES=1`` (CI) a missing service fails the test instead.
 """
 
+import datetime
 import os
 import shutil
+from zoneinfo import ZoneInfo
 
 import pytest
 from django.contrib.auth.models import User
@@ -67,7 +69,7 @@ def chromium_path():
 @pytest.fixture
 def office(db):
     """The demo city hall (DOMAIN.md services, 8 counters, kiosk, display, accounts)."""
-    from queueing.demo import demo_load
+    from demo.city_hall import demo_load
 
     return demo_load()
 
@@ -101,11 +103,35 @@ def api_as(user) -> APIClient:
 @pytest.fixture
 def kiosk_client(office):
     """An API client sending the demo kiosk's device key."""
-    from queueing.demo import KIOSK_KEY
+    from demo.city_hall import KIOSK_KEY
 
     client = APIClient()
     client.credentials(HTTP_AUTHORIZATION=f"Device {KIOSK_KEY}")
     return client
+
+
+class Clock:
+    """The time the services read (``timezone.now``), set step by step (Asia/Tokyo)."""
+
+    DAY = datetime.date(2026, 6, 10)
+
+    def __init__(self, monkeypatch):
+        from django.utils import timezone
+
+        self.now = None
+        monkeypatch.setattr(timezone, "now", lambda: self.now)
+
+    def at(self, hhmm: str, day: datetime.date | None = None) -> None:
+        """Set the clock to hh:mm of the day (the fixture day by default) in Asia/Tokyo."""
+        h, m = map(int, hhmm.split(":"))
+        self.now = datetime.datetime.combine(
+            day or self.DAY, datetime.time(h, m), ZoneInfo("Asia/Tokyo")).astimezone(datetime.UTC)
+
+
+@pytest.fixture
+def clock(monkeypatch):
+    """A clock the test sets: ``clock.at("09:30")``."""
+    return Clock(monkeypatch)
 
 
 @pytest.fixture(autouse=True)
@@ -118,6 +144,6 @@ def _fast_password_hashing(settings):
 def booking_rate_for_tests(monkeypatch):
     """Tests book from one address many times (and the Redis cache keeps the count across
     runs); the per-address limit has its own tests, which set a low rate."""
-    from appointments.api import BookingRateThrottle
+    from api.bookings import BookingRateThrottle
 
     monkeypatch.setattr(BookingRateThrottle, "THROTTLE_RATES", {"booking": "1000000/hour"})

@@ -6,8 +6,8 @@ import pytest
 from django.test import Client
 from django.utils import timezone
 
-from appointments.demo import appointments_demo_load
 from appointments.models import Booking, Slot
+from demo.bookings import appointments_demo_load
 from tests.conftest import api_as
 
 DOB = "1985-04-01"
@@ -238,7 +238,7 @@ def _address() -> str:
 
 @pytest.mark.django_db
 def test_booking_form_refuses_a_flood_from_one_address_in_plain_words(demo, monkeypatch):
-    from appointments.api import BookingRateThrottle
+    from api.bookings import BookingRateThrottle
 
     monkeypatch.setattr(BookingRateThrottle, "THROTTLE_RATES", {"booking": "2/hour"})
     slot = first_open_slot(demo)
@@ -266,7 +266,7 @@ def test_booking_form_refuses_a_flood_from_one_address_in_plain_words(demo, monk
 def test_booking_api_limits_per_address_whatever_forwarded_header_the_client_sends(
     demo, monkeypatch
 ):
-    from appointments.api import BookingRateThrottle
+    from api.bookings import BookingRateThrottle
 
     monkeypatch.setattr(BookingRateThrottle, "THROTTLE_RATES", {"booking": "2/hour"})
     slot = first_open_slot(demo)

@@ -2,7 +2,7 @@
 
 import pytest
 
-from queueing.demo import DISPLAY_KEY
+from demo.city_hall import DISPLAY_KEY
 from queueing.models import Device
 
 

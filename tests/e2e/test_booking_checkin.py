@@ -20,7 +20,7 @@ KIOSK = "/kiosk/demo-kiosk-key/"
 SAME_DAY_SLOT = """
 import datetime, json
 from django.utils import timezone
-from appointments.demo import appointments_demo_load
+from demo.bookings import appointments_demo_load
 from appointments.models import Slot
 schedule = appointments_demo_load()
 schedule.earliest_days = 0

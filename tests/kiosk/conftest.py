@@ -3,8 +3,8 @@
 import pytest
 from django.core.cache import cache
 
+from demo.city_hall import KIOSK_KEY
 from queueing import services
-from queueing.demo import KIOSK_KEY
 from queueing.models import Device, Service
 
 

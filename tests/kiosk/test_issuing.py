@@ -6,7 +6,7 @@ import datetime
 import pytest
 from rest_framework.test import APIClient
 
-from queueing.devices import DeviceRateThrottle
+from api.devices import DeviceRateThrottle
 from queueing.models import Device, Service, Ticket
 
 pytestmark = pytest.mark.django_db

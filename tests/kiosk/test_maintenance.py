@@ -4,7 +4,7 @@ Municipal staff or a supervisor sign in for each action; nothing stays signed in
 
 import pytest
 
-from queueing.demo import KIOSK_KEY
+from demo.city_hall import KIOSK_KEY
 
 pytestmark = pytest.mark.django_db
 PAGE = f"/kiosk/{KIOSK_KEY}/maintenance/?lang=en"

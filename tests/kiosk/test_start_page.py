@@ -5,7 +5,7 @@ import re
 
 import pytest
 
-from queueing.demo import DISPLAY_KEY, KIOSK_KEY
+from demo.city_hall import DISPLAY_KEY, KIOSK_KEY
 from queueing.models import Device, Service
 
 pytestmark = pytest.mark.django_db

@@ -6,8 +6,8 @@ import re
 import pytest
 import qrcode
 
+from demo.city_hall import KIOSK_KEY
 from kiosk.qrcodes import qr_svg
-from queueing.demo import KIOSK_KEY
 from queueing.models import Device, Office
 
 pytestmark = pytest.mark.django_db

@@ -7,7 +7,7 @@ from pathlib import Path
 
 import pytest
 
-from queueing.demo import KIOSK_KEY
+from demo.city_hall import KIOSK_KEY
 
 LOCALE = Path(__file__).resolve().parents[2] / "kiosk" / "locale"
 LANGUAGES = {"ja": "ja", "ja-easy": "ja_Easy", "zh-hans": "zh_Hans", "ko": "ko", "vi": "vi",

@@ -25,7 +25,8 @@ def _fresh_cache():
 
 @pytest.fixture
 def clock(monkeypatch):
-    state = {}
+    # Counters opened before the first at() are opened (and audited) at 08:00.
+    state = {"now": datetime.datetime.combine(DAY, datetime.time(8, 0), TOKYO)}
 
     def at(hhmm: str) -> None:
         state["now"] = datetime.datetime.combine(DAY, datetime.time.fromisoformat(hhmm), TOKYO)

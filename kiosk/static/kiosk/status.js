@@ -1,195 +1,159 @@
-// Resident status page: live over WebSocket /ws/ticket/<token>/ (snapshot, event,
-// status messages), reconnect with backoff, poll the status API every 30 s while
-// the socket is down; a full-screen call with vibration and sound.
-(function () {
-  "use strict";
-  const config = JSON.parse(document.getElementById("status-config").textContent);
-  const text = JSON.parse(document.getElementById("status-messages").textContent);
-  const el = function (id) { return document.getElementById(id); };
-  let current = config.initial;
-  let version = current.version || 0;
-  let socket = null;
-  let backoff = 1000;
-  let pollTimer = null;
-  let audio = null;
-  // The counter already announced, so a repeated snapshot does not buzz again.
-  let alertedCounter = current.status === "called" ? current.counter : null;
+// Resident status page: its ticket's status pushed over /ws/ticket/<token>/ through the
+// shared socket client (live/static/live/socket.js: backoff, resync, offline mark); while
+// the socket is down the status API is polled every 30 s (some phone networks block
+// WebSockets). A full-screen call with vibration and sound.
+import { connectLive } from "../live/socket.js";
 
-  function fill(template, values) {
-    return template.replace(/\{(\w+)\}/g, function (_, k) {
-      return values[k] === undefined || values[k] === null ? "" : String(values[k]);
+const config = JSON.parse(document.getElementById("status-config").textContent);
+const text = JSON.parse(document.getElementById("status-messages").textContent);
+const el = function (id) { return document.getElementById(id); };
+let current = config.initial;
+let version = current.version || 0;
+let pollTimer = null;
+let audio = null;
+// The counter already announced, so a repeated snapshot does not buzz again.
+let alertedCounter = current.status === "called" ? current.counter : null;
+
+function fill(template, values) {
+  return template.replace(/\{(\w+)\}/g, function (_, k) {
+    return values[k] === undefined || values[k] === null ? "" : String(values[k]);
+  });
+}
+
+function render(data) {
+  current = Object.assign({}, current, data);
+  const status = current.status;
+  el("status").dataset.status = status;
+  el("ticket-number").textContent = current.ticket;
+  if (current.service) el("service").textContent = current.service;
+  el("status-text").textContent = fill(text[status] || "", {counter: current.counter});
+  el("waiting-facts").hidden = status !== "waiting";
+  el("people-ahead").textContent = current.people_ahead;
+  el("estimated-wait").textContent = current.estimated_wait_minutes === null
+    ? text.unknown_wait : fill(text.minutes, {minutes: current.estimated_wait_minutes});
+  el("leave-row").hidden = !(status === "waiting" || status === "held");
+  const called = status === "called";
+  el("called").hidden = !called;
+  if (called) {
+    el("called-number").textContent = current.ticket;
+    el("called-text").textContent = fill(text.called, {counter: current.counter});
+    if (alertedCounter !== current.counter || data.recalled) {
+      alertResident();
+      el("called-ok").focus();  // an alertdialog takes the focus, so screen readers read it out
+    }
+    alertedCounter = current.counter;
+  } else {
+    alertedCounter = null;
+  }
+}
+
+function alertResident() {
+  if (navigator.vibrate) {
+    try { navigator.vibrate([400, 200, 400, 200, 400]); } catch (e) { /* not allowed */ }
+  }
+  beep();
+}
+
+function beep() {
+  try {
+    const Ctx = window.AudioContext || window.webkitAudioContext;
+    if (!Ctx) return;
+    audio = audio || new Ctx();
+    const t = audio.currentTime;
+    [0, 0.45].forEach(function (offset, i) {
+      const osc = audio.createOscillator();
+      const gain = audio.createGain();
+      osc.frequency.value = i === 0 ? 880 : 660;  // a two-tone chime
+      gain.gain.setValueAtTime(0.0001, t + offset);
+      gain.gain.exponentialRampToValueAtTime(0.4, t + offset + 0.03);
+      gain.gain.exponentialRampToValueAtTime(0.0001, t + offset + 0.4);
+      osc.connect(gain).connect(audio.destination);
+      osc.start(t + offset);
+      osc.stop(t + offset + 0.42);
     });
-  }
+  } catch (e) { /* the browser does not allow sound yet */ }
+}
 
-  function render(data) {
-    current = Object.assign({}, current, data);
-    const status = current.status;
-    el("status").dataset.status = status;
-    el("ticket-number").textContent = current.ticket;
-    if (current.service) el("service").textContent = current.service;
-    el("status-text").textContent = fill(text[status] || "", {counter: current.counter});
-    el("waiting-facts").hidden = status !== "waiting";
-    el("people-ahead").textContent = current.people_ahead;
-    el("estimated-wait").textContent = current.estimated_wait_minutes === null
-      ? text.unknown_wait : fill(text.minutes, {minutes: current.estimated_wait_minutes});
-    el("leave-row").hidden = !(status === "waiting" || status === "held");
-    const called = status === "called";
-    el("called").hidden = !called;
-    if (called) {
-      el("called-number").textContent = current.ticket;
-      el("called-text").textContent = fill(text.called, {counter: current.counter});
-      if (alertedCounter !== current.counter || data.recalled) {
-        alertResident();
-        el("called-ok").focus();  // an alertdialog takes the focus, so screen readers read it out
+function setConnection(live) {
+  el("connection").textContent = live ? text.live : text.reconnecting;
+  el("connection").dataset.live = live ? "1" : "0";
+}
+
+function accept(msg) {
+  if (typeof msg.version === "number") {
+    if (msg.version < version) return;  // stale: a newer state is already shown
+    version = msg.version;
+  }
+  if (msg.type === "snapshot" || msg.type === "status") {
+    render(msg.data || {});
+  } else if (msg.type === "event" && msg.event) {
+    const ev = msg.event;  // this ticket's own change, before its new status is read
+    const update = {status: ev.status || current.status};
+    if ("counter" in ev) update.counter = ev.counter;
+    if (ev.action === "recalled") update.recalled = true;
+    if (update.status !== "waiting") update.people_ahead = 0;
+    render(update);
+  }
+}
+
+async function poll() {
+  try {
+    const response = await fetch(config.statusUrl, {credentials: "omit"});
+    if (response.ok) {
+      const data = await response.json();
+      if (typeof data.version !== "number" || data.version >= version) {
+        version = data.version || version;
+        render(data);
       }
-      alertedCounter = current.counter;
-    } else {
-      alertedCounter = null;
     }
-  }
+  } catch (e) { /* offline: try again at the next poll */ }
+}
 
-  function alertResident() {
-    if (navigator.vibrate) {
-      try { navigator.vibrate([400, 200, 400, 200, 400]); } catch (e) { /* not allowed */ }
-    }
-    beep();
-  }
+function startPolling() {
+  if (pollTimer) return;
+  poll();
+  pollTimer = setInterval(poll, config.pollSeconds * 1000);
+}
 
-  function beep() {
-    try {
-      const Ctx = window.AudioContext || window.webkitAudioContext;
-      if (!Ctx) return;
-      audio = audio || new Ctx();
-      const t = audio.currentTime;
-      [0, 0.45].forEach(function (offset, i) {
-        const osc = audio.createOscillator();
-        const gain = audio.createGain();
-        osc.frequency.value = i === 0 ? 880 : 660;  // a two-tone chime
-        gain.gain.setValueAtTime(0.0001, t + offset);
-        gain.gain.exponentialRampToValueAtTime(0.4, t + offset + 0.03);
-        gain.gain.exponentialRampToValueAtTime(0.0001, t + offset + 0.4);
-        osc.connect(gain).connect(audio.destination);
-        osc.start(t + offset);
-        osc.stop(t + offset + 0.42);
-      });
-    } catch (e) { /* the browser does not allow sound yet */ }
-  }
+function stopPolling() {
+  clearInterval(pollTimer);
+  pollTimer = null;
+}
 
-  function setConnection(live) {
-    el("connection").textContent = live ? text.live : text.reconnecting;
-    el("connection").dataset.live = live ? "1" : "0";
-  }
+el("sound").addEventListener("click", function () {
+  beep();  // a tap unlocks sound on phones
+  if (navigator.vibrate) { try { navigator.vibrate(100); } catch (e) { /* ignore */ } }
+  el("connection").textContent = text.sound_on;
+});
+el("called-ok").addEventListener("click", function () { el("called").hidden = true; });
 
-  function accept(msg) {
-    if (typeof msg.version === "number") {
-      if (msg.version < version) return;  // stale: a newer state is already shown
-      version = msg.version;
-    }
-    if (msg.type === "snapshot" || msg.type === "status") {
-      render(msg.data || {});
-    } else if (msg.type === "event" && msg.event) {
-      const ev = msg.event;
-      if (ev.ticket && ev.ticket !== current.ticket) return;
-      const update = {status: ev.status || current.status};
-      if ("counter" in ev) update.counter = ev.counter;
-      if (ev.action === "recalled") update.recalled = true;
-      if (update.status !== "waiting") update.people_ahead = 0;
-      render(update);
-    }
-  }
-
-  async function poll() {
-    try {
-      const response = await fetch(config.statusUrl, {credentials: "omit"});
-      if (response.ok) {
-        const data = await response.json();
-        if (typeof data.version !== "number" || data.version >= version) {
-          version = data.version || version;
-          render(data);
-        }
-      }
-    } catch (e) { /* offline: try again at the next poll */ }
-  }
-
-  function startPolling() {
-    if (pollTimer) return;
-    poll();
-    pollTimer = setInterval(poll, config.pollSeconds * 1000);
-  }
-
-  function stopPolling() {
-    clearInterval(pollTimer);
-    pollTimer = null;
-  }
-
-  function connect() {
-    if (!("WebSocket" in window)) { startPolling(); return; }
-    const scheme = location.protocol === "https:" ? "wss://" : "ws://";
-    try {
-      socket = new WebSocket(scheme + location.host + config.wsPath);
-    } catch (e) {
-      startPolling();
+const dialog = el("leave-dialog");
+el("leave").addEventListener("click", function () {
+  if (typeof dialog.showModal === "function") dialog.showModal();
+  else dialog.setAttribute("open", "");
+});
+dialog.addEventListener("close", async function () {
+  if (dialog.returnValue !== "confirm") return;
+  try {
+    const response = await fetch(config.leaveUrl, {method: "POST", credentials: "omit"});
+    const body = await response.json().catch(function () { return {}; });
+    if (response.ok || body.code === "closed") {
+      render({status: body.status || "cancelled"});
       return;
     }
-    socket.onopen = function () {
-      backoff = 1000;
-      stopPolling();
-      setConnection(true);
-    };
-    socket.onmessage = function (event) {
-      let msg;
-      try { msg = JSON.parse(event.data); } catch (e) { return; }
-      accept(msg);
-    };
-    socket.onclose = function (event) {
-      socket = null;
-      setConnection(false);
-      startPolling();
-      if (event.code === 4404) {  // the ticket is gone: the poll shows what is known
-        return;
-      }
-      if (["completed", "cancelled", "no_show"].indexOf(current.status) >= 0) return;
-      const wait = backoff + Math.random() * 1000;
-      backoff = Math.min(backoff * 2, 30000);
-      setTimeout(connect, wait);
-    };
-  }
+  } catch (e) { /* fall through */ }
+  el("status-text").textContent = text.leave_failed;
+});
 
-  // Ask the server for a fresh state when the phone wakes up or comes back online.
-  document.addEventListener("visibilitychange", function () {
-    if (document.visibilityState !== "visible") return;
-    if (socket && socket.readyState === WebSocket.OPEN) {
-      socket.send(JSON.stringify({type: "resync"}));
-    } else {
-      poll();
-    }
-  });
-
-  el("sound").addEventListener("click", function () {
-    beep();  // a tap unlocks sound on phones
-    if (navigator.vibrate) { try { navigator.vibrate(100); } catch (e) { /* ignore */ } }
-    el("connection").textContent = text.sound_on;
-  });
-  el("called-ok").addEventListener("click", function () { el("called").hidden = true; });
-
-  const dialog = el("leave-dialog");
-  el("leave").addEventListener("click", function () {
-    if (typeof dialog.showModal === "function") dialog.showModal();
-    else dialog.setAttribute("open", "");
-  });
-  dialog.addEventListener("close", async function () {
-    if (dialog.returnValue !== "confirm") return;
-    try {
-      const response = await fetch(config.leaveUrl, {method: "POST", credentials: "omit"});
-      const body = await response.json().catch(function () { return {}; });
-      if (response.ok || body.code === "closed") {
-        render({status: body.status || "cancelled"});
-        return;
-      }
-    } catch (e) { /* fall through */ }
-    el("status-text").textContent = text.leave_failed;
-  });
-
-  render({});
-  connect();
-})();
+const FINISHED = ["completed", "cancelled", "no_show"];
+const live = connectLive({
+  path: config.wsPath,
+  onFrame: accept,
+  onLive: function (on) {
+    setConnection(on);
+    if (on) stopPolling(); else startPolling();
+    if (!on && FINISHED.indexOf(current.status) >= 0) live.close();  // nothing more to follow
+  },
+});
+if (!("WebSocket" in window)) startPolling();
+render({});

@@ -1,0 +1,130 @@
+"""A demo city hall from DOMAIN.md: services with outsourced and staff-only steps, counters, devices, accounts."""
+
+import datetime
+
+from django.contrib.auth.models import Group, User
+from django.db import transaction
+
+from queueing.models import Counter, CounterService, Device, Kind, Office, Service, Step
+from queueing.roles import Role
+
+OUT, STAFF = Kind.OUTSOURCED, Kind.STAFF_ONLY
+
+# code, prefix, Japanese name, {lang: name}, steps [(name, kind)], target wait, minutes, until
+SERVICES = [
+    ("juminhyo", "A", "住民票の写し", {"en": "Certificate of residence", "ja-easy": "じゅうみんひょう",
+     "zh-hans": "住民票副本", "ko": "주민표 사본", "vi": "Giấy chứng nhận cư trú",
+     "pt-br": "Certificado de residência", "es": "Certificado de residencia"},
+     [("証明書交付", OUT)], 15, 4, None),
+    ("inkan", "A", "印鑑登録証明書", {"en": "Seal registration certificate", "ja-easy": "いんかん とうろく しょうめいしょ",
+     "zh-hans": "印章登记证明", "ko": "인감등록증명서", "vi": "Giấy chứng nhận đăng ký con dấu",
+     "pt-br": "Certificado de registro do carimbo", "es": "Certificado de registro de sello"},
+     [("証明書交付", OUT)], 15, 4, None),
+    ("koseki", "B", "戸籍の証明", {"en": "Family register certificate", "ja-easy": "こせき の しょうめい",
+     "zh-hans": "户籍证明", "ko": "호적 증명", "vi": "Giấy chứng nhận hộ tịch",
+     "pt-br": "Certidão de registro familiar", "es": "Certificado de registro familiar"},
+     [("証明書交付", OUT)], 15, 6, None),
+    ("zeisho", "C", "税証明", {"en": "Tax certificate", "ja-easy": "ぜいきん の しょうめい",
+     "zh-hans": "税务证明", "ko": "세금 증명", "vi": "Giấy chứng nhận thuế",
+     "pt-br": "Certificado de impostos", "es": "Certificado de impuestos"},
+     [("証明書交付", OUT)], 15, 5, None),
+    ("tennyu", "D", "転入届", {"en": "Moving in (residence registration)", "ja-easy": "ひっこして きた とき",
+     "zh-hans": "迁入登记", "ko": "전입신고", "vi": "Đăng ký chuyển đến",
+     "pt-br": "Registro de mudança (entrada)", "es": "Registro de mudanza (entrada)"},
+     [("受付・入力", OUT), ("審査・決定", STAFF)], 30, 12, None),
+    ("kokuho", "E", "国民健康保険の届出", {"en": "National Health Insurance", "ja-easy": "けんこう ほけん",
+     "zh-hans": "国民健康保险", "ko": "국민건강보험", "vi": "Bảo hiểm y tế quốc dân",
+     "pt-br": "Seguro Nacional de Saúde", "es": "Seguro Nacional de Salud"},
+     [("受付", OUT), ("資格確認", STAFF)], 30, 10, None),
+    ("nenkin", "E", "国民年金の届出", {"en": "National Pension", "ja-easy": "ねんきん",
+     "zh-hans": "国民年金", "ko": "국민연금", "vi": "Lương hưu quốc dân",
+     "pt-br": "Pensão Nacional", "es": "Pensión Nacional"},
+     [("受付", OUT)], 30, 8, None),
+    ("jidoteate", "F", "児童手当の受付", {"en": "Child allowance", "ja-easy": "こども の てあて",
+     "zh-hans": "儿童补贴", "ko": "아동수당", "vi": "Trợ cấp trẻ em",
+     "pt-br": "Auxílio infantil", "es": "Subsidio infantil"},
+     [("受付", OUT), ("認定", STAFF)], 30, 10, None),
+    ("mynumber", "M", "マイナンバーカード", {"en": "My Number Card", "ja-easy": "マイナンバーカード",
+     "zh-hans": "个人编号卡", "ko": "마이넘버 카드", "vi": "Thẻ My Number",
+     "pt-br": "Cartão My Number", "es": "Tarjeta My Number"},
+     [("申請受付・交付", OUT)], 30, 15, datetime.time(16, 30)),
+    ("koseki-todoke", "K", "戸籍の届出 (出生・婚姻・死亡)", {"en": "Family register notifications",
+     "ja-easy": "こせき の とどけ", "zh-hans": "户籍申报", "ko": "호적 신고", "vi": "Khai báo hộ tịch",
+     "pt-br": "Notificações de registro familiar", "es": "Notificaciones de registro familiar"},
+     [("審査", STAFF)], 30, 15, None),
+    ("fukushi", "W", "生活保護・福祉の相談", {"en": "Welfare consultation", "ja-easy": "くらし の そうだん",
+     "zh-hans": "生活保障与福利咨询", "ko": "생활보호·복지 상담", "vi": "Tư vấn phúc lợi",
+     "pt-br": "Consulta de bem-estar social", "es": "Consulta de bienestar social"},
+     [("相談", STAFF)], 45, 25, None),
+    ("genmen", "G", "税の減免相談", {"en": "Tax reduction consultation", "ja-easy": "ぜいきん の そうだん",
+     "zh-hans": "税收减免咨询", "ko": "세금 감면 상담", "vi": "Tư vấn giảm thuế",
+     "pt-br": "Consulta de redução de impostos", "es": "Consulta de reducción de impuestos"},
+     [("審査", STAFF)], 45, 20, None),
+]
+
+# number, label, kind, service codes in rank order
+COUNTERS = [
+    (1, "証明書 1", OUT, ["juminhyo", "inkan", "koseki", "zeisho"]),
+    (2, "証明書 2", OUT, ["juminhyo", "inkan", "koseki", "zeisho"]),
+    (3, "住民異動 受付", OUT, ["tennyu", "kokuho", "nenkin", "jidoteate"]),
+    (4, "保険・年金 受付", OUT, ["kokuho", "nenkin", "jidoteate", "tennyu"]),
+    (5, "マイナンバーカード", OUT, ["mynumber"]),
+    (6, "住民異動 審査", STAFF, ["tennyu", "koseki-todoke", "kokuho"]),
+    (7, "福祉・子育て", STAFF, ["fukushi", "jidoteate"]),
+    (8, "税・戸籍", STAFF, ["genmen", "koseki-todoke", "tennyu"]),
+]
+
+ACCOUNTS = [
+    ("contractor", "contractor-demo-pass", Role.CONTRACTOR, "委託 太郎"),
+    ("municipal", "municipal-demo-pass", Role.MUNICIPAL, "市役所 花子"),
+    ("supervisor", "supervisor-demo-pass", Role.SUPERVISOR, "管理 一郎"),
+]
+ADMIN = ("admin", "admin-demo-pass")
+KIOSK_KEY = "demo-kiosk-key"
+DISPLAY_KEY = "demo-display-key"
+
+
+@transaction.atomic
+def demo_load() -> Office:
+    """Create or update the demo city hall; safe to run again (idempotent)."""
+    office, _ = Office.objects.update_or_create(code="demo", defaults={"name": "みどり市役所 本庁舎"})
+    services = {}
+    for order, (code, prefix, name, names, steps, target, minutes, until) in enumerate(SERVICES):
+        service, _ = Service.objects.update_or_create(
+            office=office, code=code,
+            defaults=dict(prefix=prefix, name=name, names=names, target_wait_minutes=target,
+                          default_service_minutes=minutes, available_until=until,
+                          sort_order=order, active=True),
+        )
+        for i, (step_name, kind) in enumerate(steps, start=1):
+            Step.objects.update_or_create(service=service, order=i,
+                                          defaults={"name": step_name, "kind": kind})
+        services[code] = service
+    for number, label, kind, codes in COUNTERS:
+        counter, _ = Counter.objects.update_or_create(
+            office=office, number=number, defaults={"label": label, "kind": kind})
+        for rank, code in enumerate(codes):
+            CounterService.objects.update_or_create(
+                counter=counter, service=services[code], defaults={"rank": rank})
+    Device.objects.update_or_create(
+        key=KIOSK_KEY, defaults={"office": office, "type": Device.Type.KIOSK,
+                                 "name": "1階 発券機", "revoked": False})
+    display, _ = Device.objects.update_or_create(
+        key=DISPLAY_KEY, defaults={"office": office, "type": Device.Type.DISPLAY,
+                                   "name": "1階 ロビー表示", "revoked": False,
+                                   "languages": ["ja", "en"]})
+    for role in Role:
+        Group.objects.get_or_create(name=role.value)
+    for username, password, role, full_name in ACCOUNTS:
+        user, created = User.objects.get_or_create(username=username)
+        last, _, first = full_name.partition(" ")
+        user.last_name, user.first_name = last, first
+        user.set_password(password)
+        user.save()
+        user.groups.set([Group.objects.get(name=role.value)])
+    admin_user, _ = User.objects.get_or_create(username=ADMIN[0])
+    admin_user.is_staff = admin_user.is_superuser = True
+    admin_user.set_password(ADMIN[1])
+    admin_user.save()
+    admin_user.groups.set([Group.objects.get(name=Role.SUPERVISOR.value)])
+    return office

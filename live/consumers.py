@@ -1,0 +1,291 @@
+"""WebSocket consumers of every live screen: lobby displays, status pages, consoles, dashboards.
+
+The contract other screens are built against (frames: ``boards.py``):
+
+- ``/ws/display/<key>/``: a display device key; unknown or revoked -> close 4403.
+- ``/ws/ticket/<token>/``: a resident's status page; a token unknown or of an
+  earlier day -> 4404.
+- ``/ws/counter/<counter_id>/``: a console; anonymous -> 4401, a user who may
+  not work at that counter (the hybrid rule) -> 4403, unknown counter -> 4404.
+- ``/ws/dashboard/<office_id>/``: a supervisor's dashboard; anonymous -> 4401,
+  not a supervisor -> 4403, unknown office -> 4404.
+- ``{"type": "resync"}`` from the client -> a fresh snapshot (at most one a second).
+
+Consumers are thin: they check who may listen, attach to their board and
+send what it pushes. They own no channel-layer channel: the hub listens once
+for all of them.
+"""
+
+from __future__ import annotations
+
+import json
+import logging
+from collections.abc import Callable
+
+from channels.db import database_sync_to_async
+from channels.generic.websocket import AsyncJsonWebsocketConsumer
+from django.core.exceptions import ObjectDoesNotExist
+
+from queueing import routing, selectors
+from queueing.models import Counter, Device, Office, Ticket
+from queueing.roles import Role, has_staff_role, is_supervisor, role_of
+
+from . import boards
+
+log = logging.getLogger(__name__)
+
+CLOSE_UNAUTHENTICATED = 4401
+CLOSE_FORBIDDEN = 4403
+CLOSE_NOT_FOUND = 4404
+CLOSE_SERVER_ERROR = 1011  # the client reconnects with backoff and gets a fresh snapshot
+
+RESYNC_MIN_INTERVAL = 1.0  # a client asking for resync in a loop costs one snapshot a second
+
+Frame = str | Callable[[], str]
+
+
+class LiveConsumer(AsyncJsonWebsocketConsumer):
+    """Shared: refuse with a close code, attach to the board, send its frames, resync."""
+
+    # No channel-layer channel per socket (Channels skips it when the alias names
+    # no layer): the process's hub receives each event once and hands it to the boards.
+    channel_layer_alias = None
+
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.board = None
+        self.last_version: int | None = None  # of the last frame sent
+        # Frames pushed before the snapshot went out wait here (None once it was sent).
+        self._early: list[tuple[int, Frame]] | None = []
+        self._resyncs = boards.Throttle(self._resend, RESYNC_MIN_INTERVAL)
+
+    # --- to fill in by each screen ------------------------------------------------
+
+    async def authorize(self) -> int | None:
+        """Load what the socket follows; return a close code to refuse it, None to accept."""
+        raise NotImplementedError
+
+    def board_for(self):
+        """The board this socket's screen watches."""
+        raise NotImplementedError
+
+    # --- protocol -----------------------------------------------------------------
+
+    async def connect(self):
+        """Accept, then refuse with a code the browser can read, or attach and get a snapshot."""
+        await self.accept()
+        try:
+            refusal = await self.authorize()
+        except Exception:
+            log.exception("authorizing a %s socket failed", type(self).__name__)
+            refusal = CLOSE_SERVER_ERROR
+        if refusal is not None:
+            await self.close(code=refusal)
+            return
+        self.board = self.board_for()
+        self._resyncs.mark()
+        try:
+            await self.board.attach(self)
+        except Exception:
+            log.exception("attaching a %s socket failed", type(self).__name__)
+            self.board.detach(self)
+            self.board = None
+            await self.close(code=CLOSE_SERVER_ERROR)
+
+    async def disconnect(self, code):
+        """Leave the board and stop pending work."""
+        self._resyncs.cancel()
+        if self.board is not None:
+            self.board.detach(self)
+
+    async def receive_json(self, content, **kwargs):
+        """``{"type": "resync"}`` asks for a fresh snapshot; anything else gets a clear error."""
+        if isinstance(content, dict) and content.get("type") == "resync":
+            self._resyncs.request()
+            return
+        await self.send_json({
+            "type": "error",
+            "code": "unknown_message",
+            "detail": 'Only {"type": "resync"} may be sent on this socket.',
+        })
+
+    async def receive(self, text_data=None, bytes_data=None, **kwargs):
+        """Parse a client frame; binary frames and text that is not JSON get a clear error."""
+        try:
+            content = await self.decode_json(text_data) if text_data else None
+        except ValueError:
+            content = None
+        await self.receive_json(content)
+
+    # --- what the board calls -----------------------------------------------------
+
+    async def send_snapshot(self, version: int, data: dict) -> None:
+        """Send the whole state, then what was pushed meanwhile and is newer."""
+        await self.send(text_data=json.dumps({"type": "snapshot", "version": version,
+                                              "data": data}, ensure_ascii=False))
+        self.last_version = version
+        while self._early:
+            frame_version, frame = self._early.pop(0)
+            if frame_version > self.last_version:
+                await self._send_frame(frame, frame_version)
+        self._early = None
+
+    async def push(self, frame: Frame, version: int) -> None:
+        """Send one frame (text, or a function making it at send time) at that version."""
+        if self._early is not None:
+            self._early.append((version, frame))
+            return
+        if self.last_version is not None and version < self.last_version:
+            return  # older than what the client has
+        await self._send_frame(frame, version)
+
+    # --- internals ----------------------------------------------------------------
+
+    async def _send_frame(self, frame: Frame, version: int) -> None:
+        await self.send(text_data=frame() if callable(frame) else frame)
+        self.last_version = version
+
+    async def _resend(self) -> None:
+        if self.board is None:
+            return
+        try:
+            await self.board.resend(self)
+        except Exception:
+            log.exception("a resync for a %s socket failed", type(self).__name__)
+            await self.close(code=CLOSE_SERVER_ERROR)
+
+
+def _same_but_version(a: dict, b: dict) -> bool:
+    return {**a, "version": None} == {**b, "version": None}
+
+
+class DisplayConsumer(LiveConsumer):
+    """A lobby display, by its device key: the office board narrowed to its services."""
+
+    device: Device
+    shown: set[int]
+
+    async def authorize(self) -> int | None:
+        """Accept an active display device key."""
+        return await database_sync_to_async(self._authorize)()
+
+    def _authorize(self) -> int | None:
+        device = selectors.device_by_key(key=self.scope["url_route"]["kwargs"]["key"],
+                                         type=Device.Type.DISPLAY)
+        if device is None:
+            return CLOSE_FORBIDDEN
+        self.device = device
+        self.shown = selectors.display_service_ids(device=device)
+        return None
+
+    def board_for(self) -> boards.DisplayBoard:
+        """The office's display board in the display's language."""
+        return boards.display_board(office_id=self.device.office_id,
+                                    language=selectors.display_language(device=self.device))
+
+
+class TicketConsumer(LiveConsumer):
+    """A resident's status page: its ticket's status, and its own ticket's events."""
+
+    ticket: Ticket
+    _last_status: dict | None = None
+
+    async def send_snapshot(self, version: int, data: dict) -> None:
+        """As LiveConsumer, remembering the status it holds."""
+        self._last_status = data
+        await super().send_snapshot(version, data)
+
+    async def authorize(self) -> int | None:
+        """Accept a ticket token of today."""
+        ticket = await database_sync_to_async(selectors.ticket_by_token)(
+            token=self.scope["url_route"]["kwargs"]["token"])
+        if ticket is None:
+            return CLOSE_NOT_FOUND
+        self.ticket = ticket
+        return None
+
+    def board_for(self) -> boards.StatusBoard:
+        """The status board of the ticket's office."""
+        return boards.status_board(office_id=self.ticket.office_id)
+
+    async def push_status(self, data: dict) -> None:
+        """Send the ticket's status (the board's rounds call it), unless the page has it."""
+        if self._last_status is not None and _same_but_version(data, self._last_status):
+            return
+        self._last_status = data
+        await self.push(lambda: json.dumps({"type": "status", "version": data["version"],
+                                            "prev": self.last_version, "data": data},
+                                           ensure_ascii=False), data["version"])
+
+    async def push_event(self, message: dict) -> None:
+        """Forward an event of this socket's own ticket."""
+        await self.push(lambda: json.dumps({"type": "event", "version": message["version"],
+                                            "prev": self.last_version,
+                                            "event": message["event"]}, ensure_ascii=False),
+                        message["version"])
+
+    def fresh_status(self) -> dict:
+        """The ticket's status read on its own (sync), for a ticket closed since connect."""
+        ticket = selectors.ticket_by_token(token=self.ticket.token)
+        if ticket is None:  # removed, or its day is over
+            raise ObjectDoesNotExist("ticket gone")
+        self.ticket = ticket
+        return selectors.ticket_status(ticket=ticket)
+
+
+class CounterConsumer(LiveConsumer):
+    """A counter's console: its view (current ticket, line, held), pushed after each change."""
+
+    counter: Counter
+    user = None
+    contractor = False
+
+    async def authorize(self) -> int | None:
+        """Accept a signed-in user who may work at this counter (the hybrid rule)."""
+        return await database_sync_to_async(self._authorize)()
+
+    def _authorize(self) -> int | None:
+        user = self.scope.get("user")
+        if user is None or not user.is_authenticated:
+            return CLOSE_UNAUTHENTICATED
+        if not has_staff_role(user):
+            return CLOSE_FORBIDDEN
+        counter = Counter.objects.filter(
+            pk=self.scope["url_route"]["kwargs"]["counter_id"]).first()
+        if counter is None:
+            return CLOSE_NOT_FOUND
+        if not routing.may_operate(counter=counter, user=user):
+            return CLOSE_FORBIDDEN
+        self.counter, self.user = counter, user
+        self.contractor = role_of(user) is Role.CONTRACTOR
+        return None
+
+    def board_for(self) -> boards.CounterBoard:
+        """The counter's board."""
+        return boards.counter_board(office_id=self.counter.office_id, counter_id=self.counter.id)
+
+
+class DashboardConsumer(LiveConsumer):
+    """A supervisor's dashboard of one office: the live figures, pushed after changes."""
+
+    office_id: int
+
+    async def authorize(self) -> int | None:
+        """Accept a signed-in supervisor, for an existing office."""
+        return await database_sync_to_async(self._authorize)()
+
+    def _authorize(self) -> int | None:
+        user = self.scope.get("user")
+        if user is None or not user.is_authenticated:
+            return CLOSE_UNAUTHENTICATED
+        if not is_supervisor(user):
+            return CLOSE_FORBIDDEN
+        office_id = self.scope["url_route"]["kwargs"]["office_id"]
+        if not Office.objects.filter(pk=office_id).exists():
+            return CLOSE_NOT_FOUND
+        self.office_id = office_id
+        return None
+
+    def board_for(self) -> boards.DashboardBoard:
+        """The office's dashboard board."""
+        return boards.dashboard_board(office_id=self.office_id)

@@ -1,0 +1,21 @@
+/* Supervisor dashboard: the live figures, rendered by the server and pushed over
+   /ws/dashboard/<office>/ (live/boards.py DashboardBoard) after changes. */
+import { connectLive } from "../live/socket.js";
+
+const live = document.getElementById("live");
+const connection = document.getElementById("connection");
+
+function say(ja, en) { connection.innerHTML = ja + ' <span lang="en">' + en + "</span>"; }
+
+if (live) {
+  connectLive({
+    path: "/ws/dashboard/" + live.dataset.office + "/",
+    onFrame: function (frame) {
+      if (frame.type === "snapshot" || frame.type === "board") live.innerHTML = frame.data.html;
+    },
+    onLive: function (on) {
+      if (on) say("リアルタイム更新中", "Live");
+      else say("再接続しています (前回の数値を表示中)", "Reconnecting; showing the last figures");
+    },
+  });
+}

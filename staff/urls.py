@@ -1,0 +1,17 @@
+"""Staff console (/staff/) and supervisor pages (/supervisor/)."""
+
+from django.urls import path
+
+from api import converters  # noqa: F401 - registers <id:...>
+
+from . import views
+
+urlpatterns = [
+    path("staff/login/", views.StaffLoginView.as_view(), name="staff-login"),
+    path("staff/logout/", views.StaffLogoutView.as_view(), name="staff-logout"),
+    path("staff/", views.staff_home, name="staff-home"),
+    path("staff/counter/<id:counter_id>/", views.console, name="staff-console"),
+    path("supervisor/", views.dashboard, name="supervisor-dashboard"),
+    path("supervisor/history/", views.history, name="supervisor-history"),
+    path("supervisor/contract/", views.contract, name="supervisor-contract"),
+]

@@ -1,0 +1,220 @@
+"""Staff console and supervisor pages: thin views that check the role, read, and render.
+
+Every counter action goes through the REST API (``api/tickets.py``) from the
+console's script, so the console, the API and any other client share one
+path through ``services`` and the hybrid rule in ``routing``.
+
+Who may see what:
+- ``/staff/``: any staff role; a contractor is offered only outsourced
+  counters (``routing.may_operate``), and a typed URL to a staff counter is
+  refused with 403 and the reason.
+- ``/supervisor/``: supervisors only. Municipal staff and contractors get
+  403: the reports include the contractor's billing figures and SLA, which
+  are the supervisor's to manage (a decision recorded here and in the
+  report to the lead).
+"""
+
+import csv
+import datetime
+
+from django.contrib.auth import views as auth_views
+from django.contrib.auth.decorators import login_required
+from django.http import HttpRequest, HttpResponse
+from django.shortcuts import get_object_or_404, render
+from django.utils import timezone
+from django.views.decorators.http import require_GET
+
+from queueing import routing, selectors
+from queueing.errors import Forbidden
+from queueing.models import Counter, Office, Service
+from queueing.roles import is_supervisor, role_of
+
+from . import reports
+
+# Reasons offered for a transfer (the field also takes free text).
+TRANSFER_REASONS = [
+    "職員の判断が必要 (needs a civil servant's judgment)",
+    "審査・決定が必要 (needs review and decision)",
+    "書類の不足・不備 (documents missing or incomplete)",
+    "別の手続きが必要 (another procedure is needed)",
+    "ご相談・苦情 (consultation or complaint)",
+]
+
+
+class StaffLoginView(auth_views.LoginView):
+    """Sign-in page for counter staff and supervisors."""
+
+    template_name = "staff/login.html"
+    redirect_authenticated_user = True
+
+
+class StaffLogoutView(auth_views.LogoutView):
+    """Sign out (POST only) and go back to the sign-in page."""
+
+    next_page = "/staff/login/"
+
+
+def _page(request: HttpRequest, template: str, context: dict, status: int = 200) -> HttpResponse:
+    context["is_supervisor"] = is_supervisor(request.user)
+    return render(request, template, context, status=status)
+
+
+def _forbidden(request: HttpRequest, detail: str) -> HttpResponse:
+    return _page(request, "staff/forbidden.html", {"detail": detail}, status=403)
+
+
+def _office(request: HttpRequest) -> Office | None:
+    office_id = request.GET.get("office")
+    offices = Office.objects.order_by("id")
+    if office_id and office_id.isdigit():
+        return offices.filter(pk=int(office_id)).first()
+    return offices.first()
+
+
+@login_required
+@require_GET
+def staff_home(request: HttpRequest) -> HttpResponse:
+    """Pick a counter: only the counters this account may work at."""
+    role = role_of(request.user)
+    if role is None:
+        return _forbidden(request, "このアカウントには窓口の権限がありません。"
+                                   " This account has no counter role.")
+    counters = [
+        c for c in Counter.objects.select_related("office").order_by("office_id", "number")
+        if routing.may_operate(counter=c, user=request.user)
+    ]
+    return _page(request, "staff/staff_home.html", {
+        "counters": counters, "role": role,
+    })
+
+
+@login_required
+@require_GET
+def console(request: HttpRequest, counter_id: int) -> HttpResponse:
+    """The console of one counter: current ticket, line, actions (driven by console.js)."""
+    counter = get_object_or_404(Counter.objects.select_related("office"), pk=counter_id)
+    try:
+        routing.ensure_can_operate(counter=counter, user=request.user)
+    except Forbidden as exc:
+        return _forbidden(request, exc.detail)
+    transfer_services = Service.objects.filter(office_id=counter.office_id, active=True)
+    return _page(request, "staff/console.html", {
+        "counter": counter,
+        "office": counter.office,
+        "transfer_services": transfer_services,
+        "transfer_reasons": TRANSFER_REASONS,
+        "role": role_of(request.user),
+    })
+
+
+def _supervisor_office(request: HttpRequest) -> tuple[Office | None, HttpResponse | None]:
+    """The office a supervisor page shows, or the refusal page to send instead."""
+    if not is_supervisor(request.user):
+        return None, _forbidden(request,
+                                "監督者のみが閲覧できます。 Only supervisors may see this page.")
+    office = _office(request)
+    if office is None:
+        return None, _forbidden(request, "事務所がありません。 No office is configured.")
+    return office, None
+
+
+@login_required
+@require_GET
+def dashboard(request: HttpRequest) -> HttpResponse:
+    """Supervisor dashboard: live figures (pushed over /ws/dashboard/) and links to reports."""
+    office, refused = _supervisor_office(request)
+    if refused is not None:
+        return refused
+    return _page(request, "staff/dashboard.html", {
+        "office": office, "live": selectors.office_live_figures(office_id=office.id),
+    })
+
+
+def _parse_day(value: str | None, default: datetime.date) -> tuple[datetime.date, str | None]:
+    if not value:
+        return default, None
+    try:
+        return datetime.date.fromisoformat(value), None
+    except ValueError:
+        return default, f"「{value}」は日付 (YYYY-MM-DD) ではありません。 '{value}' is not a date."
+
+
+@login_required
+@require_GET
+def history(request: HttpRequest) -> HttpResponse:
+    """History for a day or range: tables by service and counter kind, charts, CSV export."""
+    office, refused = _supervisor_office(request)
+    if refused is not None:
+        return refused
+    today = timezone.localdate()
+    day_from, err1 = _parse_day(request.GET.get("from"), today)
+    day_to, err2 = _parse_day(request.GET.get("to"), day_from)
+    errors = [e for e in (err1, err2) if e]
+    if day_to < day_from:
+        errors.append("終了日が開始日より前です。 The end date is before the start date.")
+        day_to = day_from
+    if (day_to - day_from).days > 366:
+        errors.append("期間は1年以内にしてください。 Choose a range of at most one year.")
+        day_to = day_from + datetime.timedelta(days=366)
+    figures = reports.history(office_id=office.id, day_from=day_from, day_to=day_to)
+    table = request.GET.get("csv")
+    if table:
+        rows = reports.history_table(figures, table)
+        if rows is None:
+            return HttpResponse(f"Unknown table '{table}'.", status=400,
+                                content_type="text/plain; charset=utf-8")
+        return _csv(f"history-{table}-{day_from}-{day_to}.csv", rows)
+    return _page(request, "staff/history.html", {
+        "office": office, "figures": figures, "day_from": day_from, "day_to": day_to,
+        "errors": errors,
+        "arrivals_chart": reports.bar_chart(
+            [(f"{h:02d}", n) for h, n in figures["arrivals_per_hour"]],
+            title="時間帯別の発券数 Arrivals per hour"),
+        "wait_chart": reports.bar_chart(
+            [(label, n) for label, n in figures["wait_distribution"]],
+            title="待ち時間の分布 Wait distribution (minutes)"),
+    })
+
+
+@login_required
+@require_GET
+def contract(request: HttpRequest) -> HttpResponse:
+    """Contract report: transactions handled at outsourced counters per service and month."""
+    office, refused = _supervisor_office(request)
+    if refused is not None:
+        return refused
+    today = timezone.localdate()
+    errors = []
+    month_from = _parse_month(request.GET.get("from"), today.replace(day=1), errors)
+    month_to = _parse_month(request.GET.get("to"), month_from, errors)
+    if month_to < month_from:
+        errors.append("終了月が開始月より前です。 The end month is before the start month.")
+        month_to = month_from
+    rows = reports.contract(office_id=office.id, month_from=month_from, month_to=month_to)
+    if request.GET.get("csv"):
+        return _csv(f"contract-{month_from:%Y-%m}-{month_to:%Y-%m}.csv",
+                    reports.contract_table(rows))
+    return _page(request, "staff/contract.html", {
+        "office": office, "rows": rows, "month_from": month_from, "month_to": month_to,
+        "errors": errors,
+    })
+
+
+def _parse_month(value: str | None, default: datetime.date, errors: list) -> datetime.date:
+    if not value:
+        return default
+    try:
+        return datetime.datetime.strptime(value, "%Y-%m").date()
+    except ValueError:
+        errors.append(f"「{value}」は月 (YYYY-MM) ではありません。 '{value}' is not a month.")
+        return default
+
+
+def _csv(filename: str, rows: list[list]) -> HttpResponse:
+    # UTF-8 with a BOM so that Excel in Japanese Windows opens it without mojibake.
+    response = HttpResponse(content_type="text/csv; charset=utf-8")
+    response["Content-Disposition"] = f'attachment; filename="{filename}"'
+    response.write("\ufeff")
+    writer = csv.writer(response)
+    writer.writerows(rows)
+    return response
