@@ -10,6 +10,7 @@ state change writes a ``BookingEvent`` in the same transaction.
 
 import datetime
 import logging
+from typing import NotRequired, TypedDict, Unpack
 
 from django.contrib.auth.models import AbstractBaseUser
 from django.core.mail import send_mail
@@ -100,40 +101,28 @@ def holds_release_expired(*, now: datetime.datetime | None = None, slot: Slot | 
     return released
 
 
-def booking_hold(
-    *,
-    slot: Slot,
-    notice_reference: str,
-    birth_date: datetime.date | None,
-    email: str = "",
-    phone: str = "",
-    party_size: int = 1,
-    language: str = "ja",
-    channel: str = Booking.Channel.WEB,
-    by: AbstractBaseUser | None = None,
-) -> Booking:
+class BookingRequest(TypedDict):
+    """Who books which slot: what a hold and a one-step booking both take."""
+
+    slot: Slot
+    notice_reference: str
+    birth_date: datetime.date | None
+    email: NotRequired[str]
+    phone: NotRequired[str]
+    party_size: NotRequired[int]
+    language: NotRequired[str]
+    channel: NotRequired[str]  # Booking.Channel, WEB by default
+    by: NotRequired[AbstractBaseUser | None]  # staff booking on a resident's behalf
+
+
+def booking_hold(**request: Unpack[BookingRequest]) -> Booking:
     """Hold seats of a slot for a resident for the schedule's hold time (10 minutes)."""
-    return _book(slot=slot, notice_reference=notice_reference, birth_date=birth_date,
-                 email=email, phone=phone, party_size=party_size, language=language,
-                 channel=channel, by=by, confirm=False)
+    return _book(**request, confirm=False)
 
 
-def booking_create(
-    *,
-    slot: Slot,
-    notice_reference: str,
-    birth_date: datetime.date | None,
-    email: str = "",
-    phone: str = "",
-    party_size: int = 1,
-    language: str = "ja",
-    channel: str = Booking.Channel.WEB,
-    by: AbstractBaseUser | None = None,
-) -> Booking:
+def booking_create(**request: Unpack[BookingRequest]) -> Booking:
     """Book seats of a slot in one step (API, staff booking by phone)."""
-    return _book(slot=slot, notice_reference=notice_reference, birth_date=birth_date,
-                 email=email, phone=phone, party_size=party_size, language=language,
-                 channel=channel, by=by, confirm=True)
+    return _book(**request, confirm=True)
 
 
 @durable
@@ -381,8 +370,10 @@ def _phone_domestic(value: str) -> str:
     return text
 
 
-def _book(*, slot, notice_reference, birth_date, email, phone, party_size, language, channel,
-          by, confirm: bool) -> Booking:
+def _book(*, slot: Slot, notice_reference: str, birth_date: datetime.date | None,
+          email: str = "", phone: str = "", party_size: int = 1, language: str = "ja",
+          channel: str = Booking.Channel.WEB, by: AbstractBaseUser | None = None,
+          confirm: bool) -> Booking:
     schedule = slot.schedule
     notice, email, phone = _clean_contact(
         notice_reference=notice_reference, birth_date=birth_date, email=email, phone=phone,

@@ -61,8 +61,8 @@ class LiveConsumer(AsyncJsonWebsocketConsumer):
 
     # --- to fill in by each screen ------------------------------------------------
 
-    async def authorize(self) -> int | None:
-        """Load what the socket follows; return a close code to refuse it, None to accept."""
+    def check(self) -> int | None:
+        """Load what the socket follows (sync); return a close code to refuse it, None to accept."""
         raise NotImplementedError
 
     def board_for(self):
@@ -75,7 +75,7 @@ class LiveConsumer(AsyncJsonWebsocketConsumer):
         """Accept, then refuse with a code the browser can read, or attach and get a snapshot."""
         await self.accept()
         try:
-            refusal = await self.authorize()
+            refusal = await database_sync_to_async(self.check)()
         except Exception:
             log.exception("authorizing a %s socket failed", type(self).__name__)
             refusal = CLOSE_SERVER_ERROR
@@ -165,11 +165,8 @@ class DisplayConsumer(LiveConsumer):
     device: Device
     shown: set[int]
 
-    async def authorize(self) -> int | None:
+    def check(self) -> int | None:
         """Accept an active display device key."""
-        return await database_sync_to_async(self._authorize)()
-
-    def _authorize(self) -> int | None:
         device = selectors.device_by_key(key=self.scope["url_route"]["kwargs"]["key"],
                                          type=Device.Type.DISPLAY)
         if device is None:
@@ -195,10 +192,9 @@ class TicketConsumer(LiveConsumer):
         self._last_status = data
         await super().send_snapshot(version, data)
 
-    async def authorize(self) -> int | None:
+    def check(self) -> int | None:
         """Accept a ticket token of today."""
-        ticket = await database_sync_to_async(selectors.ticket_by_token)(
-            token=self.scope["url_route"]["kwargs"]["token"])
+        ticket = selectors.ticket_by_token(token=self.scope["url_route"]["kwargs"]["token"])
         if ticket is None:
             return CLOSE_NOT_FOUND
         self.ticket = ticket
@@ -233,21 +229,32 @@ class TicketConsumer(LiveConsumer):
         return selectors.ticket_status(ticket=ticket)
 
 
-class CounterConsumer(LiveConsumer):
-    """A counter's console: its view (current ticket, line, held), pushed after each change."""
+class StaffConsumer(LiveConsumer):
+    """A screen of signed-in staff (its route adds the session and the user)."""
 
-    counter: Counter
     user = None
-    contractor = False
 
-    async def authorize(self) -> int | None:
-        """Accept a signed-in user who may work at this counter (the hybrid rule)."""
-        return await database_sync_to_async(self._authorize)()
-
-    def _authorize(self) -> int | None:
+    def check(self) -> int | None:
+        """Refuse anonymous sockets (4401), then ask ``check_user``."""
         user = self.scope.get("user")
         if user is None or not user.is_authenticated:
             return CLOSE_UNAUTHENTICATED
+        self.user = user
+        return self.check_user(user)
+
+    def check_user(self, user) -> int | None:
+        """Whether this signed-in user may watch what the socket follows."""
+        raise NotImplementedError
+
+
+class CounterConsumer(StaffConsumer):
+    """A counter's console: its view (current ticket, line, held), pushed after each change."""
+
+    counter: Counter
+    contractor = False
+
+    def check_user(self, user) -> int | None:
+        """Accept a user who may work at this counter (the hybrid rule)."""
         if not has_staff_role(user):
             return CLOSE_FORBIDDEN
         counter = Counter.objects.filter(
@@ -256,7 +263,7 @@ class CounterConsumer(LiveConsumer):
             return CLOSE_NOT_FOUND
         if not routing.may_operate(counter=counter, user=user):
             return CLOSE_FORBIDDEN
-        self.counter, self.user = counter, user
+        self.counter = counter
         self.contractor = role_of(user) is Role.CONTRACTOR
         return None
 
@@ -265,19 +272,13 @@ class CounterConsumer(LiveConsumer):
         return boards.counter_board(office_id=self.counter.office_id, counter_id=self.counter.id)
 
 
-class DashboardConsumer(LiveConsumer):
+class DashboardConsumer(StaffConsumer):
     """A supervisor's dashboard of one office: the live figures, pushed after changes."""
 
     office_id: int
 
-    async def authorize(self) -> int | None:
-        """Accept a signed-in supervisor, for an existing office."""
-        return await database_sync_to_async(self._authorize)()
-
-    def _authorize(self) -> int | None:
-        user = self.scope.get("user")
-        if user is None or not user.is_authenticated:
-            return CLOSE_UNAUTHENTICATED
+    def check_user(self, user) -> int | None:
+        """Accept a supervisor, for an existing office."""
         if not is_supervisor(user):
             return CLOSE_FORBIDDEN
         office_id = self.scope["url_route"]["kwargs"]["office_id"]

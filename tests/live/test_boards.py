@@ -48,14 +48,21 @@ async def test_throttle_folds_a_burst_of_requests_into_two_runs():
     assert len(runs) == 2 and runs[1] - runs[0] >= 0.19
 
 
-def test_narrowing_a_snapshot_leaves_the_shared_one_alone():
-    snapshot = {"version": 3, "calling": [{"service_id": 1}, {"service_id": 2}],
-                "recent_calls": [{"service_id": 2}], "services": [{"service_id": 1}],
-                "counters": []}
-    narrowed = boards.narrow_snapshot(snapshot, shown={1})
-    assert narrowed["calling"] == [{"service_id": 1}] and narrowed["recent_calls"] == []
-    assert len(snapshot["calling"]) == 2
-    assert boards.narrow_snapshot(snapshot, shown=set()) is snapshot
+def test_a_display_sees_its_services_only_and_only_what_it_draws():
+    call = {"ticket": "A001", "service_id": 1, "counter": 2, "status": "called",
+            "called_at": "2026-12-02T09:00:00+00:00"}
+    snapshot = {"version": 3, "calling": [call, {**call, "ticket": "B001", "service_id": 2}],
+                "recent_calls": [{"ticket": "B001", "service_id": 2, "counter": 3, "at": "x"}],
+                "services": [{"service_id": 1, "code": "juminhyo", "prefix": "A", "name": "住民票",
+                              "waiting": 4, "target_wait_minutes": 15,
+                              "estimated_wait_minutes": 12}],
+                "counters": [{"number": 2, "label": "", "kind": "outsourced", "status": "open"}]}
+    view = boards.display_view(snapshot, shown={1})
+    assert view == {"calling": [{"ticket": "A001", "counter": 2}], "recent_calls": [],
+                    "services": [{"service_id": 1, "waiting": 4,
+                                  "estimated_wait_minutes": 12}]}
+    assert len(boards.display_view(snapshot, shown=set())["calling"]) == 2
+    assert len(snapshot["calling"]) == 2  # the shared snapshot is left alone
 
 
 @pytest.mark.asyncio

@@ -66,7 +66,7 @@ function render() {
     const tr = el("tr");
     const name = el("td");
     const names = config.service_names[String(s.service_id)] || {};
-    name.appendChild(document.createTextNode(names.ja || s.name));
+    name.appendChild(document.createTextNode(names.ja || ""));  // names come with the page
     const second = config.languages.filter(function (l) { return l !== "ja"; })[0];
     if (second && names[second] && names[second] !== names.ja) {
       const sub = el("span", "lang2", names[second]);
