@@ -20,9 +20,9 @@ from typing import TYPE_CHECKING, TypedDict
 
 from asgiref.sync import async_to_sync
 from channels.layers import get_channel_layer
-from django.db import connection, models, transaction
+from django.db import models, transaction
 
-if TYPE_CHECKING:  # the models use Action as their choices, so they import this module
+if TYPE_CHECKING:  # for the annotations only: the models import Action from here
     from .models import Counter, Step, Ticket
 
 log = logging.getLogger(__name__)
@@ -175,26 +175,12 @@ def changes_waiting_line(event: dict, *, step_id: int) -> bool:
     return joins or leaves
 
 
-# --- versions and publishing --------------------------------------------------------------
+# --- publishing --------------------------------------------------------------
 
 
 def office_group(office_id: int) -> str:
     """The channel-layer group of every live screen of an office."""
     return f"office.{office_id}"
-
-
-def version_bump(*, office_id: int) -> int:
-    """Add one to the office's event version inside the current transaction and return it."""
-    from .models import Office  # models import Action from here
-
-    table = connection.ops.quote_name(Office._meta.db_table)
-    with connection.cursor() as cursor:
-        cursor.execute(
-            f"UPDATE {table} SET event_version = event_version + 1 WHERE id = %s "
-            "RETURNING event_version",
-            [office_id],
-        )
-        return cursor.fetchone()[0]
 
 
 def publish_on_commit(*, office_id: int, version: int,

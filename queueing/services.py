@@ -10,13 +10,13 @@ import datetime
 import re
 
 from django.contrib.auth.models import AbstractBaseUser
-from django.db import IntegrityError
+from django.db import IntegrityError, connection
 from django.utils import timezone
 
 from . import events, hours, numbering, routing
 from .errors import Conflict, Forbidden, NotFound, QueueError
 from .events import Action
-from .models import Counter, CounterEvent, Device, Service, Step, Ticket, TicketEvent
+from .models import Counter, CounterEvent, Device, Office, Service, Step, Ticket, TicketEvent
 from .transactions import durable
 
 S = Ticket.Status
@@ -414,7 +414,7 @@ def _counter_record(counter: Counter, *, to: str, by: AbstractBaseUser | None,
         counter=counter, at=at, action=action, from_status=before, to_status=to,
         actor=by if by is not None and by.is_authenticated else None, reason=reason[:200],
     )
-    version = events.version_bump(office_id=counter.office_id)
+    version = _version_bump(office_id=counter.office_id)
     events.publish_on_commit(office_id=counter.office_id, version=version,
                              event=events.counter_payload(action=action, counter=counter, at=at))
 
@@ -448,7 +448,7 @@ def _record(
         counter_kind=counter.kind if counter else "",
         reason=reason,
     )
-    version = events.version_bump(office_id=ticket.office_id)
+    version = _version_bump(office_id=ticket.office_id)
     ticket.event_version = version  # the API returns it, so clients can match the event stream
     events.publish_on_commit(
         office_id=ticket.office_id,
@@ -457,3 +457,15 @@ def _record(
                                     from_step=from_step, from_service_id=from_service_id,
                                     counter=counter),
     )
+
+
+def _version_bump(*, office_id: int) -> int:
+    """Add one to the office's event version inside the current transaction and return it."""
+    table = connection.ops.quote_name(Office._meta.db_table)
+    with connection.cursor() as cursor:
+        cursor.execute(
+            f"UPDATE {table} SET event_version = event_version + 1 WHERE id = %s "
+            "RETURNING event_version",
+            [office_id],
+        )
+        return cursor.fetchone()[0]
