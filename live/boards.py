@@ -142,13 +142,18 @@ class Board:
 
     REREAD_INTERVAL = 1.0  # seconds between two reads caused by events
     PERIODIC_SECONDS = 60.0  # estimates move with the clock even when nothing happens
+    # A read that changed the state is pushed after this many quiet seconds; an event's
+    # frame pushed meanwhile carries it anyway (0: push it at once).
+    PUSH_READ_AFTER = 0.0
 
     def __init__(self, office_id: int) -> None:
         self.office_id = office_id
         self.group = events.office_group(office_id)
         self.screens: dict[Screen, None] = {}  # an ordered set
         self.state: dict | None = None
-        self.version = 0
+        self.version = 0  # of the state held
+        self.pushed = 0  # of the last frame every socket got (the next frame's prev)
+        self._held_back: asyncio.TimerHandle | None = None  # a read's state not pushed yet
         self._recent: deque[dict] = deque(maxlen=64)  # replayed over a read that missed them
         self._rereads = Throttle(self.reread, self.REREAD_INTERVAL)
         self._repairs = Throttle(self.reread, REPAIR_INTERVAL)  # a gap, a layer outage
@@ -195,6 +200,7 @@ class Board:
             await self.reread()
         if self._periodic is None:
             self._periodic = asyncio.create_task(self._every_minute())
+        await self._catch_up()  # so that every socket's next frame follows self.version
         await screen.send_snapshot(self.version, self.data_for(self.key_of(screen)))
 
     def detach(self, screen: Screen) -> None:
@@ -207,12 +213,14 @@ class Board:
                 self._periodic = None
             self._rereads.cancel()
             self._repairs.cancel()
+            self._cancel_held_back()
             self.state, self._recent = None, deque(maxlen=self._recent.maxlen)
 
     async def resend(self, screen: Screen) -> None:
         """The client asked for a resync: read again, then send it a snapshot."""
         await self.reread()
         if screen in self.screens:
+            await self._catch_up()
             await screen.send_snapshot(self.version, self.data_for(self.key_of(screen)))
 
     def resync(self) -> None:
@@ -230,9 +238,9 @@ class Board:
         if new is None:
             self._rereads.request()
             return
-        prev, gap = self.version, version > self.version + 1
+        gap = version > self.version + 1
         self.state, self.version = new, version
-        await self._push(prev, event)
+        await self._push(event)
         if gap:  # an event this process never received: read what it changed, soon
             self._repairs.request()
         else:  # the estimates the event moved come with the next read (REREAD_INTERVAL)
@@ -242,6 +250,7 @@ class Board:
         """Wait until no read of this board is running (a test's teardown, a shutdown)."""
         self._rereads.cancel()
         self._repairs.cancel()
+        self._cancel_held_back()
         if self._reading is not None:
             await asyncio.gather(self._reading, return_exceptions=True)
 
@@ -273,12 +282,29 @@ class Board:
             return  # older than what the sockets already have
         first = self.state is None  # the sockets waiting for it get it as their snapshot
         changed = first or _without_version(state) != _without_version(self.state)
-        prev = self.version
         self.state, self.version = state, version
-        if changed and not first:
-            await self._push(prev, None)
+        if first:
+            self.pushed = version
+        elif changed:
+            if not self.PUSH_READ_AFTER:
+                await self._push(None)
+            elif self._held_back is None:
+                self._held_back = asyncio.get_running_loop().call_later(
+                    self.PUSH_READ_AFTER, lambda: asyncio.ensure_future(self._catch_up()))
 
-    async def _push(self, prev: int, event: dict | None) -> None:
+    async def _catch_up(self) -> None:
+        """Push a state a read brought and no frame has carried yet."""
+        if self._held_back is not None:
+            await self._push(None)
+
+    def _cancel_held_back(self) -> None:
+        if self._held_back is not None:
+            self._held_back.cancel()
+            self._held_back = None
+
+    async def _push(self, event: dict | None) -> None:
+        self._cancel_held_back()
+        prev, self.pushed = self.pushed, self.version
         by_key: dict[object, list[Screen]] = {}
         for screen in self.screens:
             by_key.setdefault(self.key_of(screen), []).append(screen)
@@ -307,11 +333,14 @@ class DisplayBoard(Board):
     Events are applied to the snapshot in memory (``selectors.office_snapshot_apply``),
     so a call reaches the screens without a database read, waiting counts
     included; the estimates are read again at most every ``REREAD_INTERVAL``
-    seconds while events come (measured with ``python -m bench fanout``: a read
-    every 3 s cost a fifth more CPU per call than one every 10 s).
+    seconds while events come, and a read's new estimates wait for two quiet
+    seconds or the next event's frame, whichever comes first: pushed on their own
+    in the middle of a burst of calls, they were one more fan-out to every
+    display competing with the calls' (``python -m bench fanout``).
     """
 
     REREAD_INTERVAL = 10.0
+    PUSH_READ_AFTER = 2.0
 
     def __init__(self, office_id: int, language: str) -> None:
         super().__init__(office_id)
