@@ -38,6 +38,7 @@ read an office's history from the database and cache its model.
 from __future__ import annotations
 
 import calendar
+import dataclasses
 import datetime
 import hashlib
 import math
@@ -291,41 +292,45 @@ def fit(*, counts: Mapping[tuple[int, datetime.date, int], int], day_from: datet
     estimable = sorted({f for fl in flags.values() for f, fixed in fl if fixed is None})
     effect = {f: 1.0 for f in estimable}
     service_effect = {(s, f): 1.0 for s in all_services for f in estimable}
-
-    def multiplier(s: int, d: datetime.date, skip: str | None = None) -> float:
-        m = 1.0
-        for f, fixed in flags[(s, d)]:
-            if f != skip:
-                m *= fixed if fixed is not None else service_effect[(s, f)]
-        return m
-
+    # Which observed days each (service, estimated flag) applies to, and what they saw.
+    flagged: dict[tuple[int, str], list[datetime.date]] = defaultdict(list)
+    for (s, d), fl in flags.items():
+        for f, fixed in fl:
+            if fixed is None:
+                flagged[(s, f)].append(d)
+    seen = {key: sum(daily[key[0]].get(d, 0) for d in days) for key, days in flagged.items()}
+    flag_days = {f: len({d for (_, g), days in flagged.items() if g == f for d in days})
+                 for f in estimable}
     by_weekday: dict[int, list[datetime.date]] = defaultdict(list)
     for d in observed:
         by_weekday[d.weekday()].append(d)
     level: dict[tuple[int, int], float] = {}
-    flag_days = {f: sum(1 for d in observed if any(
-        x == f for s in all_services for x, fixed in flags[(s, d)] if fixed is None))
-        for f in estimable}
     for _ in range(ITERATIONS):
+        multiplier = {}
+        for (s, d), fl in flags.items():
+            m = 1.0
+            for f, fixed in fl:
+                m *= fixed if fixed is not None else service_effect[(s, f)]
+            multiplier[(s, d)] = m
         for s in all_services:
             for wd, days in by_weekday.items():
-                expected = sum(multiplier(s, d) for d in days)
+                expected = sum(multiplier[(s, d)] for d in days)
                 level[(s, wd)] = sum(daily[s].get(d, 0) for d in days) / expected
         for f in estimable:
-            seen, expected = {}, {}
-            for s in all_services:
-                o = e = 0.0
-                for d in observed:
-                    if any(x == f for x, fixed in flags[(s, d)] if fixed is None):
-                        o += daily[s].get(d, 0)
-                        e += level[(s, d.weekday())] * multiplier(s, d, skip=f)
-                seen[s], expected[s] = o, e
+            # Expected on the flagged days with every factor but this one.
+            expected = {s: sum(level[(s, d.weekday())] * multiplier[(s, d)]
+                               for d in flagged.get((s, f), ())) / service_effect[(s, f)]
+                        for s in all_services}
+            observed_f = {s: seen.get((s, f), 0) for s in all_services}
             # Half a flagged day's worth of arrivals at x1.0: one odd day moves it less.
             prior = OFFICE_PRIOR_DAYS * sum(expected.values()) / max(1, flag_days[f])
-            effect[f] = (sum(seen.values()) + prior) / (sum(expected.values()) + prior)
+            effect[f] = (sum(observed_f.values()) + prior) / (sum(expected.values()) + prior)
             for s in all_services:
-                service_effect[(s, f)] = ((seen[s] + SERVICE_PRIOR)
+                old = service_effect[(s, f)]
+                service_effect[(s, f)] = ((observed_f[s] + SERVICE_PRIOR)
                                           / (expected[s] + SERVICE_PRIOR / effect[f]))
+                for d in flagged.get((s, f), ()):  # keep the multipliers current
+                    multiplier[(s, d)] *= service_effect[(s, f)] / old
     model.level = level
     model.effects = effect
     model.service_effects = service_effect
@@ -334,11 +339,13 @@ def fit(*, counts: Mapping[tuple[int, datetime.date, int], int], day_from: datet
 
 def with_specials(model: Model, specials: Iterable[Special]) -> Model:
     """The same fitted model with another list of special days to predict with."""
-    return Model(services=model.services, hours=model.hours, level=model.level,
-                 profile=model.profile, effects=model.effects,
-                 service_effects=model.service_effects, specials=by_day(specials),
-                 fitted_from=model.fitted_from, fitted_to=model.fitted_to,
-                 days_fitted=model.days_fitted)
+    return dataclasses.replace(model, specials=by_day(specials))
+
+
+def restricted(model: Model, services: Iterable[int]) -> Model:
+    """The same fitted model predicting only these procedures (e.g. the active ones)."""
+    keep = set(services)
+    return dataclasses.replace(model, services=tuple(s for s in model.services if s in keep))
 
 
 def busy_level(*, expected: float, typical: float) -> str:
