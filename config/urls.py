@@ -13,8 +13,10 @@ urlpatterns = [
     path("api/docs/", SpectacularSwaggerView.as_view(url_name="api-schema"), name="api-docs"),
     path("api/v1/", include("queueing.api")),
     path("api/v1/", include("appointments.api")),
+    path("api/v1/", include("congestion.api")),
     path("", include("queueing.urls")),
     path("", include("displays.urls")),
     path("", include("kiosk.urls")),
     path("", include("appointments.urls")),
+    path("", include("congestion.urls")),
 ]
