@@ -390,7 +390,9 @@ def office_week_plan(*, office_id: int, week_start: datetime.date,
     from . import forecast
     from .models import Service
 
-    model = forecast.office_model(office_id=office_id, now=now)
+    active = Service.objects.filter(office_id=office_id, active=True).values_list("id", flat=True)
+    model = forecast.restricted(forecast.office_model(office_id=office_id, now=now), active)
+    times = forecast.counter_times(office_id=office_id, now=now)
     hourly: dict[datetime.datetime, dict[int, float]] = defaultdict(dict)
     for day in (week_start + datetime.timedelta(days=i) for i in range(7)):
         for (service_id, hour), n in model.predict(day=day).items():
@@ -399,5 +401,5 @@ def office_week_plan(*, office_id: int, week_start: datetime.date,
     targets = dict(Service.objects.filter(office_id=office_id).values_list(
         "id", "target_wait_minutes"))
     return plan_hours(pools=office_pools(office_id=office_id), arrivals=hourly,
-                      visits=model.visits, minutes=model.minutes, targets=targets,
-                      target_share=target_share, patience_minutes=model.patience_minutes)
+                      visits=times.visits, minutes=times.minutes, targets=targets,
+                      target_share=target_share, patience_minutes=times.patience_minutes)

@@ -220,3 +220,22 @@ def test_a_second_step_is_planned_from_the_visits_that_reach_it():
                                minutes={(5, "staff_only"): 12.0}, targets={5: 30})
     assert half.hours[0].arrivals == 20.0
     assert half.hours[0].service_minutes == 12.0
+
+
+@pytest.mark.django_db
+def test_an_offices_week_plan_from_its_history(office, monkeypatch):
+    """Three weeks of demo visits: a plan for the next week, per pool and open hour."""
+    from django.utils import timezone
+
+    from congestion.demo import history_demo_load
+
+    now = datetime.datetime(2026, 6, 10, 8, 0, tzinfo=TOKYO)
+    monkeypatch.setattr(timezone, "now", lambda: now.astimezone(datetime.UTC))
+    history_demo_load(office=office, weeks=3, per_day=120)
+    plan = staffing.office_week_plan(office_id=office.id, week_start=datetime.date(2026, 6, 15))
+    assert len(plan.pools) == 5
+    days = {h.start.date() for h in plan.hours}
+    assert days == {datetime.date(2026, 6, d) for d in range(15, 20)}  # no weekend in history
+    assert {h.start.hour for h in plan.hours} == set(range(8, 17))
+    assert all(h.counters >= 1 and h.share_within >= 0.9 for h in plan.hours if h.arrivals)
+    assert 0 < plan.counter_hours() <= plan.flat_counter_hours()
