@@ -90,7 +90,7 @@ class HourlyCSVRenderer(BaseRenderer):
 # --- schema ----------------------------------------------------------------------------
 
 
-class ErrorOut(serializers.Serializer):
+class PublicErrorOut(serializers.Serializer):
     code = serializers.CharField()
     detail = serializers.CharField()
 
@@ -110,8 +110,8 @@ class HourlyRowOut(serializers.Serializer):
     hour = serializers.IntegerField(help_text="Hour of the day, 0-23, Asia/Tokyo")
     procedure = serializers.CharField(help_text="Procedure code")
     procedure_name = serializers.CharField(help_text="Procedure name (Japanese)")
-    counter_kind = serializers.ChoiceField(choices=["outsourced", "staff_only"],
-                                           help_text="委託 (outsourced) or 職員 (staff_only)")
+    # A CharField: the API's step_kind already names this choice set (StepKindEnum).
+    counter_kind = serializers.CharField(help_text="outsourced (委託) or staff_only (職員)")
     arrivals = serializers.IntegerField(help_text="Residents who joined the line this hour")
     served = serializers.IntegerField(
         help_text="Steps handled at a counter this hour (completed, passed on, transferred)")
@@ -183,7 +183,7 @@ class CongestionOut(serializers.Serializer):
     best_times = BestTimeOut(many=True)
 
 
-ERRORS = {400: ErrorOut, 404: ErrorOut, 429: ErrorOut}
+ERRORS = {400: PublicErrorOut, 404: PublicErrorOut, 429: PublicErrorOut}
 LANG = OpenApiParameter("lang", OpenApiTypes.STR, enum=[c for c, _ in settings.LANGUAGES],
                         description="Language of names and words (default: the browser's)")
 
