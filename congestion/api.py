@@ -206,6 +206,7 @@ class CongestionView(PublicView):
         f"{selectors.DAYS_BACK} days back to the end of the week four weeks ahead)")],
         responses={200: CongestionOut, **ERRORS}, auth=[])
     def get(self, request, code: str):
+        """Now, a day by hour, the calendar and the best times of one office."""
         office = _office(code)
         lang = language_of(request)
         now = timezone.now()
@@ -271,6 +272,7 @@ class OpenDataHourlyView(PublicView):
                     "booking references; percentiles of fewer than "
                     f"{visits.MIN_WAITS_FOR_PERCENTILES} waits are null.")
     def get(self, request, code: str):
+        """The hourly rows of complete business days, as JSON or CSV."""
         office = _office(code)
         yesterday = numbering.business_day() - datetime.timedelta(days=1)
         day_to = _date_param(request, "to", yesterday)

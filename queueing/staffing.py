@@ -284,6 +284,13 @@ class Plan:
         """Counter-hours the plan asks for."""
         return sum(h.counters for h in self.hours)
 
+    def by_kind(self) -> dict[datetime.datetime, dict[str, int]]:
+        """Counters per hour and counter kind (outsourced / staff_only): its pools added up."""
+        out: dict[datetime.datetime, dict[str, int]] = defaultdict(lambda: defaultdict(int))
+        for h in self.hours:
+            out[h.start][self.pools[h.pool].kind] += h.counters
+        return {start: dict(kinds) for start, kinds in sorted(out.items())}
+
     def flat_counter_hours(self) -> int:
         """Counter-hours of flat staffing over the same open hours."""
         open_hours: dict[str, int] = defaultdict(int)

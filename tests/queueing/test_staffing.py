@@ -239,3 +239,9 @@ def test_an_offices_week_plan_from_its_history(office, monkeypatch):
     assert {h.start.hour for h in plan.hours} == set(range(8, 17))
     assert all(h.counters >= 1 and h.share_within >= 0.9 for h in plan.hours if h.arrivals)
     assert 0 < plan.counter_hours() <= plan.flat_counter_hours()
+    # Per counter kind, as a contractor staffs it: the kind's pools added up.
+    by_kind = plan.by_kind()
+    assert len(by_kind) == 5 * 9
+    assert sum(sum(k.values()) for k in by_kind.values()) == plan.counter_hours()
+    ten = by_kind[datetime.datetime(2026, 6, 15, 10, tzinfo=TOKYO)]
+    assert set(ten) == {"outsourced", "staff_only"} and ten["outsourced"] >= 3
