@@ -324,14 +324,17 @@ class SpecialDay(models.Model):
         constraints = [
             models.UniqueConstraint(fields=["office", "date", "kind", "service"],
                                     condition=Q(service__isnull=False),
-                                    name="special_day_unique_per_service"),
+                                    name="special_day_unique_per_service",
+                                    violation_error_message="この日・種類・手続きの特別な日は登録済みです。"),
             models.UniqueConstraint(fields=["office", "date", "kind"],
                                     condition=Q(service__isnull=True),
-                                    name="special_day_unique_office_wide"),
+                                    name="special_day_unique_office_wide",
+                                    violation_error_message="この日・種類の特別な日は登録済みです。"),
             models.CheckConstraint(condition=Q(kind__in=SpecialDayKind.values),
                                    name="special_day_kind_valid"),
             models.CheckConstraint(condition=Q(factor__isnull=True) | Q(factor__gt=0),
-                                   name="special_day_factor_positive"),
+                                   name="special_day_factor_positive",
+                                   violation_error_message="見込み倍率は0より大きくしてください。"),
         ]
 
     def __str__(self) -> str:

@@ -245,3 +245,25 @@ def test_the_office_model_sees_a_new_special_day_at_once(office, clock):
     again = forecast.office_model(office_id=office.id)
     assert again.day_service(day=wednesday, service_id=a.id) == pytest.approx(8, rel=0.05)
     assert not again.is_open(D(2026, 6, 11))  # no Thursday in the history
+
+
+@pytest.mark.django_db
+def test_a_special_day_is_entered_once_and_with_a_positive_factor(office):
+    from django.core.exceptions import ValidationError
+    from django.db import IntegrityError, transaction
+
+    SpecialDay.objects.create(office=office, date=D(2026, 6, 10), label="発送",
+                              kind=SpecialDay.Kind.CARD_NOTICE_MAILING)
+    again = SpecialDay(office=office, date=D(2026, 6, 10), label="発送 (2)",
+                       kind=SpecialDay.Kind.CARD_NOTICE_MAILING)
+    with pytest.raises(ValidationError, match="この日・種類の特別な日は登録済みです"):
+        again.validate_constraints()
+    with pytest.raises(IntegrityError), transaction.atomic():
+        again.save()
+    zero = SpecialDay(office=office, date=D(2026, 6, 11), label="x", factor=0)
+    with pytest.raises(ValidationError, match="見込み倍率は0より大きく"):
+        zero.validate_constraints()
+    # One per procedure is another entry than the office-wide one.
+    SpecialDay.objects.create(office=office, date=D(2026, 6, 10), label="発送",
+                              kind=SpecialDay.Kind.CARD_NOTICE_MAILING,
+                              service=Service.objects.get(office=office, code="mynumber"))
