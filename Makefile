@@ -20,6 +20,7 @@ run: install
 	$(PY) manage.py migrate --noinput
 	$(PY) manage.py demo_load
 	$(PY) manage.py appointments_demo
+	$(PY) manage.py congestion_demo
 	$(PY) manage.py demo_urls --host $(HOST) --port $(PORT)
 	$(PY) -m daphne -b $(HOST) -p $(PORT) config.asgi:application
 

@@ -7,7 +7,7 @@ on its last line.
 import importlib
 import sys
 
-BENCHMARKS = ["issue", "fanout", "booking", "day"]
+BENCHMARKS = ["issue", "fanout", "booking", "day", "plan"]
 
 
 def main(argv: list[str]) -> int:

@@ -56,6 +56,7 @@ INSTALLED_APPS = [
     "staff",
     "displays",
     "kiosk",
+    "congestion",
     "demo",
 ]
 
@@ -215,6 +216,11 @@ SPECTACULAR_SETTINGS = {
     "SWAGGER_UI_FAVICON_HREF": "SIDECAR",
     "REDOC_DIST": "SIDECAR",
 }
+
+# Open data (congestion/api.py): the licence it is published under.
+OPEN_DATA_LICENCE = os.environ.get("OPEN_DATA_LICENCE", "CC BY 4.0")
+OPEN_DATA_LICENCE_URL = os.environ.get("OPEN_DATA_LICENCE_URL",
+                                       "https://creativecommons.org/licenses/by/4.0/")
 
 CACHES = {"default": {"BACKEND": "django.core.cache.backends.locmem.LocMemCache"}}
 if REDIS_URL:

@@ -12,8 +12,10 @@ urlpatterns = [
     path("api/schema/", SpectacularAPIView.as_view(), name="api-schema"),
     path("api/docs/", SpectacularSwaggerView.as_view(url_name="api-schema"), name="api-docs"),
     path("api/v1/", include("api.urls")),
+    path("api/v1/", include("congestion.api")),
     path("", include("staff.urls")),
     path("", include("displays.urls")),
     path("", include("kiosk.urls")),
     path("", include("appointments.urls")),
+    path("", include("congestion.urls")),
 ]

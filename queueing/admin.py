@@ -2,7 +2,17 @@
 
 from django.contrib import admin
 
-from .models import Counter, CounterService, Device, Office, Service, Step, Ticket, TicketEvent
+from .models import (
+    Counter,
+    CounterService,
+    Device,
+    Office,
+    Service,
+    SpecialDay,
+    Step,
+    Ticket,
+    TicketEvent,
+)
 
 
 class StepInline(admin.TabularInline):
@@ -73,3 +83,10 @@ class TicketAdmin(admin.ModelAdmin):
 
     def has_delete_permission(self, request, obj=None):
         return False
+
+
+@admin.register(SpecialDay)
+class SpecialDayAdmin(admin.ModelAdmin):
+    list_display = ["date", "label", "kind", "service", "factor", "office"]
+    list_filter = ["office", "kind"]
+    date_hierarchy = "date"

@@ -162,14 +162,19 @@ def _active_service_ids(office_id: int) -> set[int]:
 
 
 def service_minutes_recent(
-    *, office_id: int, now: datetime.datetime | None = None
+    *, office_id: int, now: datetime.datetime | None = None,
+    since: datetime.datetime | None = None, limit: int | None = RECENT,
 ) -> dict[tuple[int, str], tuple[float, int]]:
     """Mean recent counter minutes per call and sample count, by (service id, step kind); one query.
 
     Counter time runs from a call to whatever frees the counter (complete,
     next step, transfer, hold, no-show): what a waiting resident waits for.
+    By default the last ``SAMPLE_WINDOW`` before ``now`` and at most
+    ``RECENT`` samples per key (the live estimator); the forecast asks for a
+    longer range (``since``) and every sample (``limit=None``).
     """
     now = now or timezone.now()
+    since = now - SAMPLE_WINDOW if since is None else since
     last_call = TicketEvent.objects.filter(
         ticket_id=OuterRef("ticket_id"), action__in=events.COUNTER_TIME_STARTS,
         at__lte=OuterRef("at"),
@@ -177,7 +182,7 @@ def service_minutes_recent(
     rows = (
         TicketEvent.objects.filter(
             ticket__office_id=office_id,
-            at__gte=now - SAMPLE_WINDOW,
+            at__gte=since,
             at__lte=now,
             action__in=events.FREES_COUNTER,
             from_status__in=Ticket.AT_COUNTER,
@@ -190,7 +195,7 @@ def service_minutes_recent(
     samples: dict[tuple[int, str], list[float]] = defaultdict(list)
     for service_id, kind, done_at, called_at in rows:
         bucket = samples[(service_id, kind)]
-        if called_at is not None and len(bucket) < RECENT:
+        if called_at is not None and (limit is None or len(bucket) < limit):
             bucket.append((done_at - called_at).total_seconds() / 60)
     return {key: (sum(v) / len(v), len(v)) for key, v in samples.items() if v}
 

@@ -64,6 +64,8 @@ FREES_COUNTER = frozenset({A.COMPLETED, A.STEP_COMPLETED, A.TRANSFERRED, A.HELD,
                            A.NO_SHOW_REQUEUED, A.CANCELLED})
 # A step finished at a counter: the countable unit of the contract, and of service time.
 STEP_FINISHED = frozenset({A.COMPLETED, A.STEP_COMPLETED, A.TRANSFERRED})
+# A ticket joins a step's line (a visit starts; a resumed or requeued one keeps its visit).
+JOINS_A_LINE = frozenset({A.ISSUED, A.STEP_COMPLETED, A.TRANSFERRED})
 
 
 def counter_action(status: str) -> Action:

@@ -325,3 +325,58 @@ class Device(models.Model):
 
     def __str__(self) -> str:
         return f"{self.get_type_display()} {self.name}"
+
+
+class SpecialDayKind(models.TextChoices):
+    """Why a day is special for the forecast."""
+
+    CARD_NOTICE_MAILING = "card_notice_mailing", "交付通知書の発送後"
+    BENEFIT_DEADLINE = "benefit_deadline", "申請期限"
+    AUSPICIOUS_DAY = "auspicious_day", "大安・記念日"
+    CLOSED = "closed", "臨時閉庁"
+    OTHER = "other", "その他"
+
+
+class SpecialDay(models.Model):
+    """A day the forecast cannot know from the calendar alone (交付通知書の発送, 申請期限 ...).
+
+    With a factor, the forecast multiplies that day's arrivals by it; without
+    one, it estimates the effect from past special days of the same kind.
+    A day of kind ``closed`` has no arrivals (臨時閉庁).
+    """
+
+    Kind = SpecialDayKind
+
+    office = models.ForeignKey(Office, on_delete=models.CASCADE, related_name="special_days",
+                               verbose_name="庁舎")
+    date = models.DateField("日付")
+    label = models.CharField("名称", max_length=100)
+    kind = models.CharField("種類", max_length=24, choices=SpecialDayKind.choices,
+                            default=SpecialDayKind.OTHER)
+    # Only this procedure is affected (e.g. マイナンバーカード after a mailing); empty: all.
+    service = models.ForeignKey(Service, null=True, blank=True, on_delete=models.CASCADE,
+                                related_name="special_days", verbose_name="手続き")
+    factor = models.DecimalField("見込み倍率", max_digits=4, decimal_places=2, null=True,
+                                 blank=True, help_text="空欄: 過去の同じ種類の日から推定")
+
+    class Meta:
+        ordering = ["office", "date", "id"]
+        verbose_name = verbose_name_plural = "特別な日"
+        constraints = [
+            models.UniqueConstraint(fields=["office", "date", "kind", "service"],
+                                    condition=Q(service__isnull=False),
+                                    name="special_day_unique_per_service",
+                                    violation_error_message="この日・種類・手続きの特別な日は登録済みです。"),
+            models.UniqueConstraint(fields=["office", "date", "kind"],
+                                    condition=Q(service__isnull=True),
+                                    name="special_day_unique_office_wide",
+                                    violation_error_message="この日・種類の特別な日は登録済みです。"),
+            models.CheckConstraint(condition=Q(kind__in=SpecialDayKind.values),
+                                   name="special_day_kind_valid"),
+            models.CheckConstraint(condition=Q(factor__isnull=True) | Q(factor__gt=0),
+                                   name="special_day_factor_positive",
+                                   violation_error_message="見込み倍率は0より大きくしてください。"),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.date} {self.label}"

@@ -12,13 +12,13 @@ from collections import defaultdict
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parent.parent
-APPS = ["queueing", "appointments", "api", "live", "staff", "displays", "kiosk", "demo",
-        "config"]
+APPS = ["queueing", "appointments", "api", "live", "staff", "displays", "kiosk", "congestion",
+        "demo", "config"]
 # The modules of appointments that are screens (its booking pages), not its domain.
 APPOINTMENT_PAGES = {"appointments.views", "appointments.urls", "appointments.forms",
                      "appointments.admin"}
 LAYER = {"queueing": 0, "appointments": 1, "api": 2, "live": 2, "staff": 2, "displays": 2,
-         "kiosk": 2, "demo": 3, "config": 4}
+         "kiosk": 2, "congestion": 2, "demo": 3, "config": 4}
 
 
 def module_name(path: Path) -> str:

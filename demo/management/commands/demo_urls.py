@@ -26,7 +26,8 @@ class Command(BaseCommand):
         if mynumber:
             lines.append(("Booking QR poster (予約)",
                           f"{base}/book/{office.code}/{mynumber.code}/poster/"))
-        lines += [("Admin", f"{base}/admin/"), ("API docs", f"{base}/api/docs/")]
+        lines += [("Congestion page (混雑状況)", f"{base}/congestion/{office.code}/"),
+                  ("Admin", f"{base}/admin/"), ("API docs", f"{base}/api/docs/")]
         self.stdout.write("\nOpen:")
         for label, url in lines:
             self.stdout.write(f"  {label:28} {url}")
