@@ -17,3 +17,9 @@ urlpatterns = [
     path("", include("kiosk.urls")),
     path("", include("appointments.urls")),
 ]
+
+# Errors: JSON {code, detail} under /api/, a plain page in the page's language elsewhere.
+handler400 = "config.errors.bad_request"
+handler403 = "config.errors.permission_denied"
+handler404 = "config.errors.page_not_found"
+handler500 = "config.errors.server_error"

@@ -4,7 +4,7 @@ import datetime
 
 import pytest
 from django.core import mail
-from django.db import IntegrityError
+from django.db import IntegrityError, transaction
 from django.utils import timezone, translation
 
 from appointments import services
@@ -124,11 +124,16 @@ def test_international_phone_number_is_not_mistaken_for_an_individual_number(fut
 
 
 @pytest.mark.django_db
-def test_database_refuses_a_twelve_digit_value(future_slot):
-    with pytest.raises(IntegrityError):
+def test_a_save_with_twelve_digits_is_refused_and_the_database_backs_it_up(future_slot):
+    from queueing.privacy import IndividualNumberRefused
+
+    with pytest.raises(IndividualNumberRefused), transaction.atomic():
         Booking.objects.create(slot=future_slot, office=future_slot.schedule.office,
                                service=future_slot.schedule.service, reference="QQQQ-QQQQ",
-                               party_size=1, phone="123456789012", created_at=timezone.now())
+                               party_size=1, phone="1234 5678 9012", created_at=timezone.now())
+    b = booked_directly(future_slot)
+    with pytest.raises(IntegrityError), transaction.atomic():  # update() skips the field
+        Booking.objects.filter(pk=b.pk).update(phone="123456789012")
 
 
 @pytest.mark.django_db
@@ -294,8 +299,10 @@ def test_confirmation_and_reminder_are_sent_once(slot_factory, future_slot):
     Booking.objects.filter(pk=tomorrow.pk).update(email="taro@example.jp")
     first = services.bookings_notify()
     second = services.bookings_notify()
-    assert first == {"confirmation": 2, "reminder": 1, "no_email": 0}
-    assert second == {"confirmation": 0, "reminder": 0, "no_email": 0}
+    assert first == {"confirmation": 2, "reminder": 1, "no_email": 0, "failed": 0,
+                     "retry_later": 0}
+    assert second == {"confirmation": 0, "reminder": 0, "no_email": 0, "failed": 0,
+                      "retry_later": 0}
     assert len(mail.outbox) == 3
     assert Notification.objects.count() == 3
     assert any("reminder" in m.subject.lower() or "明日" in m.subject for m in mail.outbox)
