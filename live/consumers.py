@@ -40,6 +40,7 @@ CLOSE_NOT_FOUND = 4404
 CLOSE_SERVER_ERROR = 1011  # the client reconnects with backoff and gets a fresh snapshot
 
 RESYNC_MIN_INTERVAL = 1.0  # a client asking for resync in a loop costs one snapshot a second
+MAX_FRAME = 4096  # a client only ever sends {"type": "resync"}
 
 Frame = str | Callable[[], str]
 
@@ -110,12 +111,22 @@ class LiveConsumer(AsyncJsonWebsocketConsumer):
         })
 
     async def receive(self, text_data=None, bytes_data=None, **kwargs):
-        """Parse a client frame; binary frames and text that is not JSON get a clear error."""
-        try:
-            content = await self.decode_json(text_data) if text_data else None
-        except ValueError:
-            content = None
+        """Parse a client frame; binary frames, text that is not JSON, frames too large or
+        nested too deep get a clear error (never a crash)."""
+        content = None
+        if text_data and len(text_data) <= MAX_FRAME:
+            try:
+                content = await self.decode_json(text_data)
+            except (ValueError, RecursionError):
+                content = None
         await self.receive_json(content)
+
+    async def refuse(self, code: int) -> None:
+        """Close the socket with a code the client reads (e.g. its key was revoked)."""
+        if self.board is not None:
+            self.board.detach(self)
+            self.board = None
+        await self.close(code=code)
 
     # --- what the board calls -----------------------------------------------------
 

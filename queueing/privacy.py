@@ -32,11 +32,13 @@ from .errors import QueueError
 
 DIGITS_IN_A_NUMBER = 12
 # Visible characters (spaces, hyphens, dots, slashes, brackets ...) allowed between two
-# digits of one number; invisible ones (zero-width, format, combining) do not count.
+# digits of one number; invisible ones (zero-width, format, combining) do not count;
+# a letter (not a mark like ー) or a colon ends it.
 MAX_GAP = 3
 # Kanji numerals as written in vertical text (〇 and 零 both for zero).
 _KANJI_DIGITS = {c: i for i, c in enumerate("〇一二三四五六七八九")} | {"零": 0}
 _INVISIBLE = {"Cf", "Cc", "Mn", "Me", "Mc", "Zl", "Zp", "Cs", "Co", "Cn"}
+_BREAKS = {":"}  # a time of day (10:30) ends a number
 REDACTED = "[redacted]"
 
 MESSAGE = _("Please do not enter your 12-digit Individual Number (My Number). It is not "
@@ -67,7 +69,7 @@ def _runs(text: str) -> Iterator[tuple[int, int, int]]:
         category = unicodedata.category(ch)
         if category in _INVISIBLE:
             continue
-        if category[0] != "L" and gap < MAX_GAP:
+        if (category[0] != "L" or category == "Lm") and ch not in _BREAKS and gap < MAX_GAP:
             gap += 1
             continue
         yield start, end, count

@@ -26,13 +26,14 @@ from django.utils import timezone
 from django.views.decorators.http import require_GET
 
 from api.params import query_day, query_id, query_month
-from queueing import routing, selectors
+from queueing import routing, selectors, services
 from queueing.errors import Forbidden
-from queueing.models import Counter, Office, Service
+from queueing.models import Counter, Office, SecurityAction, Service
 from queueing.privacy import NeverEchoes
 from queueing.roles import is_supervisor, role_of
+from queueing.signins import client_address
 
-from . import reports
+from . import audit, reports
 
 # Reasons offered for a transfer (the field also takes free text).
 TRANSFER_REASONS = [
@@ -207,6 +208,34 @@ def contract(request: HttpRequest) -> HttpResponse:
     return _page(request, "staff/contract.html", {
         "office": office, "rows": rows, "month_from": month_from, "month_to": month_to,
         "errors": errors,
+    })
+
+
+@login_required
+@require_GET
+def audit_log(request: HttpRequest) -> HttpResponse:
+    """The audit trail of one kind over a range of days, with CSV export (supervisors only)."""
+    if not is_supervisor(request.user):
+        return _forbidden(request, "監督者のみが閲覧できます。 Only supervisors may see this page.")
+    today = timezone.localdate()
+    day_from, err1 = _parse_day(request.GET.get("from"), today)
+    day_to, err2 = _parse_day(request.GET.get("to"), day_from)
+    errors = [e for e in (err1, err2) if e]
+    if day_to < day_from or (day_to - day_from).days > 31:
+        errors.append("期間は31日以内にしてください。 Choose at most 31 days.")
+        day_to = day_from
+    kind = request.GET.get("kind")
+    kind = kind if kind in audit.KINDS else "security"
+    rows = audit.audit_rows(kind=kind, day_from=day_from, day_to=day_to)
+    if request.GET.get("csv"):
+        services.security_event_record(
+            action=SecurityAction.AUDIT_EXPORTED, user=request.user,
+            address=client_address(request), detail=f"{kind} {day_from}..{day_to}")
+        return _csv(f"audit-{kind}-{day_from}-{day_to}.csv", [audit.HEADER, *rows])
+    return _page(request, "staff/audit.html", {
+        "kinds": audit.KINDS, "kind": kind, "rows": rows, "header": audit.HEADER,
+        "day_from": day_from, "day_to": day_to, "errors": errors,
+        "truncated": len(rows) >= audit.MAX_ROWS,
     })
 
 

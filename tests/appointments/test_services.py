@@ -410,3 +410,31 @@ def test_check_in_is_judged_by_the_window_not_the_calendar_day(slot_factory, kio
     with pytest.raises(Conflict) as e:
         services.booking_check_in(reference=b.reference, device=kiosk)
     assert e.value.code == "too_late"
+
+
+@pytest.mark.django_db
+def test_one_crafted_address_never_blocks_the_other_confirmations(slot_factory, future_slot):
+    crafted = booked_directly(future_slot, notice="XYZ-000009")
+    # Written before addresses were checked (update() bypasses every check).
+    Booking.objects.filter(pk=crafted.pk).update(email="a@example.jp\r\nBcc: all@evil.example")
+    book(future_slot)
+    first = services.bookings_notify()
+    assert first["confirmation"] == 1 and first["failed"] == 1
+    assert len(mail.outbox) == 1 and mail.outbox[0].to == ["hanako@example.jp"]
+    failure = crafted.notification_failures.get()
+    assert failure.attempt == 1 and "evil" not in failure.error
+    # The next run backs off from the bad one; the next booking still gets its mail.
+    book(slot_factory(at(days_ahead(11), 10)), notice="DEF-123456", email="taro@example.jp")
+    second = services.bookings_notify()
+    assert second["confirmation"] == 1 and second["retry_later"] == 1
+    assert len(mail.outbox) == 2
+
+
+@pytest.mark.django_db
+def test_a_failed_send_is_tried_again_after_its_back_off(future_slot):
+    crafted = booked_directly(future_slot, notice="XYZ-000009")
+    Booking.objects.filter(pk=crafted.pk).update(email="a@example.jp\nBcc: b@example.jp")
+    services.bookings_notify()
+    later = timezone.now() + datetime.timedelta(minutes=2)
+    assert services.bookings_notify(now=later)["failed"] == 1
+    assert list(crafted.notification_failures.values_list("attempt", flat=True)) == [1, 2]
