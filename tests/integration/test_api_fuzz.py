@@ -80,10 +80,10 @@ def test_every_operation_survives_valid_and_invalid_input(server):
             @given(case=operation.as_strategy(generation_mode=mode))
             @settings(max_examples=EXAMPLES, deadline=None, database=None,
                       suppress_health_check=list(HealthCheck))
-            def fuzz(case, mode=mode):
+            def fuzz(case):
                 response = case.call(base_url=server.url, headers={
                     "Authorization": auth_for(server, case.path, case.method)})
-                check(response, (case.method, case.path, mode))
+                check(response, (case.method, case.path, case.meta))
 
             try:
                 fuzz()
