@@ -20,6 +20,7 @@ from django.template.loader import render_to_string
 from django.utils import timezone, translation
 from django.utils.translation import gettext as _
 
+from queueing import retention
 from queueing import services as queue
 from queueing.errors import Conflict, NotFound, QueueError
 from queueing.models import Device, Ticket
@@ -352,18 +353,26 @@ def _notify_one(booking_id: int, kind: str, now: datetime.datetime) -> str | Non
     return kind
 
 
+@retention.eraser("bookings")
 def bookings_erase_personal_data(*, now: datetime.datetime | None = None) -> int:
-    """Erase personal data of bookings older than the retention time; counts stay for reports."""
+    """Erase personal data of bookings older than the retention time; counts stay for reports.
+
+    The notice number, birth date and contact go, and the free text of their
+    audit rows (a staff member's cancel reason may name the resident); the
+    bookings, their statuses and their audit rows stay.
+    """
     now = now or timezone.now()
     erased = 0
     for schedule in Schedule.objects.all():
         before = now - datetime.timedelta(days=schedule.retention_days)
         with transaction.atomic(durable=True):  # one schedule at a time
-            erased += (Booking.objects.filter(slot__schedule=schedule, slot__start__lt=before,
-                                              erased_at__isnull=True)
-                       .exclude(status__in=(B.HELD, B.BOOKED))
-                       .update(notice_reference=None, birth_date=None, email="", phone="",
-                               erased_at=now))
+            due = (Booking.objects.filter(slot__schedule=schedule, slot__start__lt=before,
+                                          erased_at__isnull=True)
+                   .exclude(status__in=(B.HELD, B.BOOKED)))
+            ids = list(due.values_list("id", flat=True))
+            erased += Booking.objects.filter(pk__in=ids).update(
+                notice_reference=None, birth_date=None, email="", phone="", erased_at=now)
+            BookingEvent.objects.filter(booking_id__in=ids).update(reason="")
     return erased
 
 

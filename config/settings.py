@@ -222,6 +222,13 @@ STATIC_ROOT = os.environ.get("STATIC_ROOT") or None
 WHITENOISE_USE_FINDERS = True
 STATICFILES_DIRS = [BASE_DIR / "static"]  # what no app owns: the plain error pages' style
 
+# --- Retention (queueing/retention.py) -----------------------------------
+# Bookings: each schedule's retention_days (default 90). Free text staff write on tickets
+# (transfer and hold reasons, hand-off notes):
+HANDOFF_NOTE_RETENTION_DAYS = int(os.environ.get("HANDOFF_NOTE_RETENTION_DAYS", "30"))
+# What was typed at failed sign-ins (the audit and django-axes' attempts):
+SIGN_IN_RETENTION_DAYS = int(os.environ.get("SIGN_IN_RETENTION_DAYS", "90"))
+
 # --- Input bounds ---------------------------------------------------------
 # No form or API body of this product is near this; a larger one is refused (413/400).
 DATA_UPLOAD_MAX_MEMORY_SIZE = 64 * 1024

@@ -9,11 +9,12 @@ commit (``events``). Lock order: counter, then ticket.
 import datetime
 import re
 
+from django.conf import settings
 from django.contrib.auth.models import AbstractBaseUser
 from django.db import IntegrityError, connection
 from django.utils import timezone
 
-from . import events, hours, numbering, routing
+from . import events, hours, numbering, retention, routing
 from .errors import Conflict, Forbidden, NotFound, QueueError
 from .events import Action
 from .models import (
@@ -481,6 +482,36 @@ def _version_bump(*, office_id: int) -> int:
             [office_id],
         )
         return cursor.fetchone()[0]
+
+
+# --- retention -------------------------------------------------------------------------
+
+
+@retention.eraser("ticket_notes")
+@durable
+def ticket_notes_erase(*, now: datetime.datetime | None = None) -> int:
+    """Blank the free text staff wrote on tickets and counters (transfer and hold reasons)
+    older than HANDOFF_NOTE_RETENTION_DAYS; the events and their counts stay."""
+    now = now or timezone.now()
+    before = now - datetime.timedelta(days=settings.HANDOFF_NOTE_RETENTION_DAYS)
+    erased = TicketEvent.objects.filter(at__lt=before).exclude(reason="").update(reason="")
+    erased += CounterEvent.objects.filter(at__lt=before).exclude(reason="").update(reason="")
+    # TODO(issue 12): hand-off notes register their own eraser with retention.eraser(...)
+    return erased
+
+
+@retention.eraser("sign_in_names")
+@durable
+def sign_in_names_erase(*, now: datetime.datetime | None = None) -> int:
+    """Blank what was typed at failed sign-ins (it may be anyone's name or address) after
+    SIGN_IN_RETENTION_DAYS, in the audit and in django-axes' attempts; the rows stay."""
+    from axes.models import AccessAttempt
+
+    now = now or timezone.now()
+    before = now - datetime.timedelta(days=settings.SIGN_IN_RETENTION_DAYS)
+    AccessAttempt.objects.filter(attempt_time__lt=before).delete()
+    return (SecurityEvent.objects.filter(at__lt=before, actor__isnull=True)
+            .exclude(username="").update(username=""))
 
 
 # --- devices and sign-ins: the security audit -----------------------------------------
