@@ -108,3 +108,21 @@ async def test_a_status_link_is_valid_for_its_business_day_only_in_page_api_and_
         if api == 404:
             assert response.json()["code"] == "not_found"
         assert await attempt(f"/ws/ticket/{ticket.token}/", None) == socket
+
+
+async def test_a_staff_socket_closes_when_its_session_ends(office, monkeypatch):
+    from django.contrib.sessions.models import Session
+
+    from live import consumers
+
+    monkeypatch.setattr(consumers, "SESSION_CHECK_SECONDS", 0.2)
+    w = await world()
+    comm = WebsocketCommunicator(application, f"/ws/counter/{w['counter_id']}/", headers=[
+        ORIGIN, (b"cookie", f"{settings.SESSION_COOKIE_NAME}={w['cookies']['municipal']}"
+                 .encode())])
+    assert (await comm.connect())[0]
+    assert (await comm.receive_json_from(timeout=5))["type"] == "snapshot"
+    # Idle past STAFF_IDLE_MINUTES: the session store lets it go.
+    await database_sync_to_async(
+        Session.objects.filter(session_key=w["cookies"]["municipal"]).delete)()
+    assert await comm.receive_output(timeout=3) == {"type": "websocket.close", "code": 4401}
