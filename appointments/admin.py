@@ -71,6 +71,8 @@ class BookingEventInline(admin.TabularInline):
 class BookingAdmin(admin.ModelAdmin):
     """Read-only: every change goes through the services so it is audited."""
 
+    form = NeverEchoesModelForm
+
     list_display = ["reference", "slot", "status", "party_size", "channel"]
     list_filter = ["status", "channel"]
     search_fields = ["reference"]

@@ -83,10 +83,11 @@ class DeviceAdmin(admin.ModelAdmin):
     actions = ["revoke"]
 
     def save_model(self, request, obj, form, change):
-        """A new device through the service (its key creation is audited)."""
+        """A new device through the service (its key creation is audited), inside the
+        admin's own transaction for the form."""
         if change:
             return super().save_model(request, obj, form, change)
-        created = services.device_create(
+        created = services.device_create.within_transaction(
             office=obj.office, type=obj.type, name=obj.name, by=request.user,
             languages=obj.languages, paused=obj.paused, pause_message=obj.pause_message)
         obj.pk, obj.key, obj._state.adding = created.pk, created.key, False
@@ -103,6 +104,8 @@ class DeviceAdmin(admin.ModelAdmin):
 
 class ReadOnlyAdmin(admin.ModelAdmin):
     """An audit trail in the admin: to read, never to add, change or delete."""
+
+    form = NeverEchoesModelForm
 
     def has_add_permission(self, request, obj=None):
         return False

@@ -108,3 +108,23 @@ def test_a_wrong_method_on_a_page_gets_plain_words(office, supervisor):
     client.force_login(supervisor)
     r = client.post("/supervisor/history/?lang=en")
     assert r.status_code == 405 and "does not accept that kind of request" in r.content.decode()
+
+
+@pytest.mark.parametrize("folder", ["ja", "ja_Easy", "zh_Hans", "ko", "vi", "pt_BR", "es"])
+def test_every_error_page_message_is_translated(folder):
+    import gettext
+    from pathlib import Path
+
+    from django.utils import translation
+
+    from config import errors
+
+    locale = Path(__file__).resolve().parents[2] / "locale" / folder / "LC_MESSAGES"
+    with open(locale / "django.mo", "rb") as f:
+        catalog = gettext.GNUTranslations(f)
+    with translation.override("en"):
+        english = list(errors._page_messages().values())
+    english += ["Too many wrong sign-ins.", "Sign-in is locked for this account or this "
+                "address for a while. Please try again later, or ask an administrator."]
+    untranslated = [m for m in english if catalog.gettext(m) == m]
+    assert not untranslated, untranslated

@@ -117,3 +117,62 @@ def test_every_log_line_loses_the_number():
 def test_nfkc_is_how_text_is_read():
     assert unicodedata.normalize("NFKC", "①") == "1"
     assert holds_individual_number("①②③④⑤⑥⑦⑧⑨⓪①②")
+
+
+# Text fields that are not typed by a person: codes, choices, tokens, keys, languages.
+NOT_FREE_TEXT = {
+    "queueing.Office.code", "queueing.Service.code", "queueing.Service.prefix",
+    "queueing.Step.kind", "queueing.Counter.kind", "queueing.Counter.status",
+    "queueing.NumberSequence.prefix", "queueing.Ticket.prefix", "queueing.Ticket.status",
+    "queueing.Ticket.language", "queueing.Ticket.token", "queueing.Ticket.booking_reference",
+    "queueing.TicketEvent.action", "queueing.TicketEvent.from_status",
+    "queueing.TicketEvent.to_status", "queueing.TicketEvent.counter_kind",
+    "queueing.CounterEvent.action", "queueing.CounterEvent.from_status",
+    "queueing.CounterEvent.to_status", "queueing.Device.type", "queueing.Device.key",
+    "queueing.Device.languages", "queueing.SecurityEvent.action",
+    "appointments.Booking.status", "appointments.Booking.reference",
+    "appointments.Booking.token", "appointments.Booking.language", "appointments.Booking.channel",
+    "appointments.BookingEvent.action", "appointments.BookingEvent.from_status",
+    "appointments.BookingEvent.to_status", "appointments.Notification.kind",
+    "appointments.Notification.channel", "appointments.NotificationFailure.kind",
+    "appointments.NotificationFailure.error",
+}
+
+
+def test_every_free_text_field_of_every_model_goes_through_the_detector():
+    from django.apps import apps
+    from django.db import models
+
+    from queueing.privacy import FreeTextField, FreeTextJSONField
+
+    unguarded = []
+    for app in ("queueing", "appointments"):
+        for model in apps.get_app_config(app).get_models():
+            for field in model._meta.get_fields():
+                if not isinstance(field, models.CharField | models.TextField
+                                  | models.JSONField):
+                    continue
+                name = f"{app}.{model.__name__}.{field.name}"
+                if name not in NOT_FREE_TEXT and not isinstance(
+                        field, FreeTextField | FreeTextJSONField):
+                    unguarded.append(name)
+    assert not unguarded, unguarded
+
+
+def test_every_form_of_the_product_never_echoes():
+    from django.contrib import admin
+
+    from appointments.forms import IdentifyForm, PhoneBookingForm
+    from kiosk.views import MaintenanceForm
+    from staff.views import StaffLoginView
+
+    forms_ = [IdentifyForm, PhoneBookingForm, MaintenanceForm,
+              StaffLoginView.authentication_form, admin.site.login_form]
+    for model_admin in admin.site._registry.values():
+        if model_admin.opts.app_label in ("axes", "auditlog", "authtoken"):
+            continue  # the libraries' own admins: lock-outs, the history, API tokens
+        forms_.append(model_admin.form)
+        forms_ += [inline.form for inline in model_admin.inlines
+                   if not getattr(inline, "readonly_fields", None)]
+    assert all(issubclass(f, NeverEchoes) for f in forms_), [
+        f for f in forms_ if not issubclass(f, NeverEchoes)]

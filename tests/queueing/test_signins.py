@@ -147,3 +147,16 @@ def test_no_audit_record_can_be_changed_or_deleted_in_the_admin(office):
         assert not model_admin.has_add_permission(request)
         assert not model_admin.has_change_permission(request)
         assert not model_admin.has_delete_permission(request), model
+
+
+def test_a_device_added_in_the_admin_gets_its_key_through_the_service(office):
+    admin = User.objects.create_superuser("root", password="root-pass-for-tests")
+    client = Client()
+    client.force_login(admin)
+    response = client.post("/admin/queueing/device/add/", {
+        "office": office.pk, "type": "kiosk", "name": "2階 発券機", "languages": "[]",
+        "pause_message": ""})
+    assert response.status_code == 302, response.content[:1500]
+    device = Device.objects.get(name="2階 発券機")
+    event = SecurityEvent.objects.get(action=A.DEVICE_KEY_CREATED)
+    assert event.device == device and event.actor == admin and len(device.key) >= 32
