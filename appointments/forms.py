@@ -3,7 +3,7 @@
 from django import forms
 from django.utils.translation import gettext_lazy as _
 
-from queueing.privacy import FreeTextFormField, NeverEchoes, refuse_individual_number
+from queueing.privacy import NeverEchoes
 
 from .contacts import phone_domestic
 
@@ -12,20 +12,17 @@ INVALID_CHOICE = _("Choose one of the options.")  # never quotes what was sent
 
 class PhoneField(forms.CharField):
     """A phone number as typed; read in domestic form before the Individual Number check
-    (+81 90 1234 5678 has 12 digits)."""
+    (+81 90 1234 5678 has 12 digits), so a valid number is shown back when the form is."""
 
     privacy_reader = staticmethod(phone_domestic)
-
-    def validate(self, value):
-        """Refuse a number that holds an Individual Number in its domestic form."""
-        super().validate(value)
-        refuse_individual_number(phone_domestic(value))
 
 
 class IdentifyForm(NeverEchoes, forms.Form):
     """Who is booking: the notice's reference number, date of birth, a contact, party size."""
 
-    notice_reference = FreeTextFormField(
+    # The booking service refuses an Individual Number in these with its own explanation
+    # (what to enter instead); the form only makes sure it is never shown back.
+    notice_reference = forms.CharField(
         label=_("Reference number on your notice (3 characters, hyphen, 6 digits)"),
         max_length=40,
         widget=forms.TextInput(attrs={"autocomplete": "off", "inputmode": "text",
@@ -36,7 +33,7 @@ class IdentifyForm(NeverEchoes, forms.Form):
         error_messages={"required": _("Enter your date of birth."),
                         "invalid": _("Enter a real date of birth.")},
     )
-    email = FreeTextFormField(label=_("Email (for the confirmation)"), max_length=254,
+    email = forms.CharField(label=_("Email (for the confirmation)"), max_length=254,
                             required=False,
                             widget=forms.TextInput(attrs={"type": "email",
                                                           "autocomplete": "email"}))

@@ -118,12 +118,13 @@ def test_every_error_page_message_is_translated(folder):
     from django.utils import translation
 
     from config import errors
+    from queueing import privacy
 
     locale = Path(__file__).resolve().parents[2] / "locale" / folder / "LC_MESSAGES"
     with open(locale / "django.mo", "rb") as f:
         catalog = gettext.GNUTranslations(f)
     with translation.override("en"):
-        english = list(errors._page_messages().values())
+        english = [*errors._page_messages().values(), str(privacy.MESSAGE)]
     english += ["Too many wrong sign-ins.", "Sign-in is locked for this account or this "
                 "address for a while. Please try again later, or ask an administrator."]
     untranslated = [m for m in english if catalog.gettext(m) == m]
