@@ -16,8 +16,10 @@ from appointments import selectors, services
 from appointments.models import Booking, Slot
 from queueing.errors import NotFound
 from queueing.languages import LANGUAGE_CODES
+from queueing.privacy import refuse_individual_number
 
 from .devices import DeviceKeyAuthentication, DeviceRateThrottle, IsKiosk
+from .params import id_field
 from .serializers import ErrorOut, IssuedOut, issued_out, valid
 
 ERRORS = {400: ErrorOut, 404: ErrorOut, 409: ErrorOut}
@@ -32,10 +34,13 @@ class SlotOut(serializers.Serializer):
 
 
 class BookingIn(serializers.Serializer):
-    slot = serializers.IntegerField(min_value=1)
-    notice_reference = serializers.CharField(max_length=40)
+    slot = id_field()
+    # Free text: refused when it holds an Individual Number (the phone in domestic form,
+    # by the service, since +81 90 1234 5678 has 12 digits too).
+    notice_reference = serializers.CharField(max_length=40, validators=[refuse_individual_number])
     birth_date = serializers.DateField()
-    email = serializers.CharField(max_length=254, required=False, allow_blank=True, default="")
+    email = serializers.CharField(max_length=254, required=False, allow_blank=True, default="",
+                                  validators=[refuse_individual_number])
     phone = serializers.CharField(max_length=40, required=False, allow_blank=True, default="")
     party_size = serializers.IntegerField(min_value=1, max_value=20, default=1)
     language = serializers.ChoiceField(choices=LANGUAGE_CODES, default="ja")
@@ -52,7 +57,7 @@ class BookingOut(serializers.Serializer):
 
 
 class CheckInIn(serializers.Serializer):
-    reference = serializers.CharField(max_length=200)
+    reference = serializers.CharField(max_length=200, validators=[refuse_individual_number])
     language = serializers.ChoiceField(choices=LANGUAGE_CODES, required=False)
 
 

@@ -5,6 +5,9 @@ from rest_framework import serializers
 from kiosk.links import status_url
 from queueing.languages import LANGUAGE_CODES
 from queueing.models import Counter, Kind, Ticket
+from queueing.privacy import refuse_individual_number
+
+from .params import id_field
 
 
 class TicketOut(serializers.Serializer):
@@ -27,7 +30,7 @@ class IssuedOut(TicketOut):
 
 
 class IssueIn(serializers.Serializer):
-    service = serializers.IntegerField(min_value=1)
+    service = id_field()
     priority = serializers.ChoiceField(
         choices=[Ticket.Priority.NORMAL, Ticket.Priority.ASSISTANCE], default=0
     )
@@ -35,16 +38,17 @@ class IssueIn(serializers.Serializer):
 
 
 class CallNumberIn(serializers.Serializer):
-    number = serializers.CharField(max_length=10)
+    number = serializers.CharField(max_length=10, validators=[refuse_individual_number])
 
 
 class TransferIn(serializers.Serializer):
-    reason = serializers.CharField(max_length=200)
-    to_service = serializers.IntegerField(min_value=1, required=False, allow_null=True)
+    reason = serializers.CharField(max_length=200, validators=[refuse_individual_number])
+    to_service = id_field(required=False, allow_null=True)
 
 
 class HoldIn(serializers.Serializer):
-    reason = serializers.CharField(max_length=200, required=False, allow_blank=True)
+    reason = serializers.CharField(max_length=200, required=False, allow_blank=True,
+                                   validators=[refuse_individual_number])
 
 
 class CounterStatusIn(serializers.Serializer):

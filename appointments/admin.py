@@ -2,21 +2,26 @@
 
 from django.contrib import admin, messages
 
+from queueing.privacy import NeverEchoesModelForm
+
 from . import services
 from .models import Booking, BookingEvent, ClosedDay, ExtraOpening, Schedule, Slot, WeeklyRule
 
 
 class WeeklyRuleInline(admin.TabularInline):
+    form = NeverEchoesModelForm
     model = WeeklyRule
     extra = 0
 
 
 class ClosedDayInline(admin.TabularInline):
+    form = NeverEchoesModelForm
     model = ClosedDay
     extra = 0
 
 
 class ExtraOpeningInline(admin.TabularInline):
+    form = NeverEchoesModelForm
     model = ExtraOpening
     extra = 0
 
@@ -31,6 +36,7 @@ def generate_slots(modeladmin, request, queryset):
 
 @admin.register(Schedule)
 class ScheduleAdmin(admin.ModelAdmin):
+    form = NeverEchoesModelForm
     list_display = ["office", "service", "slot_minutes", "earliest_days", "latest_days",
                     "change_deadline_days", "max_party", "evening_cutoff", "active"]
     inlines = [WeeklyRuleInline, ClosedDayInline, ExtraOpeningInline]
@@ -39,6 +45,7 @@ class ScheduleAdmin(admin.ModelAdmin):
 
 @admin.register(Slot)
 class SlotAdmin(admin.ModelAdmin):
+    form = NeverEchoesModelForm
     list_display = ["start", "schedule", "capacity", "seats_taken"]
     list_filter = ["schedule"]
     date_hierarchy = "start"
@@ -56,10 +63,15 @@ class BookingEventInline(admin.TabularInline):
     def has_add_permission(self, request, obj=None):
         return False
 
+    def has_change_permission(self, request, obj=None):
+        return False
+
 
 @admin.register(Booking)
 class BookingAdmin(admin.ModelAdmin):
     """Read-only: every change goes through the services so it is audited."""
+
+    form = NeverEchoesModelForm
 
     list_display = ["reference", "slot", "status", "party_size", "channel"]
     list_filter = ["status", "channel"]

@@ -3,10 +3,25 @@
 from django import forms
 from django.utils.translation import gettext_lazy as _
 
+from queueing.privacy import NeverEchoes
 
-class IdentifyForm(forms.Form):
+from .contacts import phone_domestic
+
+INVALID_CHOICE = _("Choose one of the options.")  # never quotes what was sent
+
+
+class PhoneField(forms.CharField):
+    """A phone number as typed; read in domestic form before the Individual Number check
+    (+81 90 1234 5678 has 12 digits), so a valid number is shown back when the form is."""
+
+    privacy_reader = staticmethod(phone_domestic)
+
+
+class IdentifyForm(NeverEchoes, forms.Form):
     """Who is booking: the notice's reference number, date of birth, a contact, party size."""
 
+    # The booking service refuses an Individual Number in these with its own explanation
+    # (what to enter instead); the form only makes sure it is never shown back.
     notice_reference = forms.CharField(
         label=_("Reference number on your notice (3 characters, hyphen, 6 digits)"),
         max_length=40,
@@ -22,10 +37,11 @@ class IdentifyForm(forms.Form):
                             required=False,
                             widget=forms.TextInput(attrs={"type": "email",
                                                           "autocomplete": "email"}))
-    phone = forms.CharField(label=_("Or phone number"), max_length=40, required=False,
+    phone = PhoneField(label=_("Or phone number"), max_length=40, required=False,
                             widget=forms.TextInput(attrs={"type": "tel", "autocomplete": "tel"}))
     party_size = forms.TypedChoiceField(label=_("Number of people coming to pick up a card"),
-                                        coerce=int, choices=[(1, "1")])
+                                        coerce=int, choices=[(1, "1")],
+                                        error_messages={"invalid_choice": INVALID_CHOICE})
 
     def __init__(self, *args, max_party: int = 4, **kwargs):
         super().__init__(*args, **kwargs)
@@ -37,7 +53,8 @@ class IdentifyForm(forms.Form):
 class PhoneBookingForm(IdentifyForm):
     """Staff booking on a resident's behalf (by phone): the slot is chosen in the form."""
 
-    slot = forms.TypedChoiceField(label=_("Time"), coerce=int, choices=[])
+    slot = forms.TypedChoiceField(label=_("Time"), coerce=int, choices=[],
+                                  error_messages={"invalid_choice": INVALID_CHOICE})
 
     def __init__(self, *args, slots=(), **kwargs):
         super().__init__(*args, **kwargs)

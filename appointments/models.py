@@ -13,6 +13,7 @@ from django.db import models
 from django.db.models import F, Q
 
 from queueing.models import Device, Office, Service, Ticket
+from queueing.privacy import FreeTextField
 
 # A 12-digit run anywhere in a stored field: the shape of an Individual Number
 # (個人番号). The services refuse it with an explanation; this is the backstop.
@@ -87,7 +88,7 @@ class ClosedDay(models.Model):
 
     schedule = models.ForeignKey(Schedule, on_delete=models.CASCADE, related_name="closed_days")
     date = models.DateField()
-    reason = models.CharField(max_length=100, blank=True)
+    reason = FreeTextField(max_length=100, blank=True)
 
     class Meta:
         ordering = ["date"]
@@ -107,7 +108,7 @@ class ExtraOpening(models.Model):
     opens = models.TimeField()
     closes = models.TimeField()
     capacity = models.PositiveIntegerField()
-    label = models.CharField(max_length=100, blank=True)  # "休日開庁", "夜間窓口"
+    label = FreeTextField(max_length=100, blank=True)  # "休日開庁", "夜間窓口"
 
     class Meta:
         ordering = ["date", "opens"]
@@ -178,10 +179,10 @@ class Booking(models.Model):
     channel = models.CharField(max_length=8, choices=Channel.choices, default=Channel.WEB)
     # Personal data (minimal; erased after the retention period). Never the Individual Number.
     # 交付通知書の番号; NULL once erased (retention), so "erased" differs from "not given".
-    notice_reference = models.CharField(max_length=10, null=True, blank=True)  # noqa: DJ001
+    notice_reference = FreeTextField(max_length=10, null=True, blank=True)  # noqa: DJ001
     birth_date = models.DateField(null=True, blank=True)
-    email = models.EmailField(blank=True)
-    phone = models.CharField(max_length=16, blank=True)
+    email = FreeTextField(max_length=254, blank=True)  # appointments/contacts.py checks it
+    phone = FreeTextField(max_length=16, blank=True)
     created_at = models.DateTimeField()
     hold_expires_at = models.DateTimeField(null=True, blank=True)
     booked_at = models.DateTimeField(null=True, blank=True)
@@ -249,7 +250,7 @@ class BookingEvent(models.Model):
                                related_name="+")
     from_slot = models.ForeignKey(Slot, null=True, blank=True, on_delete=models.PROTECT,
                                   related_name="+")
-    reason = models.CharField(max_length=200, blank=True)
+    reason = FreeTextField(max_length=200, blank=True)
 
     class Meta:
         ordering = ["at", "id"]
@@ -281,3 +282,23 @@ class Notification(models.Model):
 
     def __str__(self) -> str:
         return f"{self.booking_id} {self.kind} {self.channel}"
+
+
+class NotificationFailure(models.Model):
+    """A send that failed (refused address, mail server down): tried again after a back-off.
+
+    Holds the exception's class name only, never the address or the message.
+    """
+
+    booking = models.ForeignKey(Booking, on_delete=models.CASCADE,
+                                related_name="notification_failures")
+    kind = models.CharField(max_length=12, choices=Notification.Kind.choices)
+    at = models.DateTimeField()
+    attempt = models.PositiveIntegerField()
+    error = models.CharField(max_length=100)
+
+    class Meta:
+        ordering = ["at", "id"]
+
+    def __str__(self) -> str:
+        return f"{self.booking_id} {self.kind} #{self.attempt} {self.error}"

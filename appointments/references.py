@@ -9,7 +9,7 @@ kiosk scanner that types like a keyboard gives back exactly the code.
 import re
 import secrets
 
-from .privacy import normalized
+from queueing.privacy import normalized
 
 NOTICE_RE = re.compile(r"^([A-Z0-9]{3})-?([0-9]{6})$")
 CODE_ALPHABET = "ABCDEFGHJKMNPQRSTUVWXYZ23456789"

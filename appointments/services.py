@@ -20,14 +20,24 @@ from django.template.loader import render_to_string
 from django.utils import timezone, translation
 from django.utils.translation import gettext as _
 
+from queueing import retention
 from queueing import services as queue
 from queueing.errors import Conflict, NotFound, QueueError
 from queueing.models import Device, Ticket
+from queueing.privacy import holds_individual_number
 from queueing.transactions import durable
 
 from . import openings, windows
-from .models import Booking, BookingAction, BookingEvent, Notification, Schedule, Slot
-from .privacy import holds_individual_number, normalized
+from .contacts import email_clean, phone_clean, phone_domestic
+from .models import (
+    Booking,
+    BookingAction,
+    BookingEvent,
+    Notification,
+    NotificationFailure,
+    Schedule,
+    Slot,
+)
 from .references import booking_code_new, booking_code_parse, notice_reference_parse
 
 log = logging.getLogger(__name__)
@@ -282,11 +292,15 @@ def bookings_notify(*, now: datetime.datetime | None = None) -> dict:
 
     A row in Notification is written in the same transaction as the send, so a
     crash before commit means the next run sends again, and a committed run
-    never sends twice (the unique constraint ``notification_once``).
+    never sends twice (the unique constraint ``notification_once``). Each record
+    is on its own: a send that fails (a refused address, the mail server down)
+    is rolled back, written down as a ``NotificationFailure`` and tried again
+    on a later run after a back-off (1, 2, 4 ... minutes, at most a day); the
+    other bookings go on.
     """
     now = now or timezone.now()
     tomorrow = timezone.localdate(now) + datetime.timedelta(days=1)
-    counts = {"confirmation": 0, "reminder": 0, "no_email": 0}
+    counts = {"confirmation": 0, "reminder": 0, "no_email": 0, "failed": 0, "retry_later": 0}
     pending = [
         (Notification.Kind.CONFIRMATION,
          Booking.objects.filter(status=B.BOOKED).exclude(notifications__kind="confirmation")),
@@ -296,34 +310,69 @@ def bookings_notify(*, now: datetime.datetime | None = None) -> dict:
     ]
     for kind, queryset in pending:
         for booking_id in list(queryset.values_list("id", flat=True)):
-            with transaction.atomic(durable=True):  # one record at a time
-                b = (Booking.objects.select_for_update(skip_locked=True, of=("self",))
-                     .select_related("slot", "service", "office")
-                     .filter(pk=booking_id, status=B.BOOKED).first())
-                if b is None or Notification.objects.filter(booking=b, kind=kind).exists():
-                    continue
-                channel = "email" if b.email else "none"
-                Notification.objects.create(booking=b, kind=kind, channel=channel, sent_at=now)
-                if b.email:
-                    _send_email(b, kind)
-                    counts[kind] += 1
-                else:
-                    counts["no_email"] += 1
+            failures = NotificationFailure.objects.filter(booking_id=booking_id, kind=kind)
+            last = failures.order_by("-at").first()
+            if last is not None and now < last.at + _notify_backoff(last.attempt):
+                counts["retry_later"] += 1
+                continue
+            try:
+                done = _notify_one(booking_id, kind, now)
+            except Exception as exc:  # noqa: BLE001 - one bad record must not block the others
+                counts["failed"] += 1
+                attempt = (last.attempt if last else 0) + 1
+                # The address is not logged: it is personal data (and may be what broke).
+                log.warning("%s for booking %s failed (attempt %s): %s", kind, booking_id,
+                            attempt, type(exc).__name__)
+                NotificationFailure.objects.create(booking_id=booking_id, kind=kind, at=now,
+                                                   attempt=attempt,
+                                                   error=type(exc).__name__[:100])
+            else:
+                if done is not None:
+                    counts[done] += 1
     return counts
 
 
+def _notify_backoff(attempt: int) -> datetime.timedelta:
+    return datetime.timedelta(minutes=min(2 ** (attempt - 1), 24 * 60))
+
+
+@durable
+def _notify_one(booking_id: int, kind: str, now: datetime.datetime) -> str | None:
+    """Send one booking's message and record it (one transaction); the count it adds to,
+    or None when there was nothing to do after all."""
+    b = (Booking.objects.select_for_update(skip_locked=True, of=("self",))
+         .select_related("slot", "service", "office")
+         .filter(pk=booking_id, status=B.BOOKED).first())
+    if b is None or Notification.objects.filter(booking=b, kind=kind).exists():
+        return None
+    channel = "email" if b.email else "none"
+    Notification.objects.create(booking=b, kind=kind, channel=channel, sent_at=now)
+    if not b.email:
+        return "no_email"
+    _send_email(b, kind)
+    return kind
+
+
+@retention.eraser("bookings")
 def bookings_erase_personal_data(*, now: datetime.datetime | None = None) -> int:
-    """Erase personal data of bookings older than the retention time; counts stay for reports."""
+    """Erase personal data of bookings older than the retention time; counts stay for reports.
+
+    The notice number, birth date and contact go, and the free text of their
+    audit rows (a staff member's cancel reason may name the resident); the
+    bookings, their statuses and their audit rows stay.
+    """
     now = now or timezone.now()
     erased = 0
     for schedule in Schedule.objects.all():
         before = now - datetime.timedelta(days=schedule.retention_days)
         with transaction.atomic(durable=True):  # one schedule at a time
-            erased += (Booking.objects.filter(slot__schedule=schedule, slot__start__lt=before,
-                                              erased_at__isnull=True)
-                       .exclude(status__in=(B.HELD, B.BOOKED))
-                       .update(notice_reference=None, birth_date=None, email="", phone="",
-                               erased_at=now))
+            due = (Booking.objects.filter(slot__schedule=schedule, slot__start__lt=before,
+                                          erased_at__isnull=True)
+                   .exclude(status__in=(B.HELD, B.BOOKED)))
+            ids = list(due.values_list("id", flat=True))
+            erased += Booking.objects.filter(pk__in=ids).update(
+                notice_reference=None, birth_date=None, email="", phone="", erased_at=now)
+            BookingEvent.objects.filter(booking_id__in=ids).update(reason="")
     return erased
 
 
@@ -332,8 +381,8 @@ def bookings_erase_personal_data(*, now: datetime.datetime | None = None) -> int
 
 def _clean_contact(*, notice_reference: str, birth_date, email: str, phone: str,
                    party_size: int, schedule: Schedule) -> tuple[str, str, str]:
-    for value in (notice_reference, email, phone, str(birth_date or "")):
-        if holds_individual_number(_phone_domestic(value)):
+    for value in (notice_reference, email, phone_domestic(phone), str(birth_date or "")):
+        if holds_individual_number(value):
             raise QueueError(
                 _("Please do not enter your 12-digit Individual Number (My Number). It is not "
                   "needed to book and we never store it. Enter the reference number printed on "
@@ -348,26 +397,14 @@ def _clean_contact(*, notice_reference: str, birth_date, email: str, phone: str,
         raise QueueError(_("Enter your date of birth."), code="birth_date_required")
     if birth_date > timezone.localdate() or birth_date.year < 1900:
         raise QueueError(_("Enter a real date of birth."), code="invalid_birth_date")
-    email, phone = normalized(email), _phone_domestic(phone)
+    email, phone = email_clean(email), phone_clean(phone)
     if not email and not phone:
         raise QueueError(_("Enter an email address or a phone number for the confirmation."),
                          code="contact_required")
-    if phone and not (phone.isdigit() and phone.startswith("0") and 10 <= len(phone) <= 11):
-        raise QueueError(_("Enter a Japanese phone number, e.g. 090-1234-5678."),
-                         code="invalid_phone")
-    if email and ("@" not in email or len(email) > 254):
-        raise QueueError(_("Enter a valid email address."), code="invalid_email")
     if not 1 <= party_size <= schedule.max_party:
         raise QueueError(_("One booking is for 1 to %(max)s people.") % {"max": schedule.max_party},
                          code="party_too_large")
     return notice, email, phone
-
-
-def _phone_domestic(value: str) -> str:
-    text = normalized(value).replace("-", "").replace(" ", "").replace("(", "").replace(")", "")
-    if text.startswith("+81"):
-        text = "0" + text[3:].lstrip("0")
-    return text
 
 
 def _book(*, slot: Slot, notice_reference: str, birth_date: datetime.date | None,

@@ -17,15 +17,17 @@ from django.utils.translation import gettext as _
 from django.views.decorators.http import require_http_methods
 
 from api.bookings import BookingRateThrottle
+from api.params import query_day, query_id
 from queueing.errors import QueueError
 from queueing.languages import html_lang, language_or
 from queueing.models import Office
+from queueing.privacy import holds_individual_number
 from queueing.roles import has_staff_role, is_city_staff
 
 from . import selectors, services, windows
+from .contacts import phone_domestic
 from .forms import IdentifyForm, PhoneBookingForm
 from .models import Booking, Slot
-from .privacy import holds_individual_number
 from .qrcodes import qr_svg
 
 # Which form field a service refusal belongs to (for the error next to the field).
@@ -82,10 +84,9 @@ def day(request, office_code: str, service_code: str, date: str):
     """The slots of one date: pick a time."""
     lang = _lang(request)
     schedule = _schedule_or_404(office_code, service_code)
-    try:
-        the_day = datetime.date.fromisoformat(date)
-    except ValueError:
-        raise Http404("bad date") from None
+    the_day = query_day(date)
+    if the_day is None:
+        raise Http404("bad date")
     slots = selectors.day_slots(schedule=schedule, day=the_day)
     return _page(request, "day.html", {
         "schedule": schedule, "service_name": schedule.service.name_in(lang), "day": the_day,
@@ -191,9 +192,9 @@ def change(request, token: str):
     b = _booking_or_404(token)
     refusal = None
     chosen = None
-    slot_id = request.POST.get("slot") or request.GET.get("slot")
-    if slot_id and slot_id.isdigit():
-        chosen = Slot.objects.filter(pk=int(slot_id), schedule_id=b.slot.schedule_id).first()
+    slot_id = query_id(request.POST.get("slot") or request.GET.get("slot"))
+    if slot_id is not None:
+        chosen = Slot.objects.filter(pk=slot_id, schedule_id=b.slot.schedule_id).first()
     if request.method == "POST" and chosen is not None and "confirm" in request.POST:
         try:
             services.booking_change(booking=b, slot=chosen)
@@ -238,10 +239,7 @@ def staff_day(request, office_code: str):
     if not has_staff_role(request.user):
         return _page(request, "staff_forbidden.html", {}, status=403)
     office = get_object_or_404(Office, code=office_code)
-    try:
-        the_day = datetime.date.fromisoformat(request.GET.get("date", ""))
-    except ValueError:
-        the_day = timezone.localdate()
+    the_day = query_day(request.GET.get("date")) or timezone.localdate()
     view = selectors.bookings_day(office=office, day=the_day, user=request.user)
     return _page(request, "staff_day.html", {
         "office": office, "day": the_day, **view,
@@ -287,13 +285,11 @@ def staff_phone_booking(request, office_code: str, service_code: str):
 def _refusal(form, exc: QueueError) -> dict:
     """Attach a service refusal to its field, and never echo back a 12-digit number."""
     field = ERROR_FIELD.get(exc.code)
-    if exc.code == "individual_number":
-        data = form.data.copy()
-        for name in ("notice_reference", "email", "phone"):
-            if holds_individual_number(data.get(name, "")):
-                data[name] = ""
-                field = field or name
-        form.data = data
+    if exc.code == "individual_number":  # the form's inputs never show it (NeverEchoes)
+        readers = {"phone": phone_domestic}
+        field = next((name for name in ("notice_reference", "email", "phone")
+                      if holds_individual_number(readers.get(name, str)(
+                          form.data.get(name, "")))), None)
     if field:
         form.add_error(field, exc.detail)
     return {"code": exc.code, "detail": exc.detail, "field": field}

@@ -83,10 +83,16 @@ class ServerGroup:
         env.update(self.extra_env)
         return env
 
+    root = ROOT
+
+    def manage_command(self) -> list[str]:
+        """The command line of ``manage.py`` (run it in ``root``)."""
+        return [sys.executable, "manage.py"]
+
     def manage(self, *args: str, check: bool = True) -> subprocess.CompletedProcess:
         """Run ``manage.py`` with the group's environment."""
         return subprocess.run(
-            [sys.executable, "manage.py", *args], cwd=ROOT, env=self.env(), check=check,
+            [*self.manage_command(), *args], cwd=ROOT, env=self.env(), check=check,
             capture_output=True, text=True,
         )
 

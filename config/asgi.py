@@ -13,6 +13,8 @@ from channels.security.websocket import AllowedHostsOriginValidator  # noqa: E40
 
 from live.routing import websocket_urlpatterns  # noqa: E402
 
+from . import daphne_bodies  # noqa: E402, F401 - bodies reach Django unparsed (see there)
+
 application = ProtocolTypeRouter(
     {
         "http": django_asgi_app,

@@ -6,6 +6,7 @@ psycopg 3 and its connection pool) and ``REDIS_URL`` (channel layer), several
 daphne processes behind a reverse proxy. See README.md.
 """
 
+import hashlib
 import os
 from pathlib import Path
 from urllib.parse import urlsplit
@@ -48,6 +49,8 @@ INSTALLED_APPS = [
     "drf_spectacular",
     "drf_spectacular_sidecar",
     "channels",
+    "axes",  # sign-in lock-out per account and per address
+    "auditlog",  # configuration history (queueing/history.py)
     # Dependency direction (docs/architecture.md): screens -> appointments -> queueing.
     "queueing",
     "appointments",
@@ -62,13 +65,19 @@ INSTALLED_APPS = [
 
 MIDDLEWARE = [
     "django.middleware.security.SecurityMiddleware",
+    "csp.middleware.CSPMiddleware",
+    # Every error as JSON {code, detail} under /api/, a plain page elsewhere; first so that
+    # it also sees what the middleware below refuses (config/errors.py).
+    "config.errors.ErrorPagesMiddleware",
     "django.contrib.sessions.middleware.SessionMiddleware",
     "django.middleware.locale.LocaleMiddleware",
     "django.middleware.common.CommonMiddleware",
     "django.middleware.csrf.CsrfViewMiddleware",
     "django.contrib.auth.middleware.AuthenticationMiddleware",
+    "auditlog.middleware.AuditlogMiddleware",  # the signed-in user as the change's actor
     "django.contrib.messages.middleware.MessageMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
+    "axes.middleware.AxesMiddleware",  # after everything that may sign in
     # Last on purpose: WhiteNoise is sync-only, and under ASGI Django runs every
     # middleware above a sync-only one in sync mode too. At the top it left the
     # rest in async mode, each hop a thread switch: measured with bench/issue.py,
@@ -159,8 +168,36 @@ AUTH_PASSWORD_VALIDATORS = [
     {"NAME": "django.contrib.auth.password_validation.MinimumLengthValidator"},
     {"NAME": "django.contrib.auth.password_validation.CommonPasswordValidator"},
 ]
+CSRF_FAILURE_VIEW = "config.errors.csrf_failure"
 LOGIN_URL = "/staff/login/"
 LOGIN_REDIRECT_URL = "/staff/"
+AUTHENTICATION_BACKENDS = [
+    "axes.backends.AxesStandaloneBackend",  # first: refuses a locked-out account or address
+    "django.contrib.auth.backends.ModelBackend",
+]
+# Staff sessions end after this many idle minutes: each request moves the end on. Kiosks
+# and displays never hold one (device keys; kiosk maintenance signs in per action).
+STAFF_IDLE_MINUTES = int(os.environ.get("STAFF_IDLE_MINUTES", "30"))
+SESSION_COOKIE_AGE = STAFF_IDLE_MINUTES * 60
+SESSION_SAVE_EVERY_REQUEST = True
+SESSION_COOKIE_HTTPONLY = True
+SESSION_COOKIE_SAMESITE = "Lax"
+
+# django-axes: after SIGN_IN_FAILURE_LIMIT wrong passwords for one account, or from one
+# address, that account or address is refused for SIGN_IN_LOCKOUT_MINUTES (429, a plain
+# page). Every sign-in, sign-out, failure and lock-out is a row of the security audit
+# (queueing/signins.py), so axes' own access log is off.
+AXES_FAILURE_LIMIT = int(os.environ.get("SIGN_IN_FAILURE_LIMIT", "5"))
+AXES_COOLOFF_TIME = int(os.environ.get("SIGN_IN_LOCKOUT_MINUTES", "15")) / 60  # hours
+AXES_LOCKOUT_PARAMETERS = ["username", "ip_address"]  # each on its own
+AXES_RESET_ON_SUCCESS = True
+AXES_USE_ATTEMPT_EXPIRATION = True  # attempts older than the cool-off are removed
+AXES_DISABLE_ACCESS_LOG = True
+AXES_USERNAME_CALLABLE = "queueing.signins.typed_username"
+AXES_CLIENT_IP_CALLABLE = "queueing.signins.client_address"
+AXES_SENSITIVE_PARAMETERS = ["username", "password", "csrfmiddlewaretoken"]
+AXES_LOCKOUT_TEMPLATE = "locked_out.html"
+AXES_VERBOSE = False
 
 # --- Time and language ----------------------------------------------------
 TIME_ZONE = "Asia/Tokyo"  # business days and reports are bucketed here
@@ -185,9 +222,27 @@ STATIC_ROOT = os.environ.get("STATIC_ROOT") or None
 # Static files are served by WhiteNoise straight from the apps' static/ folders,
 # so a fresh checkout needs no collectstatic step.
 WHITENOISE_USE_FINDERS = True
+STATICFILES_DIRS = [BASE_DIR / "static"]  # what no app owns: the plain error pages' style
+
+# --- Retention (queueing/retention.py) -----------------------------------
+# Bookings: each schedule's retention_days (default 90). Free text staff write on tickets
+# (transfer and hold reasons, hand-off notes):
+HANDOFF_NOTE_RETENTION_DAYS = int(os.environ.get("HANDOFF_NOTE_RETENTION_DAYS", "30"))
+# What was typed at failed sign-ins (the audit and django-axes' attempts):
+SIGN_IN_RETENTION_DAYS = int(os.environ.get("SIGN_IN_RETENTION_DAYS", "90"))
+
+# --- Input bounds ---------------------------------------------------------
+# No form or API body of this product is near this; a larger one is refused (413/400).
+DATA_UPLOAD_MAX_MEMORY_SIZE = 64 * 1024
+DATA_UPLOAD_MAX_NUMBER_FIELDS = 200
+FILE_UPLOAD_MAX_MEMORY_SIZE = 64 * 1024
+JSON_MAX_DEPTH = 32  # api/parsers.py
 
 # --- API ------------------------------------------------------------------
 REST_FRAMEWORK = {
+    # JSON (bounded in size and depth) and plain forms only: no endpoint takes files.
+    "DEFAULT_PARSER_CLASSES": ["api.parsers.BoundedJSONParser",
+                               "rest_framework.parsers.FormParser"],
     "DEFAULT_AUTHENTICATION_CLASSES": [
         "rest_framework.authentication.SessionAuthentication",
         "rest_framework.authentication.TokenAuthentication",
@@ -215,6 +270,9 @@ SPECTACULAR_SETTINGS = {
     "SWAGGER_UI_DIST": "SIDECAR",
     "SWAGGER_UI_FAVICON_HREF": "SIDECAR",
     "REDOC_DIST": "SIDECAR",
+    # OpenAPI links from the answers that create tickets and bookings to what uses them.
+    "POSTPROCESSING_HOOKS": ["drf_spectacular.hooks.postprocess_schema_enums",
+                             "api.schema.add_links"],
 }
 
 # Open data (congestion/api.py): the licence it is published under.
@@ -224,12 +282,45 @@ OPEN_DATA_LICENCE_URL = os.environ.get("OPEN_DATA_LICENCE_URL",
 
 CACHES = {"default": {"BACKEND": "django.core.cache.backends.locmem.LocMemCache"}}
 if REDIS_URL:
-    CACHES = {"default": {"BACKEND": "config.cache.TolerantRedisCache", "LOCATION": REDIS_URL}}
+    # The keys name the database they were computed from: two databases sharing one Redis
+    # (a staging copy, a restored backup, the tests' fresh databases) never see each
+    # other's forecasts or counters.
+    _db = DATABASES["default"]
+    CACHES = {"default": {
+        "BACKEND": "config.cache.TolerantRedisCache", "LOCATION": REDIS_URL,
+        "KEY_PREFIX": hashlib.sha1(
+            f"{_db.get('HOST')}:{_db.get('PORT')}:{_db['NAME']}".encode()).hexdigest()[:12],
+    }}
 
 EMAIL_BACKEND = os.environ.get("EMAIL_BACKEND", "django.core.mail.backends.console.EmailBackend")
 DEFAULT_FROM_EMAIL = os.environ.get("DEFAULT_FROM_EMAIL", "madoguchi@city.example.jp")
 
 # --- Security (production: DEBUG off) -------------------------------------
+# Content-Security-Policy on every response (django-csp): scripts and styles come only
+# from this server's static files; no inline script, style element or style attribute.
+# Config reaches the pages' scripts through json_script (not executed, so allowed).
+CONTENT_SECURITY_POLICY = {
+    "DIRECTIVES": {
+        "default-src": ["'self'"],
+        "script-src": ["'self'"],
+        "style-src": ["'self'"],
+        "img-src": ["'self'", "data:"],
+        "font-src": ["'self'"],
+        "connect-src": ["'self'"],
+        "media-src": ["'self'"],
+        "object-src": ["'none'"],
+        "base-uri": ["'none'"],
+        "form-action": ["'self'"],
+        "frame-ancestors": ["'none'"],
+    }
+}
+X_FRAME_OPTIONS = "DENY"
+# The public congestion page may be framed by the city's own website: the origins allowed
+# (space-separated, e.g. "https://www.city.example.jp"); unset, any page may embed it.
+CONGESTION_FRAME_ANCESTORS = os.environ.get("CONGESTION_FRAME_ANCESTORS", "").split() or None
+SECURE_CONTENT_TYPE_NOSNIFF = True
+SECURE_REFERRER_POLICY = "same-origin"
+SECURE_CROSS_ORIGIN_OPENER_POLICY = "same-origin"
 if not DEBUG:
     SECURE_PROXY_SSL_HEADER = ("HTTP_X_FORWARDED_PROTO", "https")
     SECURE_SSL_REDIRECT = _env_bool("SECURE_SSL_REDIRECT", True)
@@ -242,6 +333,8 @@ if not DEBUG:
 LOGGING = {
     "version": 1,
     "disable_existing_loggers": False,
-    "handlers": {"console": {"class": "logging.StreamHandler"}},
+    # Nothing like an Individual Number reaches a log line (queueing/privacy.py).
+    "filters": {"redact": {"()": "queueing.privacy.RedactingFilter"}},
+    "handlers": {"console": {"class": "logging.StreamHandler", "filters": ["redact"]}},
     "root": {"handlers": ["console"], "level": os.environ.get("LOG_LEVEL", "WARNING")},
 }

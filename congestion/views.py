@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import datetime
 
+from csp.decorators import csp_replace
 from django.conf import settings
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import render
@@ -66,7 +67,9 @@ def _error(request, lang: str, *, status: int, title: str, message: str, office=
 
 
 @require_GET
-@xframe_options_exempt  # city websites embed this page in an iframe
+@xframe_options_exempt  # city websites embed this page in an iframe...
+# ...from the origins a city allows (None drops the directive: any page may embed it).
+@csp_replace({"frame-ancestors": settings.CONGESTION_FRAME_ANCESTORS})
 def congestion_page(request: HttpRequest, code: str) -> HttpResponse:
     """Now, a day by hour, the busy-day calendar and the best times to come, for one office."""
     lang = language_of(request)

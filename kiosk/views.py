@@ -22,6 +22,7 @@ from queueing.errors import QueueError
 from queueing.languages import DEFAULT as START_LANGUAGE  # kiosks return to it when idle
 from queueing.languages import html_lang, language_or
 from queueing.models import Device
+from queueing.privacy import FreeTextFormField, NeverEchoes
 from queueing.selectors import device_by_key
 
 from . import selectors, services
@@ -158,14 +159,14 @@ def kiosk_ticket(request: HttpRequest, key: str, token: str) -> HttpResponse:
     })
 
 
-class MaintenanceForm(forms.Form):
+class MaintenanceForm(NeverEchoes, forms.Form):
     """Staff sign in again for every maintenance action: no session stays on a public kiosk."""
 
     ACTIONS = [("pause", "pause"), ("resume", "resume"), ("reprint", "reprint")]
     username = forms.CharField(max_length=150)
     password = forms.CharField(max_length=128, widget=forms.PasswordInput)
     action = forms.ChoiceField(choices=ACTIONS)
-    message = forms.CharField(max_length=200, required=False)
+    message = FreeTextFormField(max_length=200, required=False)
 
 
 class _Outcome(NamedTuple):

@@ -46,6 +46,7 @@ from .hub import hub, per_loop
 log = logging.getLogger(__name__)
 
 REPAIR_INTERVAL = 1.0  # seconds between reads that repair a gap or follow a layer outage
+CLOSE_REVOKED = 4403  # the close code of a socket whose device key was revoked
 
 
 class Throttle:
@@ -230,6 +231,9 @@ class Board:
 
     async def deliver(self, message: dict) -> None:
         """One event of the office (called by the hub)."""
+        if message.get("type") == events.DEVICE_REVOKED:
+            await self.device_revoked(message["device_id"])
+            return
         self._recent.append(message)
         version, event = message["version"], message["event"]
         if self.state is None or version <= self.version or not self.concerns(event):
@@ -245,6 +249,13 @@ class Board:
             self._repairs.request()
         else:  # the estimates the event moved come with the next read (REREAD_INTERVAL)
             self._rereads.request()
+
+    async def device_revoked(self, device_id: int) -> None:
+        """A device key was revoked: close the sockets it opened (displays only)."""
+
+    async def periodic(self) -> None:
+        """Once a minute: the estimates move with the clock even when nothing happens."""
+        self._rereads.request()
 
     async def idle(self) -> None:
         """Wait until no read of this board is running (a test's teardown, a shutdown)."""
@@ -320,7 +331,10 @@ class Board:
     async def _every_minute(self) -> None:
         while True:
             await asyncio.sleep(self.PERIODIC_SECONDS)
-            self._rereads.request()
+            try:
+                await self.periodic()
+            except Exception:  # noqa: BLE001 - tried again next minute
+                log.exception("the periodic round of %r failed", self)
 
 
 def _without_version(state: dict) -> dict:
@@ -353,6 +367,21 @@ class DisplayBoard(Board):
     def apply(self, state: dict, message: dict) -> dict:
         """The snapshot after the event."""
         return selectors.office_snapshot_apply(state, message)
+
+    async def device_revoked(self, device_id: int) -> None:
+        """Close the sockets of a revoked display key (4403), in every process at once."""
+        for screen in [s for s in self.screens if s.device.pk == device_id]:
+            await screen.refuse(CLOSE_REVOKED)
+
+    async def periodic(self) -> None:
+        """Also close sockets whose key was revoked while the revocation's event was lost
+        (the channel layer was down): a backstop, within a minute."""
+        await super().periodic()
+        ids = {screen.device.pk for screen in self.screens}
+        if ids:
+            revoked = await database_sync_to_async(selectors.devices_revoked)(ids=ids)
+            for device_id in revoked:
+                await self.device_revoked(device_id)
 
     def key_of(self, screen) -> frozenset[int]:
         """Displays showing the same services see the same frame."""
@@ -505,6 +534,8 @@ class StatusBoard:
 
     async def deliver(self, message: dict) -> None:
         """One event of the office: forward it to its own ticket's page, refresh those it moves."""
+        if message.get("type") != events.MESSAGE_TYPE:
+            return  # a device message: status pages hold no device key
         event = message["event"]
         ticket_id = event.get("ticket_id")
         for page in list(self.pages):

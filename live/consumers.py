@@ -18,13 +18,16 @@ for all of them.
 
 from __future__ import annotations
 
+import asyncio
 import json
 import logging
 from collections.abc import Callable
 
 from channels.db import database_sync_to_async
 from channels.generic.websocket import AsyncJsonWebsocketConsumer
+from django.contrib.sessions.models import Session
 from django.core.exceptions import ObjectDoesNotExist
+from django.utils import timezone
 
 from queueing import routing, selectors
 from queueing.models import Counter, Device, Office, Ticket
@@ -40,6 +43,8 @@ CLOSE_NOT_FOUND = 4404
 CLOSE_SERVER_ERROR = 1011  # the client reconnects with backoff and gets a fresh snapshot
 
 RESYNC_MIN_INTERVAL = 1.0  # a client asking for resync in a loop costs one snapshot a second
+SESSION_CHECK_SECONDS = 60.0  # a staff socket looks at its session at least this often
+MAX_FRAME = 4096  # a client only ever sends {"type": "resync"}
 
 Frame = str | Callable[[], str]
 
@@ -110,12 +115,22 @@ class LiveConsumer(AsyncJsonWebsocketConsumer):
         })
 
     async def receive(self, text_data=None, bytes_data=None, **kwargs):
-        """Parse a client frame; binary frames and text that is not JSON get a clear error."""
-        try:
-            content = await self.decode_json(text_data) if text_data else None
-        except ValueError:
-            content = None
+        """Parse a client frame; binary frames, text that is not JSON, frames too large or
+        nested too deep get a clear error (never a crash)."""
+        content = None
+        if text_data and len(text_data) <= MAX_FRAME:
+            try:
+                content = await self.decode_json(text_data)
+            except (ValueError, RecursionError):
+                content = None
         await self.receive_json(content)
+
+    async def refuse(self, code: int) -> None:
+        """Close the socket with a code the client reads (e.g. its key was revoked)."""
+        if self.board is not None:
+            self.board.detach(self)
+            self.board = None
+        await self.close(code=code)
 
     # --- what the board calls -----------------------------------------------------
 
@@ -230,9 +245,15 @@ class TicketConsumer(LiveConsumer):
 
 
 class StaffConsumer(LiveConsumer):
-    """A screen of signed-in staff (its route adds the session and the user)."""
+    """A screen of signed-in staff (its route adds the session and the user).
+
+    The socket lives no longer than the staff session: when the session ends
+    (idle for STAFF_IDLE_MINUTES, or signed out) the socket closes with 4401 and
+    the page goes to the sign-in page.
+    """
 
     user = None
+    _session_watch: asyncio.Task | None = None
 
     def check(self) -> int | None:
         """Refuse anonymous sockets (4401), then ask ``check_user``."""
@@ -241,6 +262,34 @@ class StaffConsumer(LiveConsumer):
             return CLOSE_UNAUTHENTICATED
         self.user = user
         return self.check_user(user)
+
+    async def connect(self):
+        """As LiveConsumer, then watch the session's end."""
+        await super().connect()
+        session = self.scope.get("session")
+        if self.board is not None and session is not None and session.session_key:
+            self._session_watch = asyncio.create_task(self._watch(session.session_key))
+
+    async def disconnect(self, code):
+        """As LiveConsumer, and stop watching the session."""
+        if self._session_watch is not None:
+            self._session_watch.cancel()
+        await super().disconnect(code)
+
+    async def _watch(self, session_key: str) -> None:
+        while True:
+            ends = await database_sync_to_async(_session_end)(session_key)
+            left = (ends - timezone.now()).total_seconds() if ends else 0
+            if left <= 0:
+                await self.refuse(CLOSE_UNAUTHENTICATED)
+                return
+            await asyncio.sleep(min(left + 1, SESSION_CHECK_SECONDS))
+
+
+def _session_end(session_key: str):
+    """When the staff session ends now (each request moves it on), or None if it is gone."""
+    return (Session.objects.filter(session_key=session_key)
+            .values_list("expire_date", flat=True).first())
 
     def check_user(self, user) -> int | None:
         """Whether this signed-in user may watch what the socket follows."""

@@ -1,38 +1,62 @@
-"""Admin for the day's configuration: offices, services and steps, counters, devices."""
+"""Admin for the day's configuration: offices, services and steps, counters, devices.
 
-from django.contrib import admin
+Every form here is ``NeverEchoesModelForm`` (a refused Individual Number is
+never shown back); every change is in the configuration history
+(``queueing/history.py``); device keys are issued and revoked through the
+services, which write the security audit; audit rows are read-only.
+"""
 
+from django.contrib import admin, messages
+from django.contrib.admin.forms import AdminAuthenticationForm
+from django.contrib.auth.admin import GroupAdmin, UserAdmin
+from django.contrib.auth.forms import UserChangeForm, UserCreationForm
+from django.contrib.auth.models import Group, User
+
+from . import services
 from .models import (
     Counter,
     CounterService,
     Device,
     Office,
+    SecurityEvent,
     Service,
     SpecialDay,
     Step,
     Ticket,
     TicketEvent,
 )
+from .privacy import NeverEchoes, NeverEchoesModelForm
+
+
+class AdminSignInForm(NeverEchoes, AdminAuthenticationForm):
+    """The admin's sign-in form: a typed Individual Number is never shown back."""
+
+
+admin.site.login_form = AdminSignInForm
 
 
 class StepInline(admin.TabularInline):
     model = Step
+    form = NeverEchoesModelForm
     extra = 0
 
 
 class CounterServiceInline(admin.TabularInline):
     model = CounterService
+    form = NeverEchoesModelForm
     extra = 0
 
 
 @admin.register(Office)
 class OfficeAdmin(admin.ModelAdmin):
+    form = NeverEchoesModelForm
     list_display = ["name", "code", "no_show_grace_minutes"]
     readonly_fields = ["event_version"]
 
 
 @admin.register(Service)
 class ServiceAdmin(admin.ModelAdmin):
+    form = NeverEchoesModelForm
     list_display = ["prefix", "name", "office", "target_wait_minutes", "available_from",
                     "available_until", "active"]
     list_filter = ["office", "active"]
@@ -41,6 +65,7 @@ class ServiceAdmin(admin.ModelAdmin):
 
 @admin.register(Counter)
 class CounterAdmin(admin.ModelAdmin):
+    form = NeverEchoesModelForm
     list_display = ["number", "label", "kind", "status", "office"]
     list_filter = ["office", "kind", "status"]
     inlines = [CounterServiceInline]
@@ -48,16 +73,49 @@ class CounterAdmin(admin.ModelAdmin):
 
 @admin.register(Device)
 class DeviceAdmin(admin.ModelAdmin):
+    """Devices: a new one gets its key from ``device_create``; keys are revoked by the action
+    (``device_revoke``), never by editing, so each is in the security audit."""
+
+    form = NeverEchoesModelForm
     list_display = ["name", "type", "office", "revoked", "paused"]
     list_filter = ["type", "revoked"]
-    readonly_fields = ["key"]
+    readonly_fields = ["key", "revoked"]
     filter_horizontal = ["services"]
     actions = ["revoke"]
 
+    def save_model(self, request, obj, form, change):
+        """A new device through the service (its key creation is audited), inside the
+        admin's own transaction for the form."""
+        if change:
+            return super().save_model(request, obj, form, change)
+        created = services.device_create.within_transaction(
+            office=obj.office, type=obj.type, name=obj.name, by=request.user,
+            languages=obj.languages, paused=obj.paused, pause_message=obj.pause_message)
+        obj.pk, obj.key, obj._state.adding = created.pk, created.key, False
+        return None
+
     @admin.action(description="鍵を失効させる (revoke the key)")
     def revoke(self, request, queryset):
-        """Revoke the selected devices' keys."""
-        queryset.update(revoked=True)
+        """Revoke the selected devices' keys: their sockets close within seconds."""
+        for device in queryset:
+            services.device_revoke(device=device, by=request.user)
+        self.message_user(request, f"{queryset.count()} 台の鍵を失効させました。 Keys revoked.",
+                          messages.SUCCESS)
+
+
+class ReadOnlyAdmin(admin.ModelAdmin):
+    """An audit trail in the admin: to read, never to add, change or delete."""
+
+    form = NeverEchoesModelForm
+
+    def has_add_permission(self, request, obj=None):
+        return False
+
+    def has_change_permission(self, request, obj=None):
+        return False
+
+    def has_delete_permission(self, request, obj=None):
+        return False
 
 
 class TicketEventInline(admin.TabularInline):
@@ -66,27 +124,53 @@ class TicketEventInline(admin.TabularInline):
     can_delete = False
     readonly_fields = [f.name for f in TicketEvent._meta.fields]
 
+    def has_add_permission(self, request, obj=None):
+        return False
+
+    def has_change_permission(self, request, obj=None):
+        return False
+
 
 @admin.register(Ticket)
-class TicketAdmin(admin.ModelAdmin):
+class TicketAdmin(ReadOnlyAdmin):
     """Read-only: tickets change only through the counter actions (and their audit)."""
 
     list_display = ["display_number", "business_day", "service", "step", "status", "counter"]
     list_filter = ["office", "business_day", "status"]
     inlines = [TicketEventInline]
 
-    def has_change_permission(self, request, obj=None):
-        return False
 
-    def has_add_permission(self, request):
-        return False
+@admin.register(SecurityEvent)
+class SecurityEventAdmin(ReadOnlyAdmin):
+    """Sign-ins, failures, lock-outs, device keys (supervisors read and export it at
+    /supervisor/audit/)."""
 
-    def has_delete_permission(self, request, obj=None):
-        return False
+    list_display = ["at", "action", "actor", "username", "address", "device", "detail"]
+    list_filter = ["action"]
+
+
+class AuditedUserAdmin(UserAdmin):
+    """Staff accounts, with forms that never show a refused Individual Number back."""
+
+    form = type("UserForm", (NeverEchoes, UserChangeForm), {})
+    add_form = type("UserAddForm", (NeverEchoes, UserCreationForm), {})
+
+
+class AuditedGroupAdmin(GroupAdmin):
+    form = NeverEchoesModelForm
+
+
+admin.site.unregister(User)
+admin.site.register(User, AuditedUserAdmin)
+admin.site.unregister(Group)
+admin.site.register(Group, AuditedGroupAdmin)
 
 
 @admin.register(SpecialDay)
 class SpecialDayAdmin(admin.ModelAdmin):
+    """Days the forecast cannot know from the calendar (交付通知書の発送, 申請期限 ...)."""
+
+    form = NeverEchoesModelForm
     list_display = ["date", "label", "kind", "service", "factor", "office"]
     list_filter = ["office", "kind"]
     date_hierarchy = "date"

@@ -28,6 +28,9 @@ if TYPE_CHECKING:  # for the annotations only: the models import Action from her
 log = logging.getLogger(__name__)
 
 MESSAGE_TYPE = "queue.event"  # the hub hands every message of an office group to its sockets
+# Not a queue event (no version, no audit row of a ticket or counter): a device key was
+# revoked, and every socket that key opened closes (``live/boards.py``).
+DEVICE_REVOKED = "device.revoked"
 
 
 class Action(models.TextChoices):
@@ -193,6 +196,13 @@ def publish_on_commit(*, office_id: int, version: int,
     transaction.on_commit(lambda: _send(group, message))
 
 
+def publish_device_revoked_on_commit(*, office_id: int, device_id: int) -> None:
+    """Tell every process, once the revocation commits, to close that device's sockets."""
+    group = office_group(office_id)
+    message = {"type": DEVICE_REVOKED, "group": group, "device_id": device_id}
+    transaction.on_commit(lambda: _send(group, message))
+
+
 def _send(group: str, message: dict) -> None:
     # The database is the truth: a publish that fails (Redis down) is logged and
     # the request still succeeds; screens resync from a snapshot on reconnect or gap.
@@ -202,4 +212,5 @@ def _send(group: str, message: dict) -> None:
     try:
         async_to_sync(layer.group_send)(group, message)
     except Exception:  # noqa: BLE001 - any layer failure must not fail the action
-        log.exception("publishing %s to %s failed", message["event"].get("action"), group)
+        what = message.get("event", {}).get("action") or message["type"]
+        log.exception("publishing %s to %s failed", what, group)

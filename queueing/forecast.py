@@ -485,12 +485,15 @@ def office_model(*, office_id: int, now: datetime.datetime | None = None) -> Mod
     from django.utils import timezone
 
     from . import numbering
-    from .models import Service
+    from .models import Service, Ticket
 
     now = now or timezone.now()
     today = numbering.business_day(now)
     specials = office_specials(office_id=office_id)
-    digest = hashlib.sha1(repr(sorted(map(repr, specials))).encode()).hexdigest()[:16]
+    # The newest past ticket too: history written or restored today refits the model.
+    newest = (Ticket.objects.filter(office_id=office_id, business_day__lt=today)
+              .order_by("-id").values_list("id", flat=True).first())
+    digest = hashlib.sha1(repr((sorted(map(repr, specials)), newest)).encode()).hexdigest()[:16]
     key = f"queueing:forecast-model:{office_id}:{today}:{digest}"
     model = cache.get(key)
     if model is None:

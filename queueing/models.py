@@ -7,6 +7,7 @@ from django.db import models
 from django.db.models import Q
 
 from .events import COUNTER_ACTIONS, TICKET_ACTIONS, Action
+from .privacy import FreeTextField, FreeTextJSONField
 
 
 def new_token() -> str:
@@ -30,7 +31,7 @@ class Office(models.Model):
     """A city hall or a branch office (本庁舎・支所)."""
 
     code = models.SlugField(unique=True)
-    name = models.CharField(max_length=100)
+    name = FreeTextField(max_length=100)
     # Bumped in the same transaction as every state change; every live message
     # carries it so a screen that sees a gap re-fetches a snapshot.
     event_version = models.BigIntegerField(default=0)
@@ -45,8 +46,8 @@ class Service(models.Model):
 
     office = models.ForeignKey(Office, on_delete=models.CASCADE, related_name="services")
     code = models.SlugField()
-    name = models.CharField(max_length=100)  # Japanese name
-    names = models.JSONField(default=dict, blank=True)  # {"en": "...", "zh-hans": "..."}
+    name = FreeTextField(max_length=100)  # Japanese name
+    names = FreeTextJSONField(default=dict, blank=True)  # {"en": "...", "zh-hans": "..."}
     prefix = models.CharField(max_length=2)  # ticket prefix: A, B, ...
     target_wait_minutes = models.PositiveIntegerField(default=15)
     # Used by the estimator until enough services have been timed today.
@@ -78,7 +79,7 @@ class Step(models.Model):
 
     service = models.ForeignKey(Service, on_delete=models.CASCADE, related_name="steps")
     order = models.PositiveIntegerField()
-    name = models.CharField(max_length=100)
+    name = FreeTextField(max_length=100)
     kind = models.CharField(max_length=12, choices=Kind.choices)
 
     class Meta:
@@ -102,7 +103,7 @@ class Counter(models.Model):
 
     office = models.ForeignKey(Office, on_delete=models.CASCADE, related_name="counters")
     number = models.PositiveIntegerField()  # "3番窓口"
-    label = models.CharField(max_length=100, blank=True)
+    label = FreeTextField(max_length=100, blank=True)
     kind = models.CharField(max_length=12, choices=Kind.choices)
     status = models.CharField(max_length=8, choices=Status.choices, default=Status.CLOSED)
     services = models.ManyToManyField(Service, through="CounterService", related_name="counters")
@@ -266,7 +267,7 @@ class TicketEvent(models.Model):
     to_step = models.ForeignKey(Step, on_delete=models.PROTECT, related_name="+")
     counter = models.ForeignKey(Counter, null=True, blank=True, on_delete=models.PROTECT)
     counter_kind = models.CharField(max_length=12, blank=True)  # kept for contract reports
-    reason = models.CharField(max_length=200, blank=True)
+    reason = FreeTextField(max_length=200, blank=True)
 
     class Meta:
         ordering = ["at", "id"]
@@ -291,7 +292,7 @@ class CounterEvent(models.Model):
     )
     from_status = models.CharField(max_length=8, choices=Counter.Status.choices)
     to_status = models.CharField(max_length=8, choices=Counter.Status.choices)
-    reason = models.CharField(max_length=200, blank=True)
+    reason = FreeTextField(max_length=200, blank=True)
 
     class Meta:
         ordering = ["at", "id"]
@@ -313,7 +314,7 @@ class Device(models.Model):
 
     office = models.ForeignKey(Office, on_delete=models.CASCADE, related_name="devices")
     type = models.CharField(max_length=8, choices=Type.choices)
-    name = models.CharField(max_length=100)
+    name = FreeTextField(max_length=100)
     key = models.CharField(max_length=64, unique=True, default=new_token)
     revoked = models.BooleanField(default=False)
     # Displays: which services to show (empty = all) and the announcement languages.
@@ -321,7 +322,7 @@ class Device(models.Model):
     languages = models.JSONField(default=list, blank=True)
     # Kiosks: maintenance mode pauses issuing with a message for residents.
     paused = models.BooleanField(default=False)
-    pause_message = models.CharField(max_length=200, blank=True)
+    pause_message = FreeTextField(max_length=200, blank=True)
 
     def __str__(self) -> str:
         return f"{self.get_type_display()} {self.name}"
@@ -350,7 +351,7 @@ class SpecialDay(models.Model):
     office = models.ForeignKey(Office, on_delete=models.CASCADE, related_name="special_days",
                                verbose_name="庁舎")
     date = models.DateField("日付")
-    label = models.CharField("名称", max_length=100)
+    label = FreeTextField("名称", max_length=100)
     kind = models.CharField("種類", max_length=24, choices=SpecialDayKind.choices,
                             default=SpecialDayKind.OTHER)
     # Only this procedure is affected (e.g. マイナンバーカード after a mailing); empty: all.
@@ -380,3 +381,43 @@ class SpecialDay(models.Model):
 
     def __str__(self) -> str:
         return f"{self.date} {self.label}"
+
+
+class SecurityAction(models.TextChoices):
+    """Every sign-in and device-key event the security audit records."""
+
+    SIGNED_IN = "signed_in", "サインイン"
+    SIGNED_OUT = "signed_out", "サインアウト"
+    SIGN_IN_FAILED = "sign_in_failed", "サインイン失敗"
+    LOCKED_OUT = "locked_out", "ロックアウト"
+    DEVICE_KEY_CREATED = "device_key_created", "端末鍵の発行"
+    DEVICE_KEY_REVOKED = "device_key_revoked", "端末鍵の失効"
+    AUDIT_EXPORTED = "audit_exported", "監査記録の書き出し"
+
+
+class SecurityEvent(models.Model):
+    """Audit trail of accounts and devices: who signed in or out (or failed to), from where,
+    which device key was issued or revoked, by whom. Written by services only; the product
+    offers no way to change or delete a row (configuration changes are in auditlog's log)."""
+
+    at = models.DateTimeField()
+    action = models.CharField(max_length=20, choices=SecurityAction.choices)
+    actor = models.ForeignKey(settings.AUTH_USER_MODEL, null=True, blank=True,
+                              on_delete=models.PROTECT, related_name="+")
+    # What was typed at a failed sign-in (redacted of anything like an Individual Number).
+    username = FreeTextField(max_length=150, blank=True)
+    address = models.GenericIPAddressField(null=True, blank=True)
+    device = models.ForeignKey(Device, null=True, blank=True, on_delete=models.PROTECT,
+                               related_name="+")
+    detail = FreeTextField(max_length=200, blank=True)
+
+    class Meta:
+        ordering = ["at", "id"]
+        indexes = [models.Index(fields=["at"], name="security_event_at_idx")]
+        constraints = [
+            models.CheckConstraint(condition=Q(action__in=SecurityAction.values),
+                                   name="security_event_action_valid"),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.at:%Y-%m-%d %H:%M:%S} {self.action} {self.username}"

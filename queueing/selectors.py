@@ -50,6 +50,12 @@ def device_by_key(*, key: str, type: str | None = None) -> Device | None:
     return devices.first()
 
 
+def devices_revoked(*, ids: set[int]) -> set[int]:
+    """Which of these devices' keys are revoked (or gone)."""
+    active = set(Device.objects.filter(pk__in=ids, revoked=False).values_list("id", flat=True))
+    return set(ids) - active
+
+
 def display_service_ids(*, device: Device) -> set[int]:
     """Service ids a display shows; an empty set means every service of its office."""
     return set(device.services.values_list("id", flat=True))

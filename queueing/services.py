@@ -9,14 +9,27 @@ commit (``events``). Lock order: counter, then ticket.
 import datetime
 import re
 
+from django.conf import settings
 from django.contrib.auth.models import AbstractBaseUser
 from django.db import IntegrityError, connection
 from django.utils import timezone
 
-from . import events, hours, numbering, routing
+from . import events, hours, numbering, retention, routing
 from .errors import Conflict, Forbidden, NotFound, QueueError
 from .events import Action
-from .models import Counter, CounterEvent, Device, Office, Service, Step, Ticket, TicketEvent
+from .models import (
+    Counter,
+    CounterEvent,
+    Device,
+    Office,
+    SecurityAction,
+    SecurityEvent,
+    Service,
+    Step,
+    Ticket,
+    TicketEvent,
+)
+from .privacy import redact
 from .transactions import durable
 
 S = Ticket.Status
@@ -469,3 +482,83 @@ def _version_bump(*, office_id: int) -> int:
             [office_id],
         )
         return cursor.fetchone()[0]
+
+
+# --- retention -------------------------------------------------------------------------
+
+
+@retention.eraser("ticket_notes")
+@durable
+def ticket_notes_erase(*, now: datetime.datetime | None = None) -> int:
+    """Blank the free text staff wrote on tickets and counters (transfer and hold reasons)
+    older than HANDOFF_NOTE_RETENTION_DAYS; the events and their counts stay."""
+    now = now or timezone.now()
+    before = now - datetime.timedelta(days=settings.HANDOFF_NOTE_RETENTION_DAYS)
+    erased = TicketEvent.objects.filter(at__lt=before).exclude(reason="").update(reason="")
+    erased += CounterEvent.objects.filter(at__lt=before).exclude(reason="").update(reason="")
+    # TODO(issue 12): hand-off notes register their own eraser with retention.eraser(...)
+    return erased
+
+
+@retention.eraser("sign_in_names")
+@durable
+def sign_in_names_erase(*, now: datetime.datetime | None = None) -> int:
+    """Blank what was typed at failed sign-ins (it may be anyone's name or address) after
+    SIGN_IN_RETENTION_DAYS, in the audit and in django-axes' attempts; the rows stay."""
+    from axes.models import AccessAttempt
+
+    now = now or timezone.now()
+    before = now - datetime.timedelta(days=settings.SIGN_IN_RETENTION_DAYS)
+    AccessAttempt.objects.filter(attempt_time__lt=before).delete()
+    return (SecurityEvent.objects.filter(at__lt=before, actor__isnull=True)
+            .exclude(username="").update(username=""))
+
+
+# --- devices and sign-ins: the security audit -----------------------------------------
+
+
+@durable
+def device_create(*, office: Office, type: str, name: str, by: AbstractBaseUser | None,
+                  **settings) -> Device:
+    """Register a kiosk or display with a fresh key; the audit row names who issued it."""
+    if type not in Device.Type.values:
+        raise QueueError("The device type must be kiosk or display.", code="bad_device_type")
+    device = Device.objects.create(office=office, type=type, name=name, **settings)
+    _security_record(SecurityAction.DEVICE_KEY_CREATED, by=by, device=device,
+                     detail=f"{device.get_type_display()} {device.name}")
+    return device
+
+
+@durable
+def device_revoke(*, device: Device, by: AbstractBaseUser | None) -> Device:
+    """Revoke a device's key: its pages and API calls are refused from now on, and every
+    socket it holds open closes within seconds (the event reaches every process)."""
+    d = Device.objects.select_for_update().get(pk=device.pk)
+    if d.revoked:
+        return d
+    d.revoked = True
+    d.save(update_fields=["revoked"])
+    _security_record(SecurityAction.DEVICE_KEY_REVOKED, by=by, device=d,
+                     detail=f"{d.get_type_display()} {d.name}")
+    events.publish_device_revoked_on_commit(office_id=d.office_id, device_id=d.pk)
+    return d
+
+
+@durable
+def security_event_record(*, action: SecurityAction, user: AbstractBaseUser | None = None,
+                          username: str = "", address: str | None = None,
+                          device: Device | None = None, detail: str = "") -> SecurityEvent:
+    """Write one row of the security audit (a sign-in, a sign-out, a failure, an export)."""
+    return _security_record(action, by=user, username=username, address=address,
+                            device=device, detail=detail)
+
+
+def _security_record(action: SecurityAction, *, by: AbstractBaseUser | None,
+                     username: str = "", address: str | None = None,
+                     device: Device | None = None, detail: str = "") -> SecurityEvent:
+    user = by if by is not None and by.is_authenticated else None
+    return SecurityEvent.objects.create(
+        at=timezone.now(), action=action, actor=user,
+        # A typed name is kept for failed sign-ins; never anything like an Individual Number.
+        username=redact(username or (user.get_username() if user else ""))[:150],
+        address=address or None, device=device, detail=redact(detail)[:200])

@@ -19,17 +19,21 @@ import datetime
 
 from django.contrib.auth import views as auth_views
 from django.contrib.auth.decorators import login_required
+from django.contrib.auth.forms import AuthenticationForm
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import get_object_or_404, render
 from django.utils import timezone
 from django.views.decorators.http import require_GET
 
-from queueing import routing, selectors
+from api.params import query_day, query_id, query_month
+from queueing import routing, selectors, services
 from queueing.errors import Forbidden
-from queueing.models import Counter, Office, Service
+from queueing.models import Counter, Office, SecurityAction, Service
+from queueing.privacy import NeverEchoes
 from queueing.roles import is_supervisor, role_of
+from queueing.signins import client_address
 
-from . import reports
+from . import audit, reports
 
 # Reasons offered for a transfer (the field also takes free text).
 TRANSFER_REASONS = [
@@ -41,10 +45,15 @@ TRANSFER_REASONS = [
 ]
 
 
+class StaffSignInForm(NeverEchoes, AuthenticationForm):
+    """The sign-in form: a typed Individual Number is never shown back."""
+
+
 class StaffLoginView(auth_views.LoginView):
     """Sign-in page for counter staff and supervisors."""
 
     template_name = "staff/login.html"
+    authentication_form = StaffSignInForm
     redirect_authenticated_user = True
 
 
@@ -64,10 +73,10 @@ def _forbidden(request: HttpRequest, detail: str) -> HttpResponse:
 
 
 def _office(request: HttpRequest) -> Office | None:
-    office_id = request.GET.get("office")
+    office_id = query_id(request.GET.get("office"))
     offices = Office.objects.order_by("id")
-    if office_id and office_id.isdigit():
-        return offices.filter(pk=int(office_id)).first()
+    if office_id is not None:
+        return offices.filter(pk=office_id).first()
     return offices.first()
 
 
@@ -131,12 +140,14 @@ def dashboard(request: HttpRequest) -> HttpResponse:
 
 
 def _parse_day(value: str | None, default: datetime.date) -> tuple[datetime.date, str | None]:
+    # The refused text is never quoted back (it may be anything, an Individual Number too).
     if not value:
         return default, None
-    try:
-        return datetime.date.fromisoformat(value), None
-    except ValueError:
-        return default, f"「{value}」は日付 (YYYY-MM-DD) ではありません。 '{value}' is not a date."
+    day = query_day(value)
+    if day is None:
+        return default, ("日付は 2000-01-01 から 2099-12-31 の YYYY-MM-DD で入力してください。"
+                         " Enter a date YYYY-MM-DD from 2000-01-01 to 2099-12-31.")
+    return day, None
 
 
 @login_required
@@ -161,7 +172,7 @@ def history(request: HttpRequest) -> HttpResponse:
     if table:
         rows = reports.history_table(figures, table)
         if rows is None:
-            return HttpResponse(f"Unknown table '{table}'.", status=400,
+            return HttpResponse("その表はありません。 There is no such table.", status=400,
                                 content_type="text/plain; charset=utf-8")
         return _csv(f"history-{table}-{day_from}-{day_to}.csv", rows)
     return _page(request, "staff/history.html", {
@@ -200,14 +211,43 @@ def contract(request: HttpRequest) -> HttpResponse:
     })
 
 
+@login_required
+@require_GET
+def audit_log(request: HttpRequest) -> HttpResponse:
+    """The audit trail of one kind over a range of days, with CSV export (supervisors only)."""
+    if not is_supervisor(request.user):
+        return _forbidden(request, "監督者のみが閲覧できます。 Only supervisors may see this page.")
+    today = timezone.localdate()
+    day_from, err1 = _parse_day(request.GET.get("from"), today)
+    day_to, err2 = _parse_day(request.GET.get("to"), day_from)
+    errors = [e for e in (err1, err2) if e]
+    if day_to < day_from or (day_to - day_from).days > 31:
+        errors.append("期間は31日以内にしてください。 Choose at most 31 days.")
+        day_to = day_from
+    kind = request.GET.get("kind")
+    kind = kind if kind in audit.KINDS else "security"
+    rows = audit.audit_rows(kind=kind, day_from=day_from, day_to=day_to)
+    if request.GET.get("csv"):
+        services.security_event_record(
+            action=SecurityAction.AUDIT_EXPORTED, user=request.user,
+            address=client_address(request), detail=f"{kind} {day_from}..{day_to}")
+        return _csv(f"audit-{kind}-{day_from}-{day_to}.csv", [audit.HEADER, *rows])
+    return _page(request, "staff/audit.html", {
+        "kinds": audit.KINDS, "kind": kind, "rows": rows, "header": audit.HEADER,
+        "day_from": day_from, "day_to": day_to, "errors": errors,
+        "truncated": len(rows) >= audit.MAX_ROWS,
+    })
+
+
 def _parse_month(value: str | None, default: datetime.date, errors: list) -> datetime.date:
     if not value:
         return default
-    try:
-        return datetime.datetime.strptime(value, "%Y-%m").date()
-    except ValueError:
-        errors.append(f"「{value}」は月 (YYYY-MM) ではありません。 '{value}' is not a month.")
+    month = query_month(value)
+    if month is None:
+        errors.append("月は 2000-01 から 2099-12 の YYYY-MM で入力してください。"
+                      " Enter a month YYYY-MM from 2000-01 to 2099-12.")
         return default
+    return month
 
 
 def _csv(filename: str, rows: list[list]) -> HttpResponse:

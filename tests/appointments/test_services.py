@@ -4,7 +4,7 @@ import datetime
 
 import pytest
 from django.core import mail
-from django.db import IntegrityError
+from django.db import IntegrityError, transaction
 from django.utils import timezone, translation
 
 from appointments import services
@@ -124,11 +124,16 @@ def test_international_phone_number_is_not_mistaken_for_an_individual_number(fut
 
 
 @pytest.mark.django_db
-def test_database_refuses_a_twelve_digit_value(future_slot):
-    with pytest.raises(IntegrityError):
+def test_a_save_with_twelve_digits_is_refused_and_the_database_backs_it_up(future_slot):
+    from queueing.privacy import IndividualNumberRefused
+
+    with pytest.raises(IndividualNumberRefused), transaction.atomic():
         Booking.objects.create(slot=future_slot, office=future_slot.schedule.office,
                                service=future_slot.schedule.service, reference="QQQQ-QQQQ",
-                               party_size=1, phone="123456789012", created_at=timezone.now())
+                               party_size=1, phone="1234 5678 9012", created_at=timezone.now())
+    b = booked_directly(future_slot)
+    with pytest.raises(IntegrityError), transaction.atomic():  # update() skips the field
+        Booking.objects.filter(pk=b.pk).update(phone="123456789012")
 
 
 @pytest.mark.django_db
@@ -294,8 +299,10 @@ def test_confirmation_and_reminder_are_sent_once(slot_factory, future_slot):
     Booking.objects.filter(pk=tomorrow.pk).update(email="taro@example.jp")
     first = services.bookings_notify()
     second = services.bookings_notify()
-    assert first == {"confirmation": 2, "reminder": 1, "no_email": 0}
-    assert second == {"confirmation": 0, "reminder": 0, "no_email": 0}
+    assert first == {"confirmation": 2, "reminder": 1, "no_email": 0, "failed": 0,
+                     "retry_later": 0}
+    assert second == {"confirmation": 0, "reminder": 0, "no_email": 0, "failed": 0,
+                      "retry_later": 0}
     assert len(mail.outbox) == 3
     assert Notification.objects.count() == 3
     assert any("reminder" in m.subject.lower() or "明日" in m.subject for m in mail.outbox)
@@ -403,3 +410,31 @@ def test_check_in_is_judged_by_the_window_not_the_calendar_day(slot_factory, kio
     with pytest.raises(Conflict) as e:
         services.booking_check_in(reference=b.reference, device=kiosk)
     assert e.value.code == "too_late"
+
+
+@pytest.mark.django_db
+def test_one_crafted_address_never_blocks_the_other_confirmations(slot_factory, future_slot):
+    crafted = booked_directly(future_slot, notice="XYZ-000009")
+    # Written before addresses were checked (update() bypasses every check).
+    Booking.objects.filter(pk=crafted.pk).update(email="a@example.jp\r\nBcc: all@evil.example")
+    book(future_slot)
+    first = services.bookings_notify()
+    assert first["confirmation"] == 1 and first["failed"] == 1
+    assert len(mail.outbox) == 1 and mail.outbox[0].to == ["hanako@example.jp"]
+    failure = crafted.notification_failures.get()
+    assert failure.attempt == 1 and "evil" not in failure.error
+    # The next run backs off from the bad one; the next booking still gets its mail.
+    book(slot_factory(at(days_ahead(11), 10)), notice="DEF-123456", email="taro@example.jp")
+    second = services.bookings_notify()
+    assert second["confirmation"] == 1 and second["retry_later"] == 1
+    assert len(mail.outbox) == 2
+
+
+@pytest.mark.django_db
+def test_a_failed_send_is_tried_again_after_its_back_off(future_slot):
+    crafted = booked_directly(future_slot, notice="XYZ-000009")
+    Booking.objects.filter(pk=crafted.pk).update(email="a@example.jp\nBcc: b@example.jp")
+    services.bookings_notify()
+    later = timezone.now() + datetime.timedelta(minutes=2)
+    assert services.bookings_notify(now=later)["failed"] == 1
+    assert list(crafted.notification_failures.values_list("attempt", flat=True)) == [1, 2]

@@ -72,6 +72,20 @@ def test_page_refuses_a_twelve_digit_number_and_does_not_echo_it(demo):
 
 
 @pytest.mark.django_db
+@pytest.mark.parametrize("spelling", ["１２３４－５６７８－９０１２", "1234\u200b5678\u200b9012",
+                                      "٠١٢٣ ٤٥٦٧ ٨٩٠١"])
+def test_a_refused_number_is_not_echoed_even_when_another_field_is_wrong_too(demo, spelling):
+    slot = first_open_slot(demo)
+    r = Client().post(f"/book/demo/mynumber/slot/{slot.id}/",
+                      details(notice_reference=spelling, email=spelling, phone=spelling,
+                              birth_date=spelling))
+    page = r.content.decode()
+    assert r.status_code == 400 and "Individual Number" in page
+    assert spelling not in page and "5678" not in page and "٤٥٦٧" not in page
+    assert not Booking.objects.exists()
+
+
+@pytest.mark.django_db
 def test_japanese_page_is_the_default(demo):
     r = Client().get("/book/demo/mynumber/", HTTP_ACCEPT_LANGUAGE="ja")
     assert r.status_code == 200 and b'lang="ja"' in r.content

@@ -130,3 +130,16 @@ def pytest_runtest_makereport(item, call):
             saved.append(f"{page.url}: {path}")
     if saved:
         report.sections.append(("pages when the test failed", "\n".join(saved)))
+
+
+def wait_until(page, expression: str, timeout: float = 10_000) -> None:
+    """Wait until a JS expression is truthy in the page. Playwright's wait_for_function
+    compiles its predicate with eval inside the page, which the pages' CSP (rightly)
+    refuses; page.evaluate runs through the DevTools protocol instead."""
+    import time
+
+    deadline = time.monotonic() + timeout / 1000
+    while not page.evaluate(expression):
+        if time.monotonic() > deadline:
+            raise AssertionError(f"timed out waiting for {expression}")
+        page.wait_for_timeout(50)

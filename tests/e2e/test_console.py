@@ -10,6 +10,8 @@ API's 409 detail. Screenshots: console, dashboard.
 import httpx
 import pytest
 
+from tests.e2e.conftest import wait_until
+
 pytestmark = [pytest.mark.e2e, pytest.mark.integration]
 
 
@@ -49,7 +51,7 @@ def _open_console(page, base: str, number: int) -> None:
     page.wait_for_url(f"{base}/staff/counter/*/")
     # The first render from the API enables "call next" when the counter is free.
     page.wait_for_selector("#line-count")
-    page.wait_for_function("document.getElementById('counter-status').textContent.length > 0")
+    wait_until(page, "document.getElementById('counter-status').textContent.length > 0")
 
 
 def test_contractor_transfers_to_staff_who_complete(live_server, browser, screenshot):

@@ -18,6 +18,8 @@ import re
 import pytest
 from playwright.sync_api import expect
 
+from tests.e2e.conftest import wait_until
+
 pytestmark = [pytest.mark.e2e, pytest.mark.integration]
 
 KIOSK = "/kiosk/demo-kiosk-key/"
@@ -102,8 +104,8 @@ def test_resident_is_served_by_contractor_then_staff(live_server, new_context, s
     display = new_context(viewport={"width": 1280, "height": 800}).new_page()
     display.goto(base + DISPLAY)
     # The display's socket is open and its first snapshot drawn (state.version is set).
-    display.wait_for_function("window.madoguchiDisplay && madoguchiDisplay.state.version !== null",
-                              timeout=TIMEOUT)
+    wait_until(display, "window.madoguchiDisplay && madoguchiDisplay.state.version !== null",
+               timeout=TIMEOUT)
     expect(call_row(display, number)).to_have_count(0)
 
     # 3. The contractor calls next at outsourced counter 3.

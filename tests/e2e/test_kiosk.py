@@ -6,6 +6,7 @@ import re
 import httpx
 import pytest
 
+from tests.e2e.conftest import wait_until
 from tests.kiosk.test_ticket_page import qr_modules_for, qr_modules_in_svg
 
 pytestmark = [pytest.mark.e2e, pytest.mark.integration]
@@ -122,8 +123,7 @@ def test_scanned_unknown_booking_says_so_and_offers_a_walk_in_ticket(live_server
     page.keyboard.press("Enter")
     message = page.locator("#message")
     message.wait_for(state="visible")
-    page.wait_for_function(
-        "document.getElementById('message').textContent !== 'Printing your ticket…'")
+    wait_until(page, "document.getElementById('message').textContent !== 'Printing your ticket…'")
     assert message.inner_text() == "We could not find this booking."
     offer = page.get_by_role("button", name="Take a ticket without a booking")
     assert offer.is_visible()

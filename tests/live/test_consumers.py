@@ -442,3 +442,33 @@ async def test_display_and_status_payloads_hold_no_personal_data(office):
         keys.update(k for k in _strings(p) if k in {"token", "booking_reference", "actor",
                                                      "email", "username", "first_name"})
     assert keys == set()
+
+
+async def test_revoking_a_display_key_closes_its_open_socket_within_seconds(office):
+    comm = await connect(f"/ws/display/{DISPLAY_KEY}/")
+    await receive_until(comm, "snapshot")
+    device = await database_sync_to_async(Device.objects.get)(key=DISPLAY_KEY)
+    await database_sync_to_async(services.device_revoke)(device=device, by=None)
+    assert await comm.receive_output(timeout=3) == {"type": "websocket.close", "code": 4403}
+
+
+async def test_a_revocation_whose_event_was_lost_still_closes_the_socket(office, monkeypatch):
+    monkeypatch.setattr(events, "_send", lambda group, message: None)  # the layer lost it
+    comm = await connect(f"/ws/display/{DISPLAY_KEY}/")
+    await receive_until(comm, "snapshot")
+    device = await database_sync_to_async(Device.objects.get)(key=DISPLAY_KEY)
+    await database_sync_to_async(services.device_revoke)(device=device, by=None)
+    assert await comm.receive_nothing(timeout=0.5)
+    board = next(iter(hub.loop_state()["boards"].values()))
+    await board.periodic()  # what the board's minute loop runs
+    assert await comm.receive_output(timeout=3) == {"type": "websocket.close", "code": 4403}
+
+
+async def test_frames_too_large_or_too_deep_get_a_clear_error(office):
+    comm = await connect(f"/ws/display/{DISPLAY_KEY}/")
+    await receive(comm)
+    for text in ("[" * 3000 + "]" * 3000, json.dumps({"type": "resync", "pad": "x" * 10000})):
+        await comm.send_to(text_data=text)
+        error = await receive(comm)
+        assert error["type"] == "error" and error["code"] == "unknown_message"
+    await comm.disconnect()

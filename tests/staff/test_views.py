@@ -291,7 +291,7 @@ def test_history_page_and_every_csv(office, supervisor, contractor):
 def test_history_with_bad_dates_explains(office, supervisor):
     client = _signed_in(supervisor)
     page = client.get("/supervisor/history/?from=yesterday").content.decode()
-    assert "is not a date" in page
+    assert "Enter a date YYYY-MM-DD" in page
     page = client.get("/supervisor/history/?from=2026-06-10&to=2026-06-01").content.decode()
     assert "end date is before the start date" in page
     assert client.get("/supervisor/history/?csv=nope").status_code == 400
@@ -307,4 +307,5 @@ def test_contract_page_and_csv(office, supervisor, contractor):
     assert "住民票の写し" in client.get("/supervisor/contract/").content.decode()
     csv_text = client.get("/supervisor/contract/?csv=1").content.decode("utf-8-sig")
     assert csv_text.splitlines()[1].endswith("住民票の写し,1,0,1")
-    assert "is not a month" in client.get("/supervisor/contract/?from=13-2026").content.decode()
+    page = client.get("/supervisor/contract/?from=13-2026").content.decode()
+    assert "Enter a month YYYY-MM" in page

@@ -170,6 +170,8 @@ if (root) {
 
   function say(ja, en) { $("connection").innerHTML = ja + ' <span lang="en">' + en + "</span>"; }
   connectLive({
+    // 4401: the staff session ended (idle too long, or signed out elsewhere).
+    onRefused: function (code) { if (code === 4401) location.assign("/staff/login/?next=" + encodeURIComponent(location.pathname)); },
     path: "/ws/counter/" + root.dataset.counter + "/",
     onFrame: function (frame) {
       if (frame.type !== "snapshot" && frame.type !== "board") return;

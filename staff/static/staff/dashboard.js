@@ -9,6 +9,8 @@ function say(ja, en) { connection.innerHTML = ja + ' <span lang="en">' + en + "<
 
 if (live) {
   connectLive({
+    // 4401: the staff session ended (idle too long, or signed out elsewhere).
+    onRefused: function (code) { if (code === 4401) location.assign("/staff/login/?next=" + encodeURIComponent(location.pathname)); },
     path: "/ws/dashboard/" + live.dataset.office + "/",
     onFrame: function (frame) {
       if (frame.type === "snapshot" || frame.type === "board") live.innerHTML = frame.data.html;

@@ -1,0 +1,135 @@
+"""Every error a client can cause: JSON ``{code, detail}`` under /api/, a plain page elsewhere.
+
+Django's own answers for what never reaches a view (an unknown URL, a wrong
+method on a page, a failed CSRF check, a body too large, a lock-out) are
+HTML or even empty; these handlers and ``ErrorPagesMiddleware`` give the
+API its JSON shape for every status (404 and 405 included) and give pages a
+plain message in the page's language (``?lang=``, else the browser's). No
+answer quotes what the client sent.
+"""
+
+import logging
+
+from django.http import HttpRequest, HttpResponse, JsonResponse
+from django.shortcuts import render
+from django.utils import translation
+from django.utils.translation import gettext as _
+
+from queueing.languages import html_lang, language_or
+
+log = logging.getLogger(__name__)
+
+API_PREFIX = "/api/"
+
+# status -> (API code, API detail)
+API_ERRORS = {
+    400: ("bad_request", "The request could not be read."),
+    401: ("not_authenticated", "Authentication credentials were not provided."),
+    403: ("forbidden", "You do not have permission to do this."),
+    404: ("not_found", "There is nothing at this address."),
+    405: ("method_not_allowed", "This method is not allowed here."),
+    413: ("too_large", "The request body is too large."),
+    415: ("unsupported_media_type", "Send the body as JSON."),
+    429: ("throttled", "Too many requests. Please try again later."),
+    500: ("server_error", "Something went wrong on the server. Please try again."),
+    503: ("unavailable", "The service is unavailable for a moment. Please try again."),
+}
+
+
+def _page_messages() -> dict[int, str]:
+    return {
+        400: _("This request could not be handled. Please check what you entered and try "
+               "again."),
+        403: _("You may not open this page."),
+        404: _("This page does not exist."),
+        405: _("This page does not accept that kind of request."),
+        413: _("What was sent is too large."),
+        429: _("Too many attempts. Please wait a moment and try again."),
+        500: _("Something went wrong on our side. Please try again in a moment."),
+        503: _("Please wait a moment. The service will be back shortly."),
+    }
+
+
+def is_api(request: HttpRequest) -> bool:
+    """Whether the request is for the REST API (JSON errors) rather than a page."""
+    return request.path.startswith(API_PREFIX)
+
+
+def api_error(status: int, code: str | None = None, detail: str | None = None) -> JsonResponse:
+    """An API error answer ``{code, detail}`` for a status."""
+    default_code, default_detail = API_ERRORS.get(status, ("error", "The request failed."))
+    return JsonResponse({"code": code or default_code, "detail": detail or default_detail},
+                        status=status)
+
+
+def error_page(request: HttpRequest, status: int) -> HttpResponse:
+    """A plain page saying what went wrong, in the page's language."""
+    lang = language_or(request.GET.get("lang"), language_or(translation.get_language()))
+    with translation.override(lang):
+        messages = _page_messages()
+        message = messages.get(status) or messages[400 if status < 500 else 500]
+        response = render(request, "error.html", {
+            "message": message, "status": status, "html_lang": html_lang(lang),
+        }, status=status)
+    response["Content-Language"] = html_lang(lang)
+    return response
+
+
+def _answer(request: HttpRequest, status: int) -> HttpResponse:
+    return api_error(status) if is_api(request) else error_page(request, status)
+
+
+def bad_request(request, exception=None):
+    """handler400 (also for a body too large or a malformed multipart body)."""
+    return _answer(request, 413 if type(exception).__name__ == "RequestDataTooBig" else 400)
+
+
+def permission_denied(request, exception=None):
+    """handler403."""
+    return _answer(request, 403)
+
+
+def page_not_found(request, exception=None):
+    """handler404."""
+    return _answer(request, 404)
+
+
+def server_error(request):
+    """handler500: logged by Django; the client gets plain words."""
+    return _answer(request, 500)
+
+
+def csrf_failure(request, reason=""):
+    """CSRF_FAILURE_VIEW: a form sent without its token (e.g. an expired page)."""
+    return _answer(request, 403)
+
+
+class ErrorPagesMiddleware:
+    """Turn every error answer that is not already in shape into JSON (API) or a page."""
+
+    def __init__(self, get_response):
+        self.get_response = get_response
+
+    def __call__(self, request: HttpRequest) -> HttpResponse:
+        """Pass the request on; reshape a 4xx/5xx answer the view or Django made bare."""
+        response = self.get_response(request)
+        if response.status_code < 400 or response.streaming:
+            return response
+        content_type = response.get("Content-Type", "")
+        if is_api(request):
+            if "json" not in content_type:
+                reshaped = api_error(response.status_code)
+                _keep_headers(response, reshaped)
+                return reshaped
+            return response
+        if not response.content.strip():
+            reshaped = error_page(request, response.status_code)
+            _keep_headers(response, reshaped)
+            return reshaped
+        return response
+
+
+def _keep_headers(old: HttpResponse, new: HttpResponse) -> None:
+    for name in ("Allow", "Retry-After", "WWW-Authenticate"):
+        if name in old:
+            new[name] = old[name]
