@@ -68,11 +68,22 @@ def api_exception_handler(exc, context):
             "fields": _scrubbed(response.data),
         }
         return response
+    if isinstance(exc, Http404) and not str(exc) and _asked_format(context):
+        # DRF's content negotiation refuses an unknown ?format= with a bare 404.
+        formats = ", ".join(r.format for r in context["view"].renderer_classes)
+        return Response({"code": "unknown_format",
+                         "detail": f"Unknown format: choose one of {formats}."}, status=400)
     if isinstance(exc, Http404):
         code = "not_found"
     else:
         code = next((c for cls, c in _DRF_CODES.items() if isinstance(exc, cls)),
                     getattr(exc, "default_code", None) or "error")
     detail = exc.detail if isinstance(getattr(exc, "detail", None), str) else str(exc)
-    response.data = {"code": code, "detail": redact(str(detail))}
+    response.data = {"code": code, "detail": redact(str(detail))
+                     or ("Not found." if code == "not_found" else "The request was refused.")}
     return response
+
+
+def _asked_format(context) -> bool:
+    request = context.get("request")
+    return bool(request is not None and getattr(request, "query_params", {}).get("format"))

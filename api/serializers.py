@@ -4,7 +4,7 @@ from rest_framework import serializers
 
 from kiosk.links import status_url
 from queueing.languages import LANGUAGE_CODES
-from queueing.models import Counter, Kind, Ticket
+from queueing.models import MAX_UNITS, Counter, Kind, Ticket
 from queueing.privacy import refuse_individual_number
 
 from .params import id_field
@@ -41,12 +41,45 @@ class CallNumberIn(serializers.Serializer):
     number = serializers.CharField(max_length=10, validators=[refuse_individual_number])
 
 
+class UnitIn(serializers.Serializer):
+    unit = serializers.IntegerField(min_value=1, help_text="A unit id (the console's view)")
+    quantity = serializers.IntegerField(min_value=0, max_value=MAX_UNITS)
+
+
+class UnitsField(serializers.ListField):
+    """What the counter did at the step: [{unit, quantity}]; left out, the step's defaults."""
+
+    child = UnitIn()
+
+    def to_internal_value(self, data):
+        rows = super().to_internal_value(data)
+        return {row["unit"]: row["quantity"] for row in rows}
+
+
 class TransferIn(serializers.Serializer):
     reason = serializers.CharField(max_length=200, validators=[refuse_individual_number])
     to_service = id_field(required=False, allow_null=True)
+    note = serializers.CharField(max_length=500, required=False, allow_blank=True, default="",
+                                 validators=[refuse_individual_number],
+                                 help_text="For the next counter; staff-facing only")
+    units = UnitsField(required=False, allow_empty=True)
+
+
+class CompleteIn(serializers.Serializer):
+    units = UnitsField(required=False, allow_empty=True)
+    reason = serializers.CharField(max_length=200, required=False, allow_blank=True, default="",
+                                   validators=[refuse_individual_number],
+                                   help_text="For a step that has a next one")
+    note = serializers.CharField(max_length=500, required=False, allow_blank=True, default="",
+                                 validators=[refuse_individual_number],
+                                 help_text="For the next counter; staff-facing only")
 
 
 class HoldIn(serializers.Serializer):
+    reason = serializers.CharField(max_length=200, validators=[refuse_individual_number])
+
+
+class CancelIn(serializers.Serializer):
     reason = serializers.CharField(max_length=200, required=False, allow_blank=True,
                                    validators=[refuse_individual_number])
 

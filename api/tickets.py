@@ -19,6 +19,8 @@ from .devices import DeviceKeyAuthentication, DeviceRateThrottle, IsKiosk
 from .serializers import (
     ERRORS,
     CallNumberIn,
+    CancelIn,
+    CompleteIn,
     CounterStatusIn,
     ErrorOut,
     HoldIn,
@@ -161,18 +163,31 @@ _SIMPLE_ACTIONS = {
     "start": services.ticket_start,
     "resume": services.ticket_resume,
     "no-show": services.ticket_no_show,
-    "complete": services.ticket_complete,
 }
 
 
 class TicketActionView(APIView):
-    """recall, start, resume, no-show or complete a ticket at this counter."""
+    """recall, start, resume or no-show a ticket at this counter."""
 
     @extend_schema(request=None, responses={200: TicketOut, **ERRORS})
     def post(self, request, counter_id: str, ticket_id: str, action: str):
         counter = _counter(request, int(counter_id))
         ticket = _ticket_at_office(counter, int(ticket_id))
         ticket = _SIMPLE_ACTIONS[action](ticket=ticket, counter=counter, by=request.user)
+        return Response(ticket_out(ticket))
+
+
+class TicketCompleteView(APIView):
+    """Finish the ticket's step with the units done there (left out: the step's defaults);
+    with a next step it is a hand-off, with a reason and a note for the next counter."""
+
+    @extend_schema(request=CompleteIn, responses={200: TicketOut, **ERRORS})
+    def post(self, request, counter_id: int, ticket_id: int):
+        data = valid(CompleteIn, request)
+        counter = _counter(request, counter_id)
+        ticket = services.ticket_complete(
+            ticket=_ticket_at_office(counter, ticket_id), counter=counter, by=request.user,
+            units=data.get("units"), reason=data["reason"], note=data["note"])
         return Response(ticket_out(ticket))
 
 
@@ -184,8 +199,7 @@ class TicketHoldView(APIView):
         data = valid(HoldIn, request)
         counter = _counter(request, counter_id)
         ticket = services.ticket_hold(ticket=_ticket_at_office(counter, ticket_id),
-                                      counter=counter, by=request.user,
-                                      reason=data.get("reason", ""))
+                                      counter=counter, by=request.user, reason=data["reason"])
         return Response(ticket_out(ticket))
 
 
@@ -205,7 +219,8 @@ class TicketTransferView(APIView):
                                  "detail": "No such service at this office."}, status=404)
         ticket = services.ticket_transfer(
             ticket=_ticket_at_office(counter, ticket_id), counter=counter, by=request.user,
-            reason=data["reason"], to_service=to_service,
+            reason=data["reason"], to_service=to_service, note=data["note"],
+            units=data.get("units"),
         )
         return Response(ticket_out(ticket))
 
@@ -213,9 +228,9 @@ class TicketTransferView(APIView):
 class TicketCancelView(APIView):
     """Staff cancel an open ticket."""
 
-    @extend_schema(request=HoldIn, responses={200: TicketOut, **ERRORS})
+    @extend_schema(request=CancelIn, responses={200: TicketOut, **ERRORS})
     def post(self, request, counter_id: int, ticket_id: int):
-        data = valid(HoldIn, request)
+        data = valid(CancelIn, request)
         counter = _counter(request, counter_id)
         ticket = services.ticket_cancel(ticket=_ticket_at_office(counter, ticket_id),
                                         by=request.user, reason=data.get("reason", ""))

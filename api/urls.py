@@ -26,12 +26,14 @@ urlpatterns = [
          name="api-call-number"),
     path("counters/<id:counter_id>/tickets/<id:ticket_id>/hold/",
          tickets.TicketHoldView.as_view(), name="api-ticket-hold"),
+    path("counters/<id:counter_id>/tickets/<id:ticket_id>/complete/",
+         tickets.TicketCompleteView.as_view(), name="api-ticket-complete"),
     path("counters/<id:counter_id>/tickets/<id:ticket_id>/transfer/",
          tickets.TicketTransferView.as_view(), name="api-ticket-transfer"),
     path("counters/<id:counter_id>/tickets/<id:ticket_id>/cancel/",
          tickets.TicketCancelView.as_view(), name="api-ticket-cancel"),
     re_path(r"^counters/(?P<counter_id>[0-9]{1,18})/tickets/(?P<ticket_id>[0-9]{1,18})/"
-            r"(?P<action>recall|start|resume|no-show|complete)/$",
+            r"(?P<action>recall|start|resume|no-show)/$",
             tickets.TicketActionView.as_view(), name="api-ticket-action"),
     # Bookings (public, through the QR link)
     path("bookings/slots/<slug:office_code>/<slug:service_code>/",

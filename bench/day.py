@@ -126,7 +126,7 @@ def _simulate(n_tickets: int, seed: int) -> dict:
     from django.utils import timezone
 
     from demo.city_hall import demo_load
-    from queueing import estimates, selectors, services
+    from queueing import estimates, hours, selectors, services
     from queueing.models import Counter, CounterService, Kind, Service, Ticket
 
     rng = random.Random(seed)
@@ -189,7 +189,7 @@ def _simulate(n_tickets: int, seed: int) -> dict:
             if kind == "arrive":
                 code = rng.choices(codes, weights=weights)[0]
                 service = by_code[code]
-                if not services.service_is_open(service=service, at=at):
+                if not hours.service_availability(service=service, at=at).open:
                     code, service = "juminhyo", by_code["juminhyo"]
                 priority = Ticket.Priority.ASSISTANCE if rng.random() < 0.03 else 0
                 t = services.ticket_issue(service=service, priority=priority)

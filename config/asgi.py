@@ -12,13 +12,15 @@ from channels.routing import ProtocolTypeRouter, URLRouter  # noqa: E402
 from channels.security.websocket import AllowedHostsOriginValidator  # noqa: E402
 
 from live.routing import websocket_urlpatterns  # noqa: E402
+from live.sweeps import sweeping  # noqa: E402
 
 from . import daphne_bodies  # noqa: E402, F401 - bodies reach Django unparsed (see there)
 
-application = ProtocolTypeRouter(
+# The process's counter-presence sweep starts with its first connection (live/sweeps.py).
+application = sweeping(ProtocolTypeRouter(
     {
         "http": django_asgi_app,
-        # Staff sockets add the session and user themselves (displays/routing.py).
+        # Staff sockets add the session and user themselves (live/routing.py).
         "websocket": AllowedHostsOriginValidator(URLRouter(websocket_urlpatterns)),
     }
-)
+))

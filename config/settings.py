@@ -163,6 +163,16 @@ def channel_layers_for(redis_url: str) -> dict:
 
 CHANNEL_LAYERS = channel_layers_for(REDIS_URL)
 
+# --- Counter presence (queueing/presence.py, live/sweeps.py) ---------------
+# A counter is open only while someone is signed in at it with a live console.
+COUNTER_PRESENCE_TIMEOUT_SECONDS = int(os.environ.get("COUNTER_PRESENCE_TIMEOUT_SECONDS", "300"))
+COUNTER_PRESENCE_CLOSE_GRACE_SECONDS = int(
+    os.environ.get("COUNTER_PRESENCE_CLOSE_GRACE_SECONDS", "30"))
+COUNTER_PRESENCE_SWEEP_SECONDS = float(os.environ.get("COUNTER_PRESENCE_SWEEP_SECONDS", "10"))
+# The console's heartbeat: well inside the timeout, and at most once a minute in a
+# background tab (browsers throttle its timers), so 30 s.
+COUNTER_HEARTBEAT_SECONDS = int(os.environ.get("COUNTER_HEARTBEAT_SECONDS", "30"))
+
 # --- Auth -----------------------------------------------------------------
 AUTH_PASSWORD_VALIDATORS = [
     {"NAME": "django.contrib.auth.password_validation.MinimumLengthValidator"},

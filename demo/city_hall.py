@@ -4,8 +4,22 @@ import datetime
 
 from django.contrib.auth.models import Group, User
 from django.db import transaction
+from django.utils import timezone
 
-from queueing.models import Counter, CounterService, Device, Kind, Office, Service, Step
+from queueing.models import (
+    Contract,
+    ContractLevel,
+    ContractPrice,
+    Counter,
+    CounterService,
+    Device,
+    Kind,
+    Office,
+    Service,
+    Step,
+    StepUnit,
+    Unit,
+)
 from queueing.roles import Role
 
 OUT, STAFF = Kind.OUTSOURCED, Kind.STAFF_ONLY
@@ -62,6 +76,69 @@ SERVICES = [
      [("審査", STAFF)], 45, 20, None),
 ]
 
+# The steps' names in the resident's languages (status pages name the next step).
+STEP_NAMES = {
+    "証明書交付": {"en": "Certificate issuing", "ja-easy": "しょうめいしょ を わたす",
+              "zh-hans": "证明书发放", "ko": "증명서 발급", "vi": "Cấp giấy chứng nhận",
+              "pt-br": "Emissão do certificado", "es": "Emisión del certificado"},
+    "受付・入力": {"en": "Reception and data entry", "ja-easy": "うけつけ",
+              "zh-hans": "受理与录入", "ko": "접수·입력", "vi": "Tiếp nhận và nhập liệu",
+              "pt-br": "Recepção e registro", "es": "Recepción y registro"},
+    "審査・決定": {"en": "Review and decision", "ja-easy": "しらべて きめる",
+              "zh-hans": "审查与决定", "ko": "심사·결정", "vi": "Thẩm tra và quyết định",
+              "pt-br": "Análise e decisão", "es": "Revisión y decisión"},
+    "受付": {"en": "Reception", "ja-easy": "うけつけ", "zh-hans": "受理", "ko": "접수",
+           "vi": "Tiếp nhận", "pt-br": "Recepção", "es": "Recepción"},
+    "資格確認": {"en": "Eligibility check", "ja-easy": "しかく の かくにん", "zh-hans": "资格确认",
+             "ko": "자격 확인", "vi": "Xác nhận tư cách", "pt-br": "Verificação de elegibilidade",
+             "es": "Verificación de elegibilidad"},
+    "認定": {"en": "Approval", "ja-easy": "みとめる てつづき", "zh-hans": "认定", "ko": "인정",
+           "vi": "Phê duyệt", "pt-br": "Aprovação", "es": "Aprobación"},
+    "申請受付・交付": {"en": "Application and pickup", "ja-easy": "もうしこみ と うけとり",
+                "zh-hans": "申请受理与发放", "ko": "신청 접수·교부", "vi": "Tiếp nhận hồ sơ và trao thẻ",
+                "pt-br": "Pedido e entrega", "es": "Solicitud y entrega"},
+    "審査": {"en": "Review", "ja-easy": "しらべる", "zh-hans": "审查", "ko": "심사",
+           "vi": "Thẩm tra", "pt-br": "Análise", "es": "Revisión"},
+    "相談": {"en": "Consultation", "ja-easy": "そうだん", "zh-hans": "咨询", "ko": "상담",
+           "vi": "Tư vấn", "pt-br": "Consulta", "es": "Consulta"},
+}
+
+# Reasons offered at the counters (the fields also take free text).
+REASONS = {  # by PresetReason.Purpose
+    "hand_off": [
+        "職員の判断が必要 (needs a civil servant's judgment)",
+        "審査・決定が必要 (needs review and decision)",
+        "書類の不足・不備 (documents missing or incomplete)",
+        "別の手続きが必要 (another procedure is needed)",
+        "ご相談・苦情 (consultation or complaint)",
+    ],
+    "hold": [
+        "書類を取りに行く (fetching a document)",
+        "本人確認書類の確認中 (checking identity documents)",
+        "他の課に確認中 (checking with another section)",
+        "手数料の用意 (getting the fee ready)",
+        "付き添いの方を待つ (waiting for a companion)",
+    ],
+}
+
+# The contract's countable units: code, name, measure, price (yen, before tax; None: not
+# billed, e.g. the staff's own review), and the steps recording them by default.
+UNITS = [
+    ("juminhyo-copy", "住民票の写し 交付", Unit.Measure.DOCUMENT, 300, [("juminhyo", 1, 1)]),
+    ("inkan-cert", "印鑑登録証明書 交付", Unit.Measure.DOCUMENT, 300, [("inkan", 1, 1)]),
+    ("koseki-cert", "戸籍証明 交付", Unit.Measure.DOCUMENT, 350, [("koseki", 1, 1)]),
+    ("tax-cert", "税証明 交付", Unit.Measure.DOCUMENT, 300, [("zeisho", 1, 1)]),
+    ("tennyu-reception", "転入届 受付・入力", Unit.Measure.TRANSACTION, 1200, [("tennyu", 1, 1)]),
+    ("kokuho-reception", "国民健康保険 届出受付", Unit.Measure.TRANSACTION, 900, [("kokuho", 1, 1)]),
+    ("nenkin-reception", "国民年金 届出受付", Unit.Measure.TRANSACTION, 800, [("nenkin", 1, 1)]),
+    ("jidoteate-reception", "児童手当 受付", Unit.Measure.TRANSACTION, 900, [("jidoteate", 1, 1)]),
+    ("mynumber-card", "マイナンバーカード 申請受付・交付", Unit.Measure.TRANSACTION, 1500,
+     [("mynumber", 1, 1)]),
+    ("tennyu-review", "転入届 審査・決定 (職員)", Unit.Measure.TRANSACTION, None, [("tennyu", 2, 1)]),
+    ("counter-hour", "委託窓口の開設時間", Unit.Measure.COUNTER_HOUR, 2800, []),
+]
+CONTRACTOR_COMPANY = "株式会社みどり窓口サービス"
+
 # number, label, kind, service codes in rank order
 COUNTERS = [
     (1, "証明書 1", OUT, ["juminhyo", "inkan", "koseki", "zeisho"]),
@@ -97,8 +174,8 @@ def demo_load() -> Office:
                           sort_order=order, active=True),
         )
         for i, (step_name, kind) in enumerate(steps, start=1):
-            Step.objects.update_or_create(service=service, order=i,
-                                          defaults={"name": step_name, "kind": kind})
+            Step.objects.update_or_create(service=service, order=i, defaults={
+                "name": step_name, "kind": kind, "names": STEP_NAMES.get(step_name, {})})
         services[code] = service
     for number, label, kind, codes in COUNTERS:
         counter, _ = Counter.objects.update_or_create(
@@ -106,6 +183,11 @@ def demo_load() -> Office:
         for rank, code in enumerate(codes):
             CounterService.objects.update_or_create(
                 counter=counter, service=services[code], defaults={"rank": rank})
+    for purpose, texts in REASONS.items():
+        for order, text in enumerate(texts):
+            office.reasons.update_or_create(purpose=purpose, text=text,
+                                            defaults={"sort_order": order, "active": True})
+    _contract_load(office, services)
     Device.objects.update_or_create(
         key=KIOSK_KEY, defaults={"office": office, "type": Device.Type.KIOSK,
                                  "name": "1階 発券機", "revoked": False})
@@ -128,3 +210,30 @@ def demo_load() -> Office:
     admin_user.save()
     admin_user.groups.set([Group.objects.get(name=Role.SUPERVISOR.value)])
     return office
+
+
+def _contract_load(office: Office, services: dict[str, Service]) -> Contract:
+    """The units, their step defaults and this fiscal year's contract (April to March)."""
+    today = timezone.localdate()
+    year = today.year if today.month >= 4 else today.year - 1
+    contract, _ = Contract.objects.update_or_create(
+        office=office, name=f"窓口業務委託契約 ({year}年度)",
+        defaults={"contractor": CONTRACTOR_COMPANY, "starts_on": datetime.date(year, 4, 1),
+                  "ends_on": datetime.date(year + 1, 3, 31), "tax_percent": 10})
+    for order, (code, name, measure, price, defaults) in enumerate(UNITS):
+        unit, _ = Unit.objects.update_or_create(
+            office=office, code=code,
+            defaults={"name": name, "measure": measure, "sort_order": order})
+        if price is not None:
+            ContractPrice.objects.update_or_create(contract=contract, unit=unit,
+                                                   defaults={"unit_price_yen": price})
+        for service_code, step_order, quantity in defaults:
+            step = Step.objects.get(service=services[service_code], order=step_order)
+            StepUnit.objects.update_or_create(step=step, unit=unit,
+                                              defaults={"default_quantity": quantity})
+    ContractLevel.objects.update_or_create(
+        contract=contract, name="委託窓口の呼出までの待ち時間",
+        defaults={"within_minutes": 15, "target_percent": 90,
+                  "deduction_yen_per_missed_day": 10000,
+                  "deduction_percent_if_month_missed": 3})
+    return contract

@@ -240,6 +240,9 @@ def _status_messages() -> dict:
         "cancelled": _("This ticket has been cancelled."),
         "minutes": _("about %(minutes)s min") % {"minutes": "{minutes}"},
         "unknown_wait": _("wait time not known"),
+        "next_step": _("Your next step: %(step)s") % {"step": "{step}"},
+        "next_where": _("You will be called to counter %(counters)s.") % {
+            "counters": "{counters}"},
         "live": _("Live updates on"),
         "reconnecting": _("Reconnecting… the page checks again every 30 seconds."),
         "leave_failed": _("Could not cancel the ticket. Please try again or ask a staff member."),
@@ -258,10 +261,14 @@ def ticket_status_page(request: HttpRequest, token: str) -> HttpResponse:
     with translation.override(lang):
         messages = _status_messages()
     status_text = messages[status["status"]].replace("{counter}", str(status["counter"] or ""))
+    nxt = status["next_step"]
     return _render(request, "kiosk/status.html", lang, {
         "ticket": ticket,
         "status": status,
         "status_text": status_text,
+        "next_step_text": messages["next_step"].replace("{step}", nxt["name"]) if nxt else "",
+        "next_where_text": messages["next_where"].replace(
+            "{counters}", ", ".join(map(str, nxt["counters"]))) if nxt and nxt["counters"] else "",
         "minutes_text": messages["unknown_wait"] if status["estimated_wait_minutes"] is None
         else messages["minutes"].replace("{minutes}", str(status["estimated_wait_minutes"])),
         "messages_js": messages,

@@ -10,6 +10,9 @@ The contract other screens are built against (frames: ``boards.py``):
 - ``/ws/dashboard/<office_id>/``: a supervisor's dashboard; anonymous -> 4401,
   not a supervisor -> 4403, unknown office -> 4404.
 - ``{"type": "resync"}`` from the client -> a fresh snapshot (at most one a second).
+- ``{"type": "heartbeat"}`` from a console -> its presence at the counter
+  (``queueing/presence.py``); a console whose session has expired or was signed out
+  is closed with 4401 (the page sends the person to sign in and back to the counter).
 
 Consumers are thin: they check who may listen, attach to their board and
 send what it pushes. They own no channel-layer channel: the hub listens once
@@ -21,16 +24,21 @@ from __future__ import annotations
 import asyncio
 import json
 import logging
+import time
 from collections.abc import Callable
+from importlib import import_module
 
 from channels.db import database_sync_to_async
 from channels.generic.websocket import AsyncJsonWebsocketConsumer
+from django.conf import settings
+from django.contrib.auth import HASH_SESSION_KEY, SESSION_KEY, get_user_model
 from django.contrib.sessions.models import Session
 from django.core.exceptions import ObjectDoesNotExist
 from django.utils import timezone
+from django.utils.crypto import constant_time_compare
 
-from queueing import routing, selectors
-from queueing.models import Counter, Device, Office, Ticket
+from queueing import routing, selectors, services
+from queueing.models import Counter, CounterPresence, Device, Office, Ticket
 from queueing.roles import Role, has_staff_role, is_supervisor, role_of
 
 from . import boards
@@ -104,15 +112,23 @@ class LiveConsumer(AsyncJsonWebsocketConsumer):
             self.board.detach(self)
 
     async def receive_json(self, content, **kwargs):
-        """``{"type": "resync"}`` asks for a fresh snapshot; anything else gets a clear error."""
-        if isinstance(content, dict) and content.get("type") == "resync":
+        """``{"type": "resync"}`` asks for a fresh snapshot, ``{"type": "heartbeat"}`` says the
+        screen is still there; anything else gets a clear error."""
+        kind = content.get("type") if isinstance(content, dict) else None
+        if kind == "resync":
             self._resyncs.request()
+            return
+        if kind == "heartbeat":
+            await self.heartbeat()
             return
         await self.send_json({
             "type": "error",
             "code": "unknown_message",
-            "detail": 'Only {"type": "resync"} may be sent on this socket.',
+            "detail": 'Only {"type": "resync"} or {"type": "heartbeat"} may be sent here.',
         })
+
+    async def heartbeat(self) -> None:
+        """The screen is still there (only consoles keep a presence)."""
 
     async def receive(self, text_data=None, bytes_data=None, **kwargs):
         """Parse a client frame; binary frames, text that is not JSON, frames too large or
@@ -276,34 +292,47 @@ class StaffConsumer(LiveConsumer):
             self._session_watch.cancel()
         await super().disconnect(code)
 
-    async def _watch(self, session_key: str) -> None:
-        while True:
-            ends = await database_sync_to_async(_session_end)(session_key)
-            left = (ends - timezone.now()).total_seconds() if ends else 0
-            if left <= 0:
-                await self.refuse(CLOSE_UNAUTHENTICATED)
-                return
-            await asyncio.sleep(min(left + 1, SESSION_CHECK_SECONDS))
-
-
-def _session_end(session_key: str):
-    """When the staff session ends now (each request moves it on), or None if it is gone."""
-    return (Session.objects.filter(session_key=session_key)
-            .values_list("expire_date", flat=True).first())
-
     def check_user(self, user) -> int | None:
         """Whether this signed-in user may watch what the socket follows."""
         raise NotImplementedError
 
+    async def session_ended(self) -> None:
+        """The session no longer signs the user in: close with 4401 (the page signs in again)."""
+        await self.refuse(CLOSE_UNAUTHENTICATED)
+
+    async def _watch(self, session_key: str) -> None:
+        while True:
+            ends = await database_sync_to_async(self._session_end)(session_key)
+            left = (ends - timezone.now()).total_seconds() if ends else 0
+            if left <= 0:
+                await self.session_ended()
+                return
+            await asyncio.sleep(min(left + 1, SESSION_CHECK_SECONDS))
+
+    def _session_end(self, session_key: str):
+        """When the staff session ends (each request moves it on); None when it no longer
+        signs this user in (signed out, expired, the password changed)."""
+        if not _still_signed_in(self.scope.get("session"), self.user):
+            return None
+        return (Session.objects.filter(session_key=session_key)
+                .values_list("expire_date", flat=True).first())
+
 
 class CounterConsumer(StaffConsumer):
-    """A counter's console: its view (current ticket, line, held), pushed after each change."""
+    """A counter's console: its view (current ticket, line, held), pushed after each change.
+
+    While it is open and its heartbeats come, someone is signed in at the counter
+    (its presence); closing it, or its session expiring, ends that.
+    """
 
     counter: Counter
     contractor = False
+    presence: str | None = None  # the presence's socket id
+    HEARTBEAT_MIN_INTERVAL = 5.0  # seconds: a client beating faster costs no more queries
+    _last_beat = float("-inf")
 
     def check_user(self, user) -> int | None:
-        """Accept a user who may work at this counter (the hybrid rule)."""
+        """Accept a user who may work at this counter (the hybrid rule); they are at it now."""
         if not has_staff_role(user):
             return CLOSE_FORBIDDEN
         counter = Counter.objects.filter(
@@ -314,11 +343,66 @@ class CounterConsumer(StaffConsumer):
             return CLOSE_FORBIDDEN
         self.counter = counter
         self.contractor = role_of(user) is Role.CONTRACTOR
+        self._present()
         return None
 
     def board_for(self) -> boards.CounterBoard:
         """The counter's board."""
         return boards.counter_board(office_id=self.counter.office_id, counter_id=self.counter.id)
+
+    async def disconnect(self, code):
+        """The console closed (or reloads): its presence ends, with the grace time."""
+        await super().disconnect(code)
+        if self.presence is not None:
+            socket, self.presence = self.presence, None
+            await database_sync_to_async(services.counter_presence_leave)(
+                socket=socket, reason=CounterPresence.Left.CLOSED)
+
+    async def heartbeat(self) -> None:
+        """Keep the presence; a session that expired or signed out closes the socket (4401)."""
+        now = time.monotonic()
+        if self.presence is None or now - self._last_beat < self.HEARTBEAT_MIN_INTERVAL:
+            return
+        self._last_beat = now
+        if not await database_sync_to_async(self._beat)():
+            await self.session_ended()
+
+    async def session_ended(self) -> None:
+        """The person is no longer signed in: they leave the counter at once (no grace)."""
+        if self.presence is not None:
+            socket, self.presence = self.presence, None
+            await database_sync_to_async(services.counter_presence_leave)(
+                socket=socket, reason=CounterPresence.Left.SESSION_EXPIRED)
+        await super().session_ended()
+
+    def _beat(self) -> bool:
+        if not _still_signed_in(self.scope.get("session"), self.user):
+            return False
+        if not services.counter_presence_beat(socket=self.presence):
+            self._present()  # it was swept (the console slept): at the counter again
+        return True
+
+    def _present(self) -> None:
+        session = self.scope.get("session")
+        self.presence = services.counter_presence_start(
+            counter=self.counter, by=self.user,
+            session_key=getattr(session, "session_key", "") or "").socket
+
+
+def _still_signed_in(session, user) -> bool:
+    """Whether the socket's session still signs this user in: not expired, not signed out,
+    the password not changed since (the socket's scope holds the session as it was)."""
+    key = getattr(session, "session_key", None)
+    if not key:
+        return False
+    fresh = import_module(settings.SESSION_ENGINE).SessionStore(session_key=key)
+    if str(fresh.get(SESSION_KEY)) != str(user.pk):
+        return False
+    current = get_user_model().objects.filter(pk=user.pk, is_active=True).first()
+    if current is None:
+        return False
+    stored = fresh.get(HASH_SESSION_KEY)
+    return stored is None or constant_time_compare(stored, current.get_session_auth_hash())
 
 
 class DashboardConsumer(StaffConsumer):

@@ -1,4 +1,5 @@
-"""Admin for the day's configuration: offices, services and steps, counters, devices.
+"""Admin for the day's configuration: offices, services and steps, counters, devices, the
+reasons offered at counters, the contract's units, and the contract (委託契約) itself.
 
 Every form here is ``NeverEchoesModelForm`` (a refused Individual Number is
 never shown back); every change is in the configuration history
@@ -14,16 +15,23 @@ from django.contrib.auth.models import Group, User
 
 from . import services
 from .models import (
+    Contract,
+    ContractLevel,
+    ContractPrice,
     Counter,
+    CounterPresence,
     CounterService,
     Device,
     Office,
+    PresetReason,
     SecurityEvent,
     Service,
     SpecialDay,
     Step,
+    StepUnit,
     Ticket,
     TicketEvent,
+    Unit,
 )
 from .privacy import NeverEchoes, NeverEchoesModelForm
 
@@ -47,11 +55,63 @@ class CounterServiceInline(admin.TabularInline):
     extra = 0
 
 
+class PresetReasonInline(admin.TabularInline):
+    model = PresetReason
+    form = NeverEchoesModelForm
+    extra = 0
+
+
 @admin.register(Office)
 class OfficeAdmin(admin.ModelAdmin):
     form = NeverEchoesModelForm
-    list_display = ["name", "code", "no_show_grace_minutes"]
+    list_display = ["name", "code", "recall_limit", "no_show_limit", "no_show_cooldown_minutes"]
     readonly_fields = ["event_version"]
+    inlines = [PresetReasonInline]
+
+
+class StepUnitInline(admin.TabularInline):
+    model = StepUnit
+    form = NeverEchoesModelForm
+    extra = 0
+
+
+@admin.register(Step)
+class StepAdmin(admin.ModelAdmin):
+    """A step's units and their defaults: what its counter records in one key press."""
+
+    form = NeverEchoesModelForm
+    list_display = ["__str__", "kind"]
+    list_filter = ["service__office", "kind"]
+    inlines = [StepUnitInline]
+
+
+@admin.register(Unit)
+class UnitAdmin(admin.ModelAdmin):
+    form = NeverEchoesModelForm
+    list_display = ["name", "code", "measure", "office", "sort_order"]
+    list_filter = ["office", "measure"]
+
+
+class ContractPriceInline(admin.TabularInline):
+    model = ContractPrice
+    form = NeverEchoesModelForm
+    extra = 0
+
+
+class ContractLevelInline(admin.TabularInline):
+    model = ContractLevel
+    form = NeverEchoesModelForm
+    extra = 0
+
+
+@admin.register(Contract)
+class ContractAdmin(admin.ModelAdmin):
+    """The contract: its period, unit prices, service levels and their deductions."""
+
+    form = NeverEchoesModelForm
+    list_display = ["name", "contractor", "office", "starts_on", "ends_on", "tax_percent"]
+    list_filter = ["office"]
+    inlines = [ContractPriceInline, ContractLevelInline]
 
 
 @admin.register(Service)
@@ -174,3 +234,12 @@ class SpecialDayAdmin(admin.ModelAdmin):
     list_display = ["date", "label", "kind", "service", "factor", "office"]
     list_filter = ["office", "kind"]
     date_hierarchy = "date"
+
+
+@admin.register(CounterPresence)
+class CounterPresenceAdmin(ReadOnlyAdmin):
+    """Read-only: who is signed in at which counter (by role), kept by the consoles."""
+
+    list_display = ["counter", "role", "started_at", "seen_at", "left_at", "left_reason"]
+    list_filter = ["counter__office", "role", "left_reason"]
+    exclude = ["session_key", "socket"]

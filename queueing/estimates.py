@@ -244,7 +244,7 @@ def forecast_compute(*, office_id: int, now: datetime.datetime, version: int = 0
         office_id=office_id, business_day=day,
         status__in=[Ticket.Status.WAITING, *Ticket.AT_COUNTER],
     ).values("id", "service_id", "step_id", "priority", "issued_at", "status", "counter_id",
-             "called_at"))
+             "called_at", "call_after"))
     arrivals = list(Ticket.objects.filter(
         office_id=office_id, issued_at__gt=now - ARRIVAL_WINDOW, issued_at__lte=now,
     ).values_list("service_id", flat=True))
@@ -253,7 +253,9 @@ def forecast_compute(*, office_id: int, now: datetime.datetime, version: int = 0
                   counters=counters, ranks=ranks)
     for t in tickets:
         if t["status"] == Ticket.Status.WAITING:
-            sim.add(t["id"], t["step_id"], t["priority"], t["issued_at"], now, target=True)
+            # A ticket in its no-show cooldown keeps its place but is callable only after it.
+            available = max(now, t["call_after"] or now)
+            sim.add(t["id"], t["step_id"], t["priority"], t["issued_at"], available, target=True)
     for t in tickets:
         if t["status"] != Ticket.Status.WAITING and t["counter_id"] in counters:
             mean = minutes.get((t["service_id"], steps[t["step_id"]]["kind"]), 5.0)

@@ -9,7 +9,8 @@ line?") are answered here and nowhere else.
 Events leave after commit, one group per office (``office.<id>``): every live
 screen of the office listens to it through its process's hub (``live/hub.py``),
 which is why each message names its group. Every message carries the
-office's event version. Messages hold ticket numbers, never names.
+office's event version. Messages hold ticket numbers, never names, and never a
+hand-off's reason or note: those are for staff, and displays and status pages get these.
 """
 
 from __future__ import annotations
@@ -49,26 +50,37 @@ class Action(models.TextChoices):
     COMPLETED = "completed", "完了"
     TRANSFERRED = "transferred", "回付"
     CANCELLED = "cancelled", "取消"
+    # Its counter stopped with nobody at it (console closed, signed out, silent): the
+    # ticket goes back to its place in line.
+    RETURNED = "returned", "窓口休止で列に戻す"
     # A counter's status (CounterEvent).
     COUNTER_OPENED = "counter_opened", "窓口開始"
     COUNTER_PAUSED = "counter_paused", "窓口休止"
     COUNTER_CLOSED = "counter_closed", "窓口閉鎖"
+    # Whether someone is signed in at the counter with a live console (CounterEvent).
+    COUNTER_STAFFED = "counter_staffed", "在席"
+    COUNTER_UNSTAFFED = "counter_unstaffed", "不在 (窓口)"
 
 
 A = Action
-COUNTER_ACTIONS = frozenset({A.COUNTER_OPENED, A.COUNTER_PAUSED, A.COUNTER_CLOSED})
+COUNTER_ACTIONS = frozenset({A.COUNTER_OPENED, A.COUNTER_PAUSED, A.COUNTER_CLOSED,
+                             A.COUNTER_STAFFED, A.COUNTER_UNSTAFFED})
 TICKET_ACTIONS = frozenset(set(A) - COUNTER_ACTIONS)
 # A resident is called to a counter: displays announce it and list it as a recent call.
 CALLS = frozenset({A.CALLED, A.RECALLED, A.RESUMED})
 # A counter starts its time with a ticket (a recall does not restart it).
 COUNTER_TIME_STARTS = frozenset({A.CALLED, A.RESUMED})
-# The counter is free again: what a waiting resident waits for (estimates).
+# The counter is free again: what a waiting resident waits for (estimates). A ticket
+# returned because its counter stopped is not a service and is left out.
 FREES_COUNTER = frozenset({A.COMPLETED, A.STEP_COMPLETED, A.TRANSFERRED, A.HELD, A.NO_SHOW,
                            A.NO_SHOW_REQUEUED, A.CANCELLED})
 # A step finished at a counter: the countable unit of the contract, and of service time.
 STEP_FINISHED = frozenset({A.COMPLETED, A.STEP_COMPLETED, A.TRANSFERRED})
 # A ticket joins a step's line (a visit starts; a resumed or requeued one keeps its visit).
 JOINS_A_LINE = frozenset({A.ISSUED, A.STEP_COMPLETED, A.TRANSFERRED})
+# A hand-off to another step (a transfer, or a step completed that has a next one): it
+# carries a reason, a note for the next counter, and the counter it came from.
+HAND_OFFS = frozenset({A.STEP_COMPLETED, A.TRANSFERRED})
 
 
 def counter_action(status: str) -> Action:
@@ -101,7 +113,7 @@ class TicketPayload(TypedDict):
 
 
 class CounterPayload(TypedDict):
-    """What a counter action tells the live screens."""
+    """What a counter action tells the live screens (its status, and whether it is staffed)."""
 
     action: str
     at: str
@@ -109,6 +121,7 @@ class CounterPayload(TypedDict):
     counter_id: int
     kind: str
     status: str
+    staffed: bool  # someone is signed in at it with a live console
 
 
 PAYLOAD_SHAPES: dict[Action, type] = {
@@ -147,7 +160,8 @@ def counter_payload(*, action: Action, counter: Counter,
     """The event of a counter action, from the counter as it is after the change."""
     assert action in COUNTER_ACTIONS, action
     return CounterPayload(action=action.value, at=at.isoformat(), counter=counter.number,
-                          counter_id=counter.pk, kind=counter.kind, status=counter.status)
+                          counter_id=counter.pk, kind=counter.kind, status=counter.status,
+                          staffed=counter.staffed)
 
 
 # --- questions screens ask of an event ----------------------------------------------------

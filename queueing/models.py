@@ -9,6 +9,8 @@ from django.db.models import Q
 from .events import COUNTER_ACTIONS, TICKET_ACTIONS, Action
 from .privacy import FreeTextField, FreeTextJSONField
 
+MAX_UNITS = 99  # the most of one unit a counter records for one step (e.g. 住民票の写し ×99)
+
 
 def new_token() -> str:
     """An unguessable token for a resident's status page or a device key."""
@@ -26,6 +28,11 @@ class Kind(models.TextChoices):
         """The bilingual label of the staff pages: 委託 Outsourced, 職員 Staff-only."""
         return {"outsourced": "委託 Outsourced", "staff_only": "職員 Staff-only"}[self.value]
 
+    @property
+    def counter_label(self) -> str:
+        """Where a step of this kind happens, as the console says it: 委託窓口, 職員窓口."""
+        return {"outsourced": "委託窓口", "staff_only": "職員窓口"}[self.value]
+
 
 class Office(models.Model):
     """A city hall or a branch office (本庁舎・支所)."""
@@ -35,7 +42,18 @@ class Office(models.Model):
     # Bumped in the same transaction as every state change; every live message
     # carries it so a screen that sees a gap re-fetches a snapshot.
     event_version = models.BigIntegerField(default=0)
-    no_show_grace_minutes = models.PositiveIntegerField(default=10)
+    # No-show rule: a called resident is recalled at most recall_limit times per call; a
+    # no-show keeps the ticket's place but "call next" skips it for the cooldown (as
+    # ZMS does), and the no_show_limit-th no-show closes it.
+    recall_limit = models.PositiveSmallIntegerField(default=3)
+    no_show_limit = models.PositiveSmallIntegerField(default=2)
+    no_show_cooldown_minutes = models.PositiveIntegerField(default=5)
+
+    class Meta:
+        constraints = [
+            models.CheckConstraint(condition=Q(no_show_limit__gte=1),
+                                   name="office_no_show_limit_positive"),
+        ]
 
     def __str__(self) -> str:
         return self.name
@@ -79,7 +97,8 @@ class Step(models.Model):
 
     service = models.ForeignKey(Service, on_delete=models.CASCADE, related_name="steps")
     order = models.PositiveIntegerField()
-    name = FreeTextField(max_length=100)
+    name = FreeTextField(max_length=100)  # Japanese name
+    names = FreeTextJSONField(default=dict, blank=True)  # {"en": "Review", ...}: status pages
     kind = models.CharField(max_length=12, choices=Kind.choices)
 
     class Meta:
@@ -91,6 +110,10 @@ class Step(models.Model):
 
     def __str__(self) -> str:
         return f"{self.service.name} {self.order}. {self.name} ({self.get_kind_display()})"
+
+    def name_in(self, language: str) -> str:
+        """The step's name in a language, falling back to Japanese."""
+        return self.names.get(language) or self.name
 
 
 class Counter(models.Model):
@@ -106,6 +129,8 @@ class Counter(models.Model):
     label = FreeTextField(max_length=100, blank=True)
     kind = models.CharField(max_length=12, choices=Kind.choices)
     status = models.CharField(max_length=8, choices=Status.choices, default=Status.CLOSED)
+    # Someone is signed in at it with a live console (kept by the presence services).
+    staffed = models.BooleanField(default=False)
     services = models.ManyToManyField(Service, through="CounterService", related_name="counters")
 
     class Meta:
@@ -113,6 +138,9 @@ class Counter(models.Model):
         constraints = [
             models.UniqueConstraint(fields=["office", "number"], name="counter_number_unique"),
             models.CheckConstraint(condition=Q(kind__in=Kind.values), name="counter_kind_valid"),
+            # A counter is open only while someone is at it: estimates count open counters.
+            models.CheckConstraint(condition=~Q(status="open") | Q(staffed=True),
+                                   name="counter_open_only_when_staffed"),
         ]
 
     def __str__(self) -> str:
@@ -202,8 +230,11 @@ class Ticket(models.Model):
     first_called_at = models.DateTimeField(null=True, blank=True)
     started_at = models.DateTimeField(null=True, blank=True)
     closed_at = models.DateTimeField(null=True, blank=True)
-    recall_count = models.PositiveSmallIntegerField(default=0)
+    recall_count = models.PositiveSmallIntegerField(default=0)  # of the current call
     no_show_count = models.PositiveSmallIntegerField(default=0)
+    # After a no-show "call next" skips the ticket until then; it keeps its place.
+    call_after = models.DateTimeField(null=True, blank=True)
+    held_at = models.DateTimeField(null=True, blank=True)  # while held: since when
     # Set by a booking check-in (appointments); an opaque reference, no personal data.
     booking_reference = models.CharField(max_length=20, blank=True)
 
@@ -268,6 +299,9 @@ class TicketEvent(models.Model):
     counter = models.ForeignKey(Counter, null=True, blank=True, on_delete=models.PROTECT)
     counter_kind = models.CharField(max_length=12, blank=True)  # kept for contract reports
     reason = FreeTextField(max_length=200, blank=True)
+    # A hand-off's note for the next counter: staff-facing only, never on displays,
+    # status pages, events or public answers (and never an Individual Number).
+    note = FreeTextField(max_length=500, blank=True)
 
     class Meta:
         ordering = ["at", "id"]
@@ -421,3 +455,215 @@ class SecurityEvent(models.Model):
 
     def __str__(self) -> str:
         return f"{self.at:%Y-%m-%d %H:%M:%S} {self.action} {self.username}"
+
+
+class PresetReason(models.Model):
+    """A reason offered at the counter, per office: for a hand-off or for holding a ticket."""
+
+    class Purpose(models.TextChoices):
+        HAND_OFF = "hand_off", "回付・引継ぎ"
+        HOLD = "hold", "保留"
+
+    office = models.ForeignKey(Office, on_delete=models.CASCADE, related_name="reasons")
+    purpose = models.CharField(max_length=10, choices=Purpose.choices)
+    text = FreeTextField(max_length=200)
+    sort_order = models.PositiveIntegerField(default=0)
+    active = models.BooleanField(default=True)
+
+    class Meta:
+        ordering = ["office", "purpose", "sort_order", "id"]
+        constraints = [
+            models.UniqueConstraint(fields=["office", "purpose", "text"],
+                                    name="preset_reason_unique"),
+            models.CheckConstraint(condition=Q(purpose__in=["hand_off", "hold"]),
+                                   name="preset_reason_purpose_valid"),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.get_purpose_display()}: {self.text}"
+
+
+class Unit(models.Model):
+    """A countable unit of the contract (出来高): a transaction, a document, a counter-hour.
+
+    Transactions and documents are recorded by the counter when a step ends
+    (``WorkUnit``); counter-hours are measured from the counters' audit trail.
+    """
+
+    class Measure(models.TextChoices):
+        TRANSACTION = "transaction", "件 (手続き)"
+        DOCUMENT = "document", "通 (交付)"
+        COUNTER_HOUR = "counter_hour", "時間 (窓口開設)"
+
+    office = models.ForeignKey(Office, on_delete=models.CASCADE, related_name="units")
+    code = models.SlugField()
+    name = FreeTextField(max_length=100)  # 住民票の写し 交付
+    measure = models.CharField(max_length=12, choices=Measure.choices)
+    sort_order = models.PositiveIntegerField(default=0)
+
+    class Meta:
+        ordering = ["office", "sort_order", "id"]
+        constraints = [
+            models.UniqueConstraint(fields=["office", "code"], name="unit_code_unique"),
+            models.CheckConstraint(condition=Q(measure__in=["transaction", "document",
+                                                            "counter_hour"]),
+                                   name="unit_measure_valid"),
+        ]
+
+    def __str__(self) -> str:
+        return self.name
+
+
+class StepUnit(models.Model):
+    """A unit a step's counter records when the step ends, with its default quantity."""
+
+    step = models.ForeignKey(Step, on_delete=models.CASCADE, related_name="units")
+    unit = models.ForeignKey(Unit, on_delete=models.CASCADE, related_name="+")
+    default_quantity = models.PositiveSmallIntegerField(default=1)
+    sort_order = models.PositiveIntegerField(default=0)
+
+    class Meta:
+        ordering = ["step", "sort_order", "id"]
+        constraints = [
+            models.UniqueConstraint(fields=["step", "unit"], name="step_unit_unique"),
+            models.CheckConstraint(condition=Q(default_quantity__lte=MAX_UNITS),
+                                   name="step_unit_default_in_range"),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.step}: {self.unit} ×{self.default_quantity}"
+
+
+class WorkUnit(models.Model):
+    """What a counter did when a step ended (e.g. 住民票の写し ×3): the contract's units.
+
+    Attached to the audit row of the step's end, which holds the time, the
+    counter and its kind, so every billed unit traces to one ticket and step.
+    """
+
+    event = models.ForeignKey(TicketEvent, on_delete=models.CASCADE, related_name="units")
+    unit = models.ForeignKey(Unit, on_delete=models.PROTECT, related_name="+")
+    quantity = models.PositiveSmallIntegerField()
+
+    class Meta:
+        ordering = ["event", "unit__sort_order", "id"]
+        constraints = [
+            models.UniqueConstraint(fields=["event", "unit"], name="work_unit_once_per_event"),
+            models.CheckConstraint(condition=Q(quantity__gte=1, quantity__lte=MAX_UNITS),
+                                   name="work_unit_quantity_in_range"),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.unit} ×{self.quantity}"
+
+
+class CounterPresence(models.Model):
+    """Someone signed in at a counter: one live console (socket), or the API client acting there.
+
+    A presence is live while it shows signs of life (heartbeats, actions) within
+    the timeout and its console has not gone (``queueing/presence.py``). Each
+    row keeps the role, never a name: the city's view of a counter shows who
+    works there by role only (偽装請負 line).
+    """
+
+    class Left(models.TextChoices):
+        CLOSED = "closed", "コンソールが閉じられました (console closed)"
+        SIGNED_OUT = "signed_out", "サインアウトしました (signed out)"
+        SESSION_EXPIRED = "session_expired", "セッションが切れました (session expired)"
+        SILENT = "silent", "コンソールの応答がありません (no heartbeat)"
+
+    counter = models.ForeignKey(Counter, on_delete=models.CASCADE, related_name="presences")
+    user = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.CASCADE,
+                             related_name="+")
+    role = models.CharField(max_length=12)
+    session_key = models.CharField(max_length=40, blank=True)
+    socket = models.CharField(max_length=64, unique=True, default=new_token)
+    started_at = models.DateTimeField()
+    seen_at = models.DateTimeField()
+    left_at = models.DateTimeField(null=True, blank=True)
+    left_reason = models.CharField(max_length=16, choices=Left.choices, blank=True)
+
+    class Meta:
+        ordering = ["counter", "started_at", "id"]
+        indexes = [models.Index(fields=["counter", "left_at"], name="presence_counter_idx")]
+        constraints = [
+            models.CheckConstraint(condition=Q(left_at__isnull=True, left_reason="")
+                                   | Q(left_at__isnull=False) & ~Q(left_reason=""),
+                                   name="presence_left_with_reason"),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.counter} {self.role} {self.started_at:%H:%M}"
+
+
+class Contract(models.Model):
+    """A contract with the contractor (委託契約): its period, prices and service levels.
+
+    It covers the outsourced counters of its office. ``contractor`` names the
+    company (委託事業者), never a person.
+    """
+
+    office = models.ForeignKey(Office, on_delete=models.PROTECT, related_name="contracts")
+    name = FreeTextField(max_length=200)  # 窓口業務委託契約 (令和8年度)
+    contractor = FreeTextField(max_length=200)  # 株式会社〇〇
+    starts_on = models.DateField()
+    ends_on = models.DateField()
+    tax_percent = models.PositiveSmallIntegerField(default=10)  # 消費税
+
+    class Meta:
+        ordering = ["office", "starts_on", "id"]
+        constraints = [
+            models.CheckConstraint(condition=Q(ends_on__gte=models.F("starts_on")),
+                                   name="contract_period_valid"),
+            models.CheckConstraint(condition=Q(tax_percent__lte=100),
+                                   name="contract_tax_percent_valid"),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.name} ({self.starts_on}〜{self.ends_on})"
+
+
+class ContractPrice(models.Model):
+    """The contract's price of one countable unit, in yen (税抜)."""
+
+    contract = models.ForeignKey(Contract, on_delete=models.CASCADE, related_name="prices")
+    unit = models.ForeignKey(Unit, on_delete=models.PROTECT, related_name="+")
+    unit_price_yen = models.PositiveIntegerField()
+
+    class Meta:
+        ordering = ["contract", "unit__sort_order", "id"]
+        constraints = [
+            models.UniqueConstraint(fields=["contract", "unit"], name="contract_price_unique"),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.unit}: {self.unit_price_yen}円"
+
+
+class ContractLevel(models.Model):
+    """A service level the contract promises, and the deduction when it is missed.
+
+    "target_percent % of residents called within within_minutes at the
+    outsourced counters": a business day whose share is below the target is a
+    missed day (days without a resident are not judged); the month is missed
+    when the month's share is below it. Deductions: a fixed amount per missed
+    day, and a percentage of the month's amount when the month is missed.
+    """
+
+    contract = models.ForeignKey(Contract, on_delete=models.CASCADE, related_name="levels")
+    name = FreeTextField(max_length=200)  # 呼出までの待ち時間
+    within_minutes = models.PositiveIntegerField(default=15)
+    target_percent = models.PositiveSmallIntegerField(default=90)
+    deduction_yen_per_missed_day = models.PositiveIntegerField(default=0)
+    deduction_percent_if_month_missed = models.PositiveSmallIntegerField(default=0)
+
+    class Meta:
+        ordering = ["contract", "id"]
+        constraints = [
+            models.CheckConstraint(condition=Q(target_percent__lte=100,
+                                               deduction_percent_if_month_missed__lte=100),
+                                   name="contract_level_percent_valid"),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.name}: {self.target_percent}% / {self.within_minutes}分"

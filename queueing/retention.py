@@ -5,8 +5,8 @@ run (``manage.py personal_data_erase``, nightly) calls every one, each on its
 own: one that fails is logged and the others still run. Erasers blank the
 personal fields and keep the rows, so the anonymous counts of the reports
 stay. Periods: a booking schedule's ``retention_days`` (default 90); the free
-text staff write on tickets (transfer and hold reasons, and the hand-off notes
-of issue 12, which register here) ``HANDOFF_NOTE_RETENTION_DAYS`` (default 30).
+text staff write on tickets (hand-off, transfer and hold reasons and the notes
+for the next counter) ``HANDOFF_NOTE_RETENTION_DAYS`` (default 30).
 """
 
 import datetime

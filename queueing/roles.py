@@ -13,6 +13,15 @@ class Role(StrEnum):
     SUPERVISOR = "supervisor"  # 管理者
 
 
+ROLE_LABELS = {Role.CONTRACTOR: "委託 Contractor", Role.MUNICIPAL: "職員 Municipal staff",
+               Role.SUPERVISOR: "監督者 Supervisor"}
+
+
+def role_label(role: str | None) -> str:
+    """A role's bilingual label: what the city's views show of who works at a counter."""
+    return ROLE_LABELS.get(role, "") if role else ""
+
+
 def role_of(user: AbstractBaseUser | AnonymousUser | None) -> Role | None:
     """The strongest role a user holds, or None for anonymous users and users without one.
 

@@ -12,7 +12,7 @@ kiosk check-in) goes through these functions.
 import datetime
 
 from django.contrib.auth.models import AbstractBaseUser
-from django.db.models import OuterRef, QuerySet, Subquery
+from django.db.models import OuterRef, Q, QuerySet, Subquery
 
 from .errors import Forbidden
 from .models import Counter, CounterService, Kind, Step, Ticket
@@ -102,13 +102,19 @@ def serves(*, counter: Counter) -> QuerySet[Ticket]:
     )
 
 
-def waiting_line(*, counter: Counter) -> QuerySet[Ticket]:
-    """The waiting tickets this counter may call, in the order it calls them (``CALL_ORDER``)."""
+def waiting_line(*, counter: Counter,
+                 callable_at: datetime.datetime | None = None) -> QuerySet[Ticket]:
+    """The waiting tickets this counter may call, in the order it calls them (``CALL_ORDER``).
+
+    With ``callable_at``, only those "call next" may offer then: a ticket in its
+    no-show cooldown keeps its place but is skipped until ``call_after``.
+    """
     rank = CounterService.objects.filter(counter=counter, service_id=OuterRef("service_id"))
+    line = serves(counter=counter).filter(status=Ticket.Status.WAITING)
+    if callable_at is not None:
+        line = line.filter(Q(call_after__isnull=True) | Q(call_after__lte=callable_at))
     return (
-        serves(counter=counter)
-        .filter(status=Ticket.Status.WAITING)
-        .annotate(service_rank=Subquery(rank.values("rank")[:1]))
+        line.annotate(service_rank=Subquery(rank.values("rank")[:1]))
         .order_by(*CALL_ORDER)
     )
 

@@ -16,11 +16,25 @@ import datetime
 import math
 from collections import defaultdict
 
-from django.db.models import Min
+from django.db.models import Max, Min, OuterRef, Subquery
 from django.utils import timezone
 
-from . import estimates, events, numbering, routing
-from .models import Counter, Device, Kind, Office, Service, Step, Ticket, TicketEvent
+from . import estimates, events, numbering, presence, routing, units
+from .models import (
+    Counter,
+    CounterEvent,
+    CounterPresence,
+    CounterService,
+    Device,
+    Kind,
+    Office,
+    PresetReason,
+    Service,
+    Step,
+    Ticket,
+    TicketEvent,
+)
+from .roles import role_label
 
 RECENT_CALLS = 10
 
@@ -103,14 +117,32 @@ def _places(tickets) -> dict[int, int]:
 
 
 def ticket_status(*, ticket: Ticket, language: str | None = None) -> dict:
-    """What a resident's status page shows: number, service, place, estimate; no personal data."""
+    """What a resident's status page shows: number, service, place, estimate, and after a
+    hand-off the step it waits for and where; no personal data, never a hand-off's reason
+    or note."""
     return _status(
         ticket,
         version=office_version(office_id=ticket.office_id),
         ahead=people_ahead(ticket=ticket),
         wait=estimates.ticket_wait_minutes(ticket=ticket),
         language=language,
+        where=step_counters(office_id=ticket.office_id),
     )
+
+
+def step_counters(*, office_id: int) -> dict[int, list[int]]:
+    """The numbers of the counters that serve each step (its service, its kind), by step id.
+
+    Where a step happens: what a resident's page names after a hand-off.
+    """
+    serving: dict[tuple[int, str], list[int]] = defaultdict(list)
+    for service_id, kind, number in CounterService.objects.filter(
+            counter__office_id=office_id).order_by("counter__number").values_list(
+            "service_id", "counter__kind", "counter__number"):
+        serving[(service_id, kind)].append(number)
+    return {step_id: serving.get((service_id, kind), [])
+            for step_id, service_id, kind in Step.objects.filter(
+                service__office_id=office_id).values_list("id", "service_id", "kind")}
 
 
 def office_ticket_statuses(*, office_id: int) -> dict:
@@ -132,8 +164,9 @@ def office_ticket_statuses(*, office_id: int) -> dict:
         Ticket.objects.filter(
             office_id=office_id, business_day=numbering.business_day(), status__in=Ticket.OPEN
         ).only("id", "office_id", "token", "prefix", "number", "service_id", "step_id", "status",
-               "priority", "language", "counter_id", "issued_at")
+               "priority", "language", "counter_id", "issued_at", "step_entered_at")
     )
+    where = step_counters(office_id=office_id)
     for t in tickets:
         t.service, t.step = services[t.service_id], steps[t.step_id]
         t.counter = counters.get(t.counter_id)
@@ -143,23 +176,29 @@ def office_ticket_statuses(*, office_id: int) -> dict:
         "version": version,
         "by_token": {
             t.token: _status(t, version=version, ahead=ahead.get(t.id, 0),
-                             wait=waits.get(t.id))
+                             wait=waits.get(t.id), where=where)
             for t in tickets
         },
     }
 
 
 def _status(ticket: Ticket, *, version: int, ahead: int, wait: int | None,
-            language: str | None = None) -> dict:
+            where: dict[int, list[int]], language: str | None = None) -> dict:
     lang = language or ticket.language
     waiting = ticket.status == Ticket.Status.WAITING
+    # A step entered after the ticket was issued was reached by a hand-off (a transfer,
+    # or the step before it completed): the page names it and where it happens.
+    handed_off = (ticket.step_entered_at > ticket.issued_at
+                  and ticket.status in (Ticket.Status.WAITING, Ticket.Status.HELD))
     return {
         "version": version,
         "ticket": ticket.display_number,
         "service": ticket.service.name_in(lang),
         "service_id": ticket.service_id,
-        "step": ticket.step.name,
+        "step": ticket.step.name_in(lang),
         "step_kind": ticket.step.kind,
+        "next_step": {"name": ticket.step.name_in(lang),
+                      "counters": where.get(ticket.step_id, [])} if handed_off else None,
         "status": ticket.status,
         "counter": ticket.counter.number if ticket.counter_id else None,
         "people_ahead": ahead if waiting else 0,
@@ -235,7 +274,8 @@ def office_snapshot(*, office_id: int, language: str = "ja") -> dict:
         ],
         "services": service_queues(office_id=office_id, language=language),
         "counters": [
-            {"number": c.number, "label": c.label, "kind": c.kind, "status": c.status}
+            {"number": c.number, "label": c.label, "kind": c.kind, "status": c.status,
+             "staffed": c.staffed}
             for c in Counter.objects.filter(office_id=office_id)
         ],
     }
@@ -255,7 +295,7 @@ def office_snapshot_apply(snapshot: dict, message: dict) -> dict:
     if events.is_counter_event(event):
         for row in new["counters"]:
             if row["number"] == event["counter"]:
-                row["status"] = event["status"]
+                row["status"], row["staffed"] = event["status"], event["staffed"]
         return new
     new["calling"] = [c for c in new["calling"] if c["ticket"] != event["ticket"]]
     if event["status"] in Ticket.AT_COUNTER:
@@ -280,32 +320,65 @@ def office_snapshot_apply(snapshot: dict, message: dict) -> dict:
 def counter_view(*, counter: Counter, user) -> dict:
     """A console's view of its counter: the current ticket and the waiting line it may call.
 
-    The booking reference is detail: a contractor sees it only for the ticket
-    its counter is serving (``routing.visible_detail``), never for the line.
+    Hand-offs (reason, note, where from) and the booking reference are detail: a
+    contractor sees them only for the ticket its counter is serving
+    (``routing.visible_detail``), never for the line. The current ticket names
+    the step it goes to next, and the units its counter records by default.
     """
+    now = timezone.now()
     current = (
         Ticket.objects.filter(counter=counter, status__in=Ticket.AT_COUNTER)
         .select_related("service", "step")
         .first()
     )
-    line = routing.waiting_line(counter=counter).select_related("service", "step")[:50]
-    held = (routing.serves(counter=counter)
-            .filter(status=Ticket.Status.HELD, business_day=numbering.business_day())
-            .select_related("service", "step"))
+    line = list(routing.waiting_line(counter=counter).select_related("service", "step")[:50])
+    held = list(routing.serves(counter=counter)
+                .filter(status=Ticket.Status.HELD, business_day=numbering.business_day())
+                .select_related("service", "step").order_by("held_at", "id"))
+    shown = [t for t in (current, *line, *held) if t is not None]
+    hand_offs = ticket_hand_offs(ticket_ids=[t.id for t in shown])
 
     def row(t: Ticket) -> dict:
-        return _ticket_row(t, detail=routing.visible_detail(ticket=t, counter=counter, user=user))
+        detail = routing.visible_detail(ticket=t, counter=counter, user=user)
+        return _ticket_row(t, detail=detail, hand_offs=hand_offs.get(t.id, []), now=now)
 
+    view_current = None
+    if current is not None:
+        view_current = row(current)
+        nxt = Step.objects.filter(service_id=current.service_id,
+                                  order__gt=current.step.order).order_by("order").first()
+        view_current["next_step"] = _step_named(nxt)
+        view_current["units"] = units.step_defaults(step_id=current.step_id)
     return {
         "counter": {"id": counter.id, "number": counter.number, "kind": counter.kind,
-                    "status": counter.status, "label": counter.label},
-        "current": row(current) if current else None,
+                    "status": counter.status, "label": counter.label,
+                    "staffed": counter.staffed, "status_reason": _status_reason(counter)},
+        "current": view_current,
         "waiting": [row(t) for t in line],
         "held": [row(t) for t in held],
     }
 
 
-def _ticket_row(t: Ticket, *, detail: bool) -> dict:
+def _step_named(step: Step | None) -> dict | None:
+    if step is None:
+        return None
+    return {"name": step.name, "kind": step.kind, "kind_label": Kind(step.kind).counter_label}
+
+
+def _status_reason(counter: Counter) -> str:
+    """Why the counter is paused or closed: the reason of its last status change."""
+    if counter.status == Counter.Status.OPEN:
+        return ""
+    last = (CounterEvent.objects.filter(counter=counter, action__in=[
+        events.Action.COUNTER_PAUSED, events.Action.COUNTER_CLOSED])
+        .order_by("-at", "-id").values_list("reason", flat=True).first())
+    return last or ""
+
+
+def _ticket_row(t: Ticket, *, detail: bool, hand_offs: list[dict],
+                now: datetime.datetime) -> dict:
+    arrived = next((h for h in reversed(hand_offs) if h["to_step_id"] == t.step_id), None)
+    cooling = t.call_after is not None and t.call_after > now
     return {
         "id": t.id,
         "ticket": t.display_number,
@@ -313,55 +386,178 @@ def _ticket_row(t: Ticket, *, detail: bool) -> dict:
         "service_id": t.service_id,
         "step": t.step.name,
         "step_kind": t.step.kind,
+        "step_kind_label": Kind(t.step.kind).counter_label,
         "status": t.status,
         "priority": t.priority,
         "issued_at": t.issued_at.isoformat(),
         "booking_reference": t.booking_reference if detail else "",
+        "detail": detail,
+        # How it came to this step (staff-facing; detail), and every hand-off of its visit.
+        "hand_off": arrived if detail else None,
+        "hand_offs": hand_offs if detail else [],
+        "call_after": t.call_after.isoformat() if cooling else None,  # no-show cooldown
+        "no_show_count": t.no_show_count,
+        "held_at": t.held_at.isoformat() if t.held_at else None,
     }
 
 
+def ticket_hand_offs(*, ticket_ids: list[int]) -> dict[int, list[dict]]:
+    """Every hand-off of these tickets, oldest first, by ticket id: when, from which step
+    and counter (and its kind) to which step, the reason and the note. Staff-facing only."""
+    rows: dict[int, list[dict]] = defaultdict(list)
+    if not ticket_ids:
+        return rows
+    for e in (TicketEvent.objects.filter(ticket_id__in=ticket_ids, action__in=events.HAND_OFFS)
+              .select_related("from_step__service", "to_step__service", "counter")
+              .order_by("at", "id")):
+        rows[e.ticket_id].append({
+            "at": e.at.isoformat(),
+            "action": e.action,
+            "from_service": e.from_step.service.name if e.from_step else "",
+            "from_step": e.from_step.name if e.from_step else "",
+            "to_service": e.to_step.service.name,
+            "to_step": e.to_step.name,
+            "to_step_id": e.to_step_id,
+            "to_kind_label": Kind(e.to_step.kind).counter_label,
+            "counter": e.counter.number if e.counter else None,
+            "counter_kind": e.counter_kind,
+            "counter_kind_label": Kind(e.counter_kind).counter_label if e.counter_kind else "",
+            "reason": e.reason,
+            "note": e.note,
+        })
+    return rows
+
+
+def transfer_targets(*, office_id: int) -> list[dict]:
+    """The office's active services and where a transfer to each lands (its first step), so
+    the console names the step before the action."""
+    rows = []
+    for service in Service.objects.filter(office_id=office_id, active=True) \
+            .prefetch_related("steps"):
+        first = min(service.steps.all(), key=lambda s: s.order, default=None)
+        if first is not None:
+            rows.append({"id": service.id, "prefix": service.prefix, "name": service.name,
+                         "name_en": service.names.get("en", ""), "step": first.name,
+                         "kind_label": Kind(first.kind).counter_label})
+    return rows
+
+
+def preset_reasons(*, office_id: int) -> dict[str, list[str]]:
+    """The reasons the office offers at its counters, by purpose (hand-off, hold)."""
+    found: dict[str, list[str]] = {p: [] for p in PresetReason.Purpose.values}
+    for purpose, text in PresetReason.objects.filter(office_id=office_id, active=True) \
+            .values_list("purpose", "text"):
+        found[purpose].append(text)
+    return found
+
+
 def office_live_figures(*, office_id: int, now: datetime.datetime | None = None) -> dict:
-    """Per service: waiting, longest wait, estimate, alert; per counter kind: open/idle/serving."""
+    """The supervisor's live board: per service waiting, longest wait and estimate; per step
+    an alert when its longest wait passes the service's target; per counter kind the counts;
+    and per counter whether it is staffed (by role, never a name), its ticket and for how
+    long, its idle time and the tickets held there."""
     now = now or timezone.now()
     day = numbering.business_day(now)
-    waiting = (
-        Ticket.objects.filter(office_id=office_id, business_day=day, status=Ticket.Status.WAITING)
-        .values("service_id")
-        .annotate(oldest=Min("step_entered_at"))
-    )
-    counts = defaultdict(int)
-    for row in Ticket.objects.filter(
-        office_id=office_id, business_day=day, status=Ticket.Status.WAITING
-    ).values_list("service_id", flat=True):
-        counts[row] += 1
-    oldest = {r["service_id"]: r["oldest"] for r in waiting}
+    waiting = Ticket.objects.filter(office_id=office_id, business_day=day,
+                                    status=Ticket.Status.WAITING)
+    counts: dict[int, int] = defaultdict(int)
+    for service_id in waiting.values_list("service_id", flat=True):
+        counts[service_id] += 1
+    oldest_by_step = {r["step_id"]: r["oldest"] for r in
+                      waiting.values("step_id").annotate(oldest=Min("step_entered_at"))}
     estimate = estimates.new_ticket_wait_minutes(office_id=office_id)
-    services, alerts = [], []
-    for s in Service.objects.filter(office_id=office_id, active=True):
-        longest = (
-            math.floor((now - oldest[s.id]).total_seconds() / 60) if s.id in oldest else 0
-        )
-        alert = longest > s.target_wait_minutes
-        row = {
-            "service_id": s.id, "name": s.name, "prefix": s.prefix,
-            "waiting": counts.get(s.id, 0), "longest_wait_minutes": longest,
-            "estimated_wait_minutes": estimate.get(s.id),  # None: no open counter serves it
-            "target_wait_minutes": s.target_wait_minutes, "alert": alert,
-        }
-        services.append(row)
-        if alert:
-            alerts.append(row)
-    busy = set(
-        Ticket.objects.filter(office_id=office_id, status__in=Ticket.AT_COUNTER)
-        .values_list("counter_id", flat=True)
-    )
+    steps = Step.objects.filter(service__office_id=office_id, service__active=True) \
+        .select_related("service").order_by("service__sort_order", "service_id", "order")
+
+    def minutes_since(at: datetime.datetime | None) -> int:
+        return math.floor((now - at).total_seconds() / 60) if at else 0
+
+    longest: dict[int, int] = defaultdict(int)
+    alerts = []
+    for step in steps:
+        if step.id not in oldest_by_step:
+            continue
+        wait = minutes_since(oldest_by_step[step.id])
+        longest[step.service_id] = max(longest[step.service_id], wait)
+        if wait > step.service.target_wait_minutes:
+            alerts.append({"service_id": step.service_id, "prefix": step.service.prefix,
+                           "name": step.service.name, "step": step.name,
+                           "kind_label": Kind(step.kind).counter_label,
+                           "longest_wait_minutes": wait,
+                           "target_wait_minutes": step.service.target_wait_minutes})
+    alerting = {a["service_id"] for a in alerts}
+    services = [
+        {"service_id": s.id, "name": s.name, "prefix": s.prefix,
+         "waiting": counts.get(s.id, 0), "longest_wait_minutes": longest.get(s.id, 0),
+         "estimated_wait_minutes": estimate.get(s.id),  # None: nobody at a counter for it
+         "target_wait_minutes": s.target_wait_minutes, "alert": s.id in alerting}
+        for s in Service.objects.filter(office_id=office_id, active=True)
+    ]
+    return {"at": now, "services": services, "alerts": alerts,
+            "counters": _counter_board(office_id=office_id, day=day, now=now),
+            "kinds": _kind_counts(office_id=office_id)}
+
+
+def _kind_counts(*, office_id: int) -> list[dict]:
+    busy = set(Ticket.objects.filter(office_id=office_id, status__in=Ticket.AT_COUNTER)
+               .values_list("counter_id", flat=True))
     kinds = {k: {"kind": k, "label": Kind(k).staff_label, "open": 0, "idle": 0, "serving": 0,
-                 "break": 0, "closed": 0} for k in Kind.values}
-    for c in Counter.objects.filter(office_id=office_id).values("id", "kind", "status"):
+                 "break": 0, "closed": 0, "staffed": 0} for k in Kind.values}
+    for c in Counter.objects.filter(office_id=office_id).values("id", "kind", "status",
+                                                                "staffed"):
         row = kinds[c["kind"]]
         row[c["status"]] += 1
+        row["staffed"] += c["staffed"]
         if c["id"] in busy:
             row["serving"] += 1
         elif c["status"] == Counter.Status.OPEN:
             row["idle"] += 1
-    return {"at": now, "services": services, "kinds": list(kinds.values()), "alerts": alerts}
+    return list(kinds.values())
+
+
+def _counter_board(*, office_id: int, day: datetime.date, now: datetime.datetime) -> list[dict]:
+    """One row per counter of the office for the supervisor's board."""
+    roles: dict[int, set[str]] = defaultdict(set)
+    for counter_id, role in CounterPresence.objects.filter(
+            presence.live_q(now), counter__office_id=office_id).values_list("counter_id", "role"):
+        roles[counter_id].add(role)
+    current = {t.counter_id: t for t in Ticket.objects.filter(
+        office_id=office_id, status__in=Ticket.AT_COUNTER).select_related("service", "step")}
+    last_hold = TicketEvent.objects.filter(ticket_id=OuterRef("pk"), action=events.Action.HELD) \
+        .order_by("-at", "-id").values("counter_id")[:1]
+    held: dict[int, int] = defaultdict(int)
+    for counter_id in Ticket.objects.filter(
+            office_id=office_id, business_day=day, status=Ticket.Status.HELD).annotate(
+            held_at_counter=Subquery(last_hold)).values_list("held_at_counter", flat=True):
+        held[counter_id] += 1
+    # Idle since: the later of the counter's opening and the last ticket that left it.
+    freed = dict(TicketEvent.objects.filter(
+        counter__office_id=office_id, at__gte=now - datetime.timedelta(days=1),
+        action__in=events.FREES_COUNTER | {events.Action.RETURNED},
+        from_status__in=Ticket.AT_COUNTER).values("counter_id").annotate(last=Max("at"))
+        .values_list("counter_id", "last"))
+    opened = dict(CounterEvent.objects.filter(
+        counter__office_id=office_id, action=events.Action.COUNTER_OPENED)
+        .values("counter_id").annotate(last=Max("at")).values_list("counter_id", "last"))
+    rows = []
+    for c in Counter.objects.filter(office_id=office_id).order_by("number"):
+        t = current.get(c.id)
+        idle = None
+        if t is None and c.status == Counter.Status.OPEN:
+            since = max([at for at in (freed.get(c.id), opened.get(c.id)) if at], default=None)
+            idle = math.floor((now - since).total_seconds() / 60) if since else 0
+        rows.append({
+            "number": c.number, "label": c.label, "kind": c.kind,
+            "kind_label": Kind(c.kind).counter_label, "status": c.status,
+            "status_label": c.get_status_display(), "staffed": c.staffed,
+            # By role only: the city evaluates the contractor's deliverables, not its staff.
+            "roles": [role_label(r) for r in sorted(roles.get(c.id, ()))],
+            "current": None if t is None else {
+                "ticket": t.display_number, "service": t.service.name, "step": t.step.name,
+                "status": t.get_status_display(),
+                "minutes": math.floor((now - t.called_at).total_seconds() / 60)
+                if t.called_at else 0},
+            "idle_minutes": idle,
+            "held": held.get(c.id, 0),
+        })
+    return rows

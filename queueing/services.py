@@ -4,22 +4,29 @@ Each function checks the hybrid rule through ``routing``, locks the rows it
 changes, writes its audit row (``TicketEvent``, ``CounterEvent``) and bumps the
 office's event version in the same transaction, and publishes the event after
 commit (``events``). Lock order: counter, then ticket.
+
+Every action at a counter is also a sign of life there (``_attend``): a counter
+is open only while it is staffed (a database check), and it is staffed while
+someone is signed in at it with a live console (``presence.py``).
 """
 
 import datetime
 import re
+from collections.abc import Mapping
 
 from django.conf import settings
 from django.contrib.auth.models import AbstractBaseUser
 from django.db import IntegrityError, connection
+from django.db.models import Exists, OuterRef
 from django.utils import timezone
 
-from . import events, hours, numbering, retention, routing
+from . import events, hours, numbering, presence, retention, routing
 from .errors import Conflict, Forbidden, NotFound, QueueError
 from .events import Action
 from .models import (
     Counter,
     CounterEvent,
+    CounterPresence,
     Device,
     Office,
     SecurityAction,
@@ -28,9 +35,12 @@ from .models import (
     Step,
     Ticket,
     TicketEvent,
+    WorkUnit,
 )
-from .privacy import redact
+from .privacy import holds_individual_number, redact
+from .roles import role_label, role_of
 from .transactions import durable
+from .units import recorded_at
 
 S = Ticket.Status
 NUMBER_RE = re.compile(r"^\s*([A-Za-z]{1,2})\s*-?\s*0*(\d{1,4})\s*$")
@@ -92,18 +102,22 @@ def ticket_issue(
 
 @durable
 def ticket_call_next(*, counter: Counter, by: AbstractBaseUser) -> Ticket | None:
-    """Give the counter the next ticket it may serve, or None when its line is empty."""
+    """Give the counter the next ticket it may serve, or None when its line is empty.
+
+    A ticket in its no-show cooldown keeps its place but is skipped until then.
+    """
     routing.ensure_can_operate(counter=counter, user=by)
-    with _counter_free(counter):
+    with _counter_free(counter, by=by) as now:
         ticket = (
-            routing.waiting_line(counter=counter)
+            routing.waiting_line(counter=counter, callable_at=now)
             .select_related("step", "service")
             .select_for_update(skip_locked=True, no_key=True, of=("self",))
             .first()
         )
         if ticket is None:
+            _staff(counter, by=by, at=now)
             return None
-        _call(ticket, counter=counter, by=by, action=Action.CALLED)
+        _call(ticket, counter=counter, by=by, action=Action.CALLED, at=now)
     return ticket
 
 
@@ -115,7 +129,7 @@ def ticket_call_number(*, counter: Counter, by: AbstractBaseUser, number: str) -
     if not match:
         raise QueueError("That is not a ticket number like A012.", code="bad_number")
     prefix, digits = match.group(1).upper(), int(match.group(2))
-    with _counter_free(counter):
+    with _counter_free(counter, by=by) as now:
         ticket = (
             Ticket.objects.select_related("step", "service")
             .select_for_update(no_key=True, of=("self",))
@@ -135,14 +149,21 @@ def ticket_call_number(*, counter: Counter, by: AbstractBaseUser, number: str) -
                 f"Ticket {ticket.display_number} is {ticket.get_status_display()}, not waiting.",
                 code="not_waiting",
             )
-        _call(ticket, counter=counter, by=by, action=Action.CALLED)
+        _call(ticket, counter=counter, by=by, action=Action.CALLED, at=now)
     return ticket
 
 
 @durable
 def ticket_recall(*, ticket: Ticket, counter: Counter, by: AbstractBaseUser) -> Ticket:
-    """Call the counter's current ticket again (displays announce it once more)."""
+    """Call the counter's current ticket again, up to the office's recall limit per call."""
     t = _acting(ticket, counter=counter, by=by, allowed=(S.CALLED,))
+    limit = t.office.recall_limit
+    if t.recall_count >= limit:
+        raise Conflict(
+            f"{t.display_number} は既に{limit}回呼び直しました。不在にしてください。 "
+            f"{t.display_number} was recalled {limit} times already; mark it a no-show.",
+            code="recall_limit",
+        )
     t.recall_count += 1
     t.called_at = timezone.now()
     t.save(update_fields=["recall_count", "called_at"])
@@ -162,17 +183,15 @@ def ticket_start(*, ticket: Ticket, counter: Counter, by: AbstractBaseUser) -> T
 
 
 @durable
-def ticket_hold(
-    *, ticket: Ticket, counter: Counter, by: AbstractBaseUser, reason: str = ""
-) -> Ticket:
-    """Park the ticket (e.g. the resident fetches a document); the counter is free again."""
+def ticket_hold(*, ticket: Ticket, counter: Counter, by: AbstractBaseUser, reason: str) -> Ticket:
+    """Park the ticket with a reason (e.g. the resident fetches a document); the counter is free."""
+    reason = _free_text(reason, field="reason", limit=200, required=True)
     t = _acting(ticket, counter=counter, by=by, allowed=(S.CALLED, S.SERVING))
-    before = t.status
-    t.status = S.HELD
-    t.counter = None
-    t.save(update_fields=["status", "counter"])
+    before, now = t.status, timezone.now()
+    t.status, t.counter, t.held_at = S.HELD, None, now
+    t.save(update_fields=["status", "counter", "held_at"])
     _record(t, Action.HELD, from_status=before, from_step=t.step, by=by, counter=counter,
-            reason=reason)
+            reason=reason, at=now)
     return t
 
 
@@ -180,53 +199,74 @@ def ticket_hold(
 def ticket_resume(*, ticket: Ticket, counter: Counter, by: AbstractBaseUser) -> Ticket:
     """Call a held ticket back to this counter."""
     routing.ensure_can_operate(counter=counter, user=by)
-    with _counter_free(counter):
+    with _counter_free(counter, by=by) as now:
         t = _locked(ticket)
         routing.ensure_can_handle(ticket=t, counter=counter)
         if t.status != S.HELD:
             raise Conflict(f"Ticket {t.display_number} is not on hold.", code="not_held")
-        _call(t, counter=counter, by=by, action=Action.RESUMED)
+        _call(t, counter=counter, by=by, action=Action.RESUMED, at=now)
     return t
 
 
 @durable
 def ticket_no_show(*, ticket: Ticket, counter: Counter, by: AbstractBaseUser) -> Ticket:
-    """The called resident did not come: back in line once within the grace time, else closed."""
+    """The called resident did not come: back in its place, skipped by "call next" for the
+    office's cooldown; the office's last allowed no-show closes the ticket."""
     t = _acting(ticket, counter=counter, by=by, allowed=(S.CALLED,))
-    now = timezone.now()
-    grace = datetime.timedelta(minutes=t.office.no_show_grace_minutes)
-    first_call = t.first_called_at or t.called_at or now
+    now, office = timezone.now(), t.office
     t.counter = None
     t.no_show_count += 1
-    if t.no_show_count == 1 and now - first_call <= grace:
-        t.status = S.WAITING
-        action, reason = Action.NO_SHOW_REQUEUED, "No-show: back in line once (grace time)."
+    if t.no_show_count < office.no_show_limit:
+        cooldown = office.no_show_cooldown_minutes
+        t.status, t.call_after = S.WAITING, now + datetime.timedelta(minutes=cooldown)
+        action = Action.NO_SHOW_REQUEUED
+        reason = (f"不在 {t.no_show_count}回目: 列の位置はそのまま、{cooldown}分間は次の呼出で"
+                  f"飛ばします (no-show {t.no_show_count}: skipped by call next for "
+                  f"{cooldown} min)")
     else:
-        t.status = S.NO_SHOW
-        t.closed_at = now
-        action, reason = Action.NO_SHOW, "No-show."
-    t.save(update_fields=["status", "counter", "no_show_count", "closed_at"])
+        t.status, t.closed_at = S.NO_SHOW, now
+        action = Action.NO_SHOW
+        reason = f"不在 {t.no_show_count}回目で終了 (no-show {t.no_show_count}: closed)"
+    t.save(update_fields=["status", "counter", "no_show_count", "closed_at", "call_after"])
     _record(t, action, from_status=S.CALLED, from_step=t.step, by=by, counter=counter,
             reason=reason, at=now)
     return t
 
 
 @durable
-def ticket_complete(*, ticket: Ticket, counter: Counter, by: AbstractBaseUser) -> Ticket:
-    """Finish the current step; a ticket with a next step moves there and keeps its place."""
+def ticket_complete(
+    *,
+    ticket: Ticket,
+    counter: Counter,
+    by: AbstractBaseUser,
+    units: Mapping[int, int] | None = None,
+    reason: str = "",
+    note: str = "",
+) -> Ticket:
+    """Finish the current step, recording what was done (``units``: unit id -> quantity; None:
+    the step's defaults). A ticket with a next step moves there and keeps its place: a
+    hand-off, with a reason (the step's end, unless one is given) and a note for the next
+    counter."""
+    reason = _free_text(reason, field="reason", limit=200)
+    note = _free_text(note, field="note", limit=500)
     t = _acting(ticket, counter=counter, by=by, allowed=(S.CALLED, S.SERVING))
     before, from_step, now = t.status, t.step, timezone.now()
+    recorded = recorded_at(from_step, units)
     next_step = _next_step(t.step)
     t.counter = None
     if next_step is None:
         t.status, t.closed_at, action = S.COMPLETED, now, Action.COMPLETED
+        reason = note = ""
     else:
         t.status, t.step, t.step_entered_at = S.WAITING, next_step, now
         t.called_at = None
         action = Action.STEP_COMPLETED
+        reason = reason or f"「{from_step.name}」完了 (step finished)"
     t.save(update_fields=["status", "counter", "closed_at", "step", "step_entered_at",
                           "called_at"])
-    _record(t, action, from_status=before, from_step=from_step, by=by, counter=counter, at=now)
+    event = _record(t, action, from_status=before, from_step=from_step, by=by, counter=counter,
+                    at=now, reason=reason, note=note)
+    _units_record(event, recorded)
     return t
 
 
@@ -238,18 +278,24 @@ def ticket_transfer(
     by: AbstractBaseUser,
     reason: str,
     to_service: Service | None = None,
+    note: str = "",
+    units: Mapping[int, int] | None = None,
 ) -> Ticket:
-    """Send the ticket to another service, or to its service's next step, with a reason.
+    """Send the ticket to another service, or to its service's next step, with a reason and
+    an optional note for the next counter.
 
     This is the formal hand-off between contractor and staff: the contractor
     never instructs a civil servant (or the reverse) directly; the ticket
-    moves, with its reason, and keeps its original place in line.
+    moves, with its reason, and keeps its original place in line. A ticket
+    transferred from the counter records what was done there (``units``, as
+    for ``ticket_complete``).
     """
-    reason = (reason or "").strip()
-    if not reason:
-        raise QueueError("A transfer needs a reason.", code="reason_required")
-    t = _locked(ticket)
+    reason = _free_text(reason, field="reason", limit=200, required=True)
+    note = _free_text(note, field="note", limit=500)
     routing.ensure_can_operate(counter=counter, user=by)
+    now = _attend(counter, by=by)
+    t = _locked(ticket)
+    _staff(counter, by=by, at=now)
     if t.status in Ticket.AT_COUNTER:
         _ensure_at(t, counter)
     elif t.status in (S.WAITING, S.HELD):
@@ -268,14 +314,18 @@ def ticket_transfer(
         target = _first_step(to_service)
         if to_service.id == t.service_id and target.id == t.step_id:
             raise Conflict("The ticket is already at that step.", code="same_step")
-    before, from_step, from_service_id, now = t.status, t.step, t.service_id, timezone.now()
+    before, from_step, from_service_id = t.status, t.step, t.service_id
+    recorded = recorded_at(from_step, units) if before in Ticket.AT_COUNTER else {}
     t.service_id, t.step = target.service_id, target
     t.status, t.counter, t.called_at, t.step_entered_at = S.WAITING, None, None, now
+    t.held_at = t.call_after = None
     t.save(update_fields=["service", "step", "status", "counter", "called_at",
-                          "step_entered_at"])
+                          "step_entered_at", "held_at", "call_after"])
     t.service = target.service
-    _record(t, Action.TRANSFERRED, from_status=before, from_step=from_step, by=by,
-            counter=counter, reason=reason[:200], at=now, from_service_id=from_service_id)
+    event = _record(t, Action.TRANSFERRED, from_status=before, from_step=from_step, by=by,
+                    counter=counter, reason=reason, note=note, at=now,
+                    from_service_id=from_service_id)
+    _units_record(event, recorded)
     return t
 
 
@@ -284,6 +334,7 @@ def ticket_cancel(
     *, ticket: Ticket, by: AbstractBaseUser | None = None, reason: str = ""
 ) -> Ticket:
     """Close an open ticket: the resident is leaving (status page) or staff cancel it."""
+    reason = _free_text(reason, field="reason", limit=200)
     t = _locked(ticket)
     if by is not None:
         routing.ensure_may_act_on(ticket=t, user=by)
@@ -302,21 +353,125 @@ def ticket_cancel(
 @durable
 def counter_set_status(*, counter: Counter, by: AbstractBaseUser, status: str,
                        reason: str = "") -> Counter:
-    """Open, pause (break) or close a counter; a counter with a ticket at it cannot close."""
+    """Open, pause (break) or close a counter; a counter with a ticket at it cannot close.
+
+    The person doing it is at the counter, so it counts as staffed (opening needs that).
+    """
     routing.ensure_can_operate(counter=counter, user=by)
     if status not in Counter.Status.values:
         raise QueueError(f"The status must be one of {', '.join(Counter.Status.values)}.",
                          code="bad_status")
-    c = Counter.objects.select_for_update(no_key=True).get(pk=counter.pk)
+    reason = _free_text(reason, field="reason", limit=200)
+    now = _attend(counter, by=by)
+    _staff(counter, by=by, at=now)
     if status != Counter.Status.OPEN and Ticket.objects.filter(
-        counter=c, status__in=Ticket.AT_COUNTER
+        counter=counter, status__in=Ticket.AT_COUNTER
     ).exists():
         raise Conflict("Finish or hold the current ticket first.", code="counter_busy")
-    _counter_record(c, to=status, by=by, reason=reason)
-    return c
+    _counter_record(counter, to=status, by=by, reason=reason, at=now)
+    return counter
+
+
+# --- counter presence -----------------------------------------------------------
+
+
+@durable
+def counter_presence_start(*, counter: Counter, by: AbstractBaseUser,
+                           session_key: str = "") -> CounterPresence:
+    """A console signed in at the counter: the counter is staffed from now (audited if it
+    was not). The console's heartbeats keep it so (``counter_presence_beat``)."""
+    routing.ensure_can_operate(counter=counter, user=by)
+    now = timezone.now()
+    _lock_counter(counter)
+    found = CounterPresence.objects.create(
+        counter=counter, user=by, role=role_of(by) or "", session_key=session_key or "",
+        started_at=now, seen_at=now)
+    _staff(counter, by=by, at=now)
+    return found
+
+
+@durable
+def counter_presence_beat(*, socket: str) -> bool:
+    """A console's heartbeat: it is still there. False when its presence has ended."""
+    return CounterPresence.objects.filter(socket=socket, left_at__isnull=True).update(
+        seen_at=timezone.now()) == 1
+
+
+@durable
+def counter_presence_leave(*, socket: str, reason: str) -> None:
+    """A console went: closed (it still counts for the grace time: a reload, a restart), or
+    its session expired (at once: the counter pauses if nobody else is there)."""
+    found = CounterPresence.objects.filter(socket=socket, left_at__isnull=True).first()
+    if found is None:
+        return
+    now = timezone.now()
+    [counter] = _lock_counters_and_tickets([found.counter_id])  # lock order
+    CounterPresence.objects.filter(pk=found.pk, left_at__isnull=True).update(
+        left_at=now, left_reason=reason)
+    if reason != CounterPresence.Left.CLOSED:
+        _unstaff_if_gone(counter, now=now)
+
+
+@durable
+def counter_presence_sign_out(*, user: AbstractBaseUser, session_key: str) -> list[Counter]:
+    """The person signed out: their consoles of that session (and their API presences) stop
+    counting at once, and every counter left without anyone pauses."""
+    mine = CounterPresence.objects.filter(user=user, left_at__isnull=True,
+                                          session_key__in=[session_key or "", ""])
+    counter_ids = sorted(set(mine.values_list("counter_id", flat=True)))
+    now = timezone.now()
+    counters = _lock_counters_and_tickets(counter_ids)
+    mine.update(left_at=now, left_reason=CounterPresence.Left.SIGNED_OUT)
+    return [c for c in counters if _unstaff_if_gone(c, now=now)]
+
+
+@durable
+def counter_presence_expire(*, now: datetime.datetime | None = None) -> list[Counter]:
+    """Unstaff every staffed counter whose presences are all gone (silent past the timeout,
+    closed past the grace time): it pauses with the reason, and a ticket at it goes back to
+    its place in line. Returns those counters. Safe to run in several processes at once."""
+    now = now or timezone.now()
+    live = CounterPresence.objects.filter(presence.live_q(now), counter_id=OuterRef("pk"))
+    gone = list(Counter.objects.filter(staffed=True).exclude(Exists(live))
+                .values_list("pk", flat=True).order_by("pk"))
+    counters = _lock_counters_and_tickets(gone)
+    expired = [c for c in counters if _unstaff_if_gone(c, now=now)]
+    # Presence rows are the sweep's working state, not the audit (CounterEvent is): a day on.
+    day_ago = now - datetime.timedelta(days=1)
+    CounterPresence.objects.filter(left_at__lt=day_ago).delete()
+    CounterPresence.objects.filter(left_at__isnull=True, seen_at__lt=day_ago).delete()
+    return expired
 
 
 # --- internals ----------------------------------------------------------------
+
+
+def _free_text(text: str, *, field: str, limit: int, required: bool = False) -> str:
+    """A typed reason or note, trimmed; refused when empty (if required), too long, or holding
+    an Individual Number (個人番号, never stored, never echoed)."""
+    text = (text or "").strip()
+    label = {"reason": ("理由", "reason"), "note": ("メモ", "note")}[field]
+    if required and not text:
+        raise QueueError(f"{label[0]}を選ぶか入力してください。 A {label[1]} is needed.",
+                         code="reason_required")
+    if len(text) > limit:
+        raise QueueError(f"{label[0]}は{limit}文字までです。 The {label[1]} is over {limit} "
+                         "characters.", code=f"{field}_too_long")
+    if holds_individual_number(text):
+        raise QueueError(
+            f"{label[0]}に12桁の数字 (個人番号のような番号) があります。"
+            "個人番号は書かないでください。保存していません。 "
+            f"The {label[1]} holds 12 digits in a row, like an Individual Number; "
+            "it was not saved. Leave the number out.",
+            code="individual_number",
+        )
+    return text
+
+
+def _units_record(event: TicketEvent, recorded: dict[int, int]) -> None:
+    WorkUnit.objects.bulk_create(
+        WorkUnit(event=event, unit_id=unit_id, quantity=quantity)
+        for unit_id, quantity in recorded.items())
 
 
 def _first_step(service: Service) -> Step:
@@ -355,7 +510,9 @@ def _ensure_at(ticket: Ticket, counter: Counter) -> None:
 def _acting(ticket: Ticket, *, counter: Counter, by: AbstractBaseUser, allowed) -> Ticket:
     """Lock a ticket that is at this counter, in one of the allowed states, for an action."""
     routing.ensure_can_operate(counter=counter, user=by)
+    now = _attend(counter, by=by)
     t = _locked(ticket)
+    _staff(counter, by=by, at=now)
     _ensure_at(t, counter)
     if t.status not in allowed:
         raise Conflict(
@@ -366,24 +523,106 @@ def _acting(ticket: Ticket, *, counter: Counter, by: AbstractBaseUser, allowed) 
     return t
 
 
+def _lock_counter(counter: Counter) -> Counter:
+    """Lock the counter's row (lock order: counter, then ticket) and refresh what the caller
+    holds of it (it may be a moment old)."""
+    locked = (Counter.objects.select_for_update(no_key=True)
+              .filter(pk=counter.pk).values("status", "staffed").first())
+    if locked is None:
+        raise NotFound("No such counter.", code="counter_not_found")
+    counter.status, counter.staffed = locked["status"], locked["staffed"]
+    return counter
+
+
+def _attend(counter: Counter, *, by: AbstractBaseUser) -> datetime.datetime:
+    """Lock the counter, and count the action as a sign of life of the person there: it
+    keeps their console's presence (or makes one for an API client). Returns the time of
+    the action; the caller staffs the counter (``_staff``) once it holds its tickets."""
+    now = timezone.now()
+    _lock_counter(counter)
+    seen = CounterPresence.objects.filter(counter=counter, user=by, left_at__isnull=True)
+    if not seen.update(seen_at=now):
+        CounterPresence.objects.create(counter=counter, user=by, role=role_of(by) or "",
+                                       started_at=now, seen_at=now)
+    return now
+
+
+def _staff(counter: Counter, *, by: AbstractBaseUser, at: datetime.datetime) -> None:
+    """Someone is at the counter: staffed from now, audited when it was not.
+
+    Its audit bumps the office's version, the last lock of every transaction
+    (lock order: counter, ticket, office), so it comes after the ticket locks.
+    """
+    if counter.staffed:
+        return
+    counter.staffed = True
+    counter.save(update_fields=["staffed"])
+    _counter_audit(counter, Action.COUNTER_STAFFED, from_status=counter.status, by=by, at=at,
+                   reason=f"着席: {role_label(role_of(by))} (someone signed in here)")
+
+
+def _lock_counters_and_tickets(counter_ids: list[int]) -> list[Counter]:
+    """Lock these counters (by id), then the tickets at them (by id), before any change: the
+    lock order of every action (counter, ticket, office) across several counters."""
+    counters = list(Counter.objects.select_for_update(no_key=True).filter(pk__in=counter_ids)
+                    .order_by("pk"))
+    list(Ticket.objects.select_for_update(no_key=True).filter(
+        counter__in=counters, status__in=Ticket.AT_COUNTER).order_by("pk").values_list("pk"))
+    return counters
+
+
+def _unstaff_if_gone(counter: Counter, *, now: datetime.datetime) -> bool:
+    """With the counter locked: if none of its presences counts any more, the ticket at it
+    goes back in line, it pauses and is no longer staffed, each audited with the reason.
+    True when it was unstaffed."""
+    rows = CounterPresence.objects.filter(counter=counter)
+    if not counter.staffed or rows.filter(presence.live_q(now)).exists():
+        return False
+    last = rows.order_by("-seen_at", "-id").first()
+    why = presence.why_gone(last) if last else CounterPresence.Left.SILENT
+    reason = str(CounterPresence.Left(why).label)
+    rows.filter(left_at__isnull=True).update(left_at=now, left_reason=CounterPresence.Left.SILENT)
+    current = (Ticket.objects.select_related("step", "service", "office")
+               .select_for_update(no_key=True, of=("self",))
+               .filter(counter=counter, status__in=Ticket.AT_COUNTER).first())
+    if current is not None:
+        _return_to_line(current, counter=counter, reason=reason, at=now)
+    if counter.status == Counter.Status.OPEN:
+        _counter_record(counter, to=Counter.Status.BREAK, by=None, reason=reason, at=now)
+    counter.staffed = False
+    counter.save(update_fields=["staffed"])
+    _counter_audit(counter, Action.COUNTER_UNSTAFFED, from_status=counter.status, by=None,
+                   at=now, reason=reason)
+    return True
+
+
+def _return_to_line(ticket: Ticket, *, counter: Counter, reason: str,
+                    at: datetime.datetime) -> None:
+    """A ticket at a counter that stopped goes back to its place (its issue time never
+    changed), callable at once."""
+    before = ticket.status
+    ticket.status, ticket.counter, ticket.called_at = S.WAITING, None, None
+    ticket.save(update_fields=["status", "counter", "called_at"])
+    _record(ticket, Action.RETURNED, from_status=before, from_step=ticket.step, counter=counter,
+            reason=f"窓口休止のため列に戻す: {reason}", at=at)
+
+
 class _counter_free:
     """The part of a service in which the counter takes a ticket; refuses if it already has one.
 
-    The counter row is locked first, so two consoles of the same counter take
-    turns. The conditional unique constraint ``one_active_ticket_per_counter`` is the
-    backstop when two consoles of one counter press "call" together.
+    The counter row is locked first (``_attend``), so two consoles of the same
+    counter take turns. The conditional unique constraint
+    ``one_active_ticket_per_counter`` is the backstop when two consoles of one
+    counter press "call" together. Entering gives the time of the action.
     """
 
-    def __init__(self, counter: Counter):
-        self.counter = counter
+    def __init__(self, counter: Counter, *, by: AbstractBaseUser):
+        self.counter, self.by = counter, by
 
-    def __enter__(self):
+    def __enter__(self) -> datetime.datetime:
         # Lock order: counter, then ticket. Two consoles of one counter queue
         # here instead of both picking a ticket.
-        locked = Counter.objects.select_for_update(no_key=True).filter(pk=self.counter.pk).first()
-        if locked is None:
-            raise NotFound("No such counter.", code="counter_not_found")
-        self.counter.status = locked.status  # what the caller holds may be a moment old
+        now = _attend(self.counter, by=self.by)
         current = Ticket.objects.filter(
             counter=self.counter, status__in=Ticket.AT_COUNTER
         ).first()
@@ -393,7 +632,7 @@ class _counter_free:
                 "complete, hold or transfer it first.",
                 code="counter_busy",
             )
-        return self
+        return now
 
     def __exit__(self, exc_type, exc, tb):
         if exc_type is not None and issubclass(exc_type, IntegrityError):
@@ -403,28 +642,39 @@ class _counter_free:
         return False
 
 
-def _call(ticket: Ticket, *, counter: Counter, by: AbstractBaseUser, action: Action) -> None:
-    before, now = ticket.status, timezone.now()
-    ticket.status, ticket.counter, ticket.called_at = S.CALLED, counter, now
-    ticket.first_called_at = ticket.first_called_at or now
-    ticket.save(update_fields=["status", "counter", "called_at", "first_called_at"])
+def _call(ticket: Ticket, *, counter: Counter, by: AbstractBaseUser, action: Action,
+          at: datetime.datetime) -> None:
+    _staff(counter, by=by, at=at)  # with the ticket locked (lock order)
+    before = ticket.status
+    ticket.status, ticket.counter, ticket.called_at = S.CALLED, counter, at
+    ticket.first_called_at = ticket.first_called_at or at
+    ticket.recall_count, ticket.call_after, ticket.held_at = 0, None, None
+    ticket.save(update_fields=["status", "counter", "called_at", "first_called_at",
+                               "recall_count", "call_after", "held_at"])
     if counter.status != Counter.Status.OPEN:  # calling opens the counter, audited like any
         _counter_record(counter, to=Counter.Status.OPEN, by=by, reason="A ticket was called.",
-                        at=now)
+                        at=at)
     _record(ticket, action, from_status=before, from_step=ticket.step, by=by, counter=counter,
-            at=now)
+            at=at)
 
 
 def _counter_record(counter: Counter, *, to: str, by: AbstractBaseUser | None,
                     reason: str = "", at: datetime.datetime | None = None) -> None:
     """Change the counter's status, write its audit row, bump the version, publish after commit."""
-    at = at or timezone.now()
     before = counter.status
     counter.status = to
     counter.save(update_fields=["status"])
-    action = events.counter_action(to)
+    _counter_audit(counter, events.counter_action(to), from_status=before, by=by, reason=reason,
+                   at=at)
+
+
+def _counter_audit(counter: Counter, action: Action, *, from_status: str,
+                   by: AbstractBaseUser | None, reason: str = "",
+                   at: datetime.datetime | None = None) -> None:
+    """Write a counter's audit row, bump the office version, publish after commit."""
+    at = at or timezone.now()
     CounterEvent.objects.create(
-        counter=counter, at=at, action=action, from_status=before, to_status=to,
+        counter=counter, at=at, action=action, from_status=from_status, to_status=counter.status,
         actor=by if by is not None and by.is_authenticated else None, reason=reason[:200],
     )
     version = _version_bump(office_id=counter.office_id)
@@ -442,12 +692,16 @@ def _record(
     device: Device | None = None,
     counter: Counter | None = None,
     reason: str = "",
+    note: str = "",
     at: datetime.datetime | None = None,
     from_service_id: int | None = None,
-) -> None:
-    """Write the audit row, bump the office version and queue the event for after commit."""
+) -> TicketEvent:
+    """Write the audit row, bump the office version and queue the event for after commit.
+
+    The note stays in the audit row: the event leaves without it (``events.ticket_payload``).
+    """
     at = at or timezone.now()
-    TicketEvent.objects.create(
+    event = TicketEvent.objects.create(
         ticket=ticket,
         at=at,
         action=action,
@@ -460,6 +714,7 @@ def _record(
         counter=counter,
         counter_kind=counter.kind if counter else "",
         reason=reason,
+        note=note,
     )
     version = _version_bump(office_id=ticket.office_id)
     ticket.event_version = version  # the API returns it, so clients can match the event stream
@@ -470,6 +725,7 @@ def _record(
                                     from_step=from_step, from_service_id=from_service_id,
                                     counter=counter),
     )
+    return event
 
 
 def _version_bump(*, office_id: int) -> int:
@@ -490,13 +746,14 @@ def _version_bump(*, office_id: int) -> int:
 @retention.eraser("ticket_notes")
 @durable
 def ticket_notes_erase(*, now: datetime.datetime | None = None) -> int:
-    """Blank the free text staff wrote on tickets and counters (transfer and hold reasons)
-    older than HANDOFF_NOTE_RETENTION_DAYS; the events and their counts stay."""
+    """Blank the free text staff wrote on tickets and counters (hand-off, transfer and hold
+    reasons, notes for the next counter) older than HANDOFF_NOTE_RETENTION_DAYS; the events,
+    their preset reasons and their counts stay."""
     now = now or timezone.now()
     before = now - datetime.timedelta(days=settings.HANDOFF_NOTE_RETENTION_DAYS)
-    erased = TicketEvent.objects.filter(at__lt=before).exclude(reason="").update(reason="")
+    erased = (TicketEvent.objects.filter(at__lt=before).exclude(reason="", note="")
+              .update(reason="", note=""))
     erased += CounterEvent.objects.filter(at__lt=before).exclude(reason="").update(reason="")
-    # TODO(issue 12): hand-off notes register their own eraser with retention.eraser(...)
     return erased
 
 

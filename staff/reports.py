@@ -10,8 +10,8 @@ same in the page, the CSV and the tests):
 - issued: tickets issued (kiosk or staff); by kind, the kind of their first step.
 - served: tickets completed, counted at the service and kind of the step they
   were completed at.
-- no-shows: tickets closed as no-show (a first no-show within the grace time
-  puts the ticket back in line and is not counted).
+- no-shows: tickets closed as no-show (a no-show before the office's last allowed
+  one puts the ticket back in its place and is not counted).
 - transfers outsourced -> staff: ``transferred`` events from an outsourced
   step to a staff-only step (the contractor's formal hand-off).
 - wait: from entering a step's line (issue, previous step done, transfer) to
@@ -24,9 +24,7 @@ same in the page, the CSV and the tests):
 - SLA: share of wait samples not longer than the service's target.
 - arrivals per hour: issued tickets by hour of day in Asia/Tokyo.
 
-Contract report: a handled transaction is one step finished at an outsourced
-counter (completed, passed to the next step, or transferred with a reason)
-from the called or serving state; no-shows are not billed.
+The contract report (``contract``) is described where it is computed, below.
 """
 
 from __future__ import annotations
@@ -36,10 +34,23 @@ import math
 from collections import defaultdict
 from statistics import mean, median
 
+import jpholiday
 from django.utils import timezone
 
-from queueing.events import STEP_FINISHED, Action
-from queueing.models import Kind, Service, Step, Ticket, TicketEvent
+from queueing.events import HAND_OFFS, STEP_FINISHED, Action
+from queueing.models import (
+    Contract,
+    ContractLevel,
+    Counter,
+    CounterEvent,
+    Kind,
+    Service,
+    Step,
+    Ticket,
+    TicketEvent,
+    Unit,
+    WorkUnit,
+)
 
 WAIT_BINS = [0, 5, 10, 15, 20, 30, 45, 60]  # minutes; the last bin is "60+"
 KIND_LABELS = {k: Kind(k).staff_label for k in Kind.values}
@@ -213,39 +224,324 @@ def bar_chart(data: list[tuple[str, int]], *, title: str, width: int = 640,
 
 
 # --- contract -------------------------------------------------------------------
+#
+# The monthly report a city pays the contractor's invoice from, for one contract
+# (委託契約) and one month, every figure traceable to tickets, steps and counters:
+#
+# - units: what the counters recorded when a step ended (``WorkUnit``), counted on the
+#   ticket's business day, at outsourced counters (billed) and, for reference, at staff
+#   counters (the city's own work, never billed); counter-hours: the minutes the
+#   outsourced counters were open that day (from their audit trail, whole minutes per
+#   day, cut at midnight Asia/Tokyo and at the time of the report).
+# - amounts, in yen before tax: per day and unit, quantity x unit price (counter-hours:
+#   minutes x price / 60, rounded down); the month's amount of a unit is the sum of its
+#   days, the subtotal the sum of the units.
+# - service levels: a sample is a resident's wait at an outsourced step, from joining its
+#   line to the first call there (as in the history); within the level when the wait is
+#   at most its minutes. A day with samples is missed when its share is below the target;
+#   the month is missed when the month's share is. Deductions: a fixed amount per missed
+#   day, plus a percentage of the subtotal (rounded down) when the month is missed.
+# - net = subtotal - deductions (never below 0); tax = net x tax % rounded down (消費税,
+#   切り捨て); total = net + tax.
+# - handled: steps finished at an outsourced counter from the called or serving state
+#   (completed, passed to the next step, transferred); no-shows are not handled.
+#
+# The ticket-level export (``contract_tickets``) lists every step visit of the month with
+# its times, counter, outcome, hand-off and units; its billed totals equal the report's.
+
+MINUTES_PER_HOUR = 60
 
 
-def _month_end(month: datetime.date) -> datetime.date:
+def month_end(month: datetime.date) -> datetime.date:
+    """The last day of the month of ``month``."""
     nxt = (month.replace(day=28) + datetime.timedelta(days=4)).replace(day=1)
     return nxt - datetime.timedelta(days=1)
 
 
-def contract(*, office_id: int, month_from: datetime.date, month_to: datetime.date) -> list[dict]:
-    """Transactions handled at outsourced counters, per month and service (the billing count)."""
-    counts: dict[tuple[str, int], dict] = {}
-    rows = TicketEvent.objects.filter(
-        ticket__office_id=office_id,
-        ticket__business_day__gte=month_from.replace(day=1),
-        ticket__business_day__lte=_month_end(month_to),
-        counter_kind=Kind.OUTSOURCED,
-        action__in=STEP_FINISHED,
-        from_status__in=AT_COUNTER,
-    ).values_list("ticket__business_day", "from_step__service_id", "action")
-    names = dict(Service.objects.filter(office_id=office_id).values_list("id", "name"))
-    for day, service_id, action in rows:
-        key = (f"{day:%Y-%m}", service_id)
-        row = counts.setdefault(key, {"month": key[0], "service_id": service_id,
-                                      "service": names.get(service_id, "?"),
-                                      "completed": 0, "handed_over": 0, "total": 0})
-        row["completed" if action == Action.COMPLETED else "handed_over"] += 1
-        row["total"] += 1
-    order = {sid: i for i, sid in enumerate(names)}
-    return sorted(counts.values(), key=lambda r: (r["month"], order.get(r["service_id"], 0)))
+def contract_for(*, office_id: int, month: datetime.date) -> Contract | None:
+    """The office's contract in force during that month (the earliest, if several)."""
+    return (Contract.objects.filter(office_id=office_id, starts_on__lte=month_end(month),
+                                    ends_on__gte=month.replace(day=1))
+            .order_by("starts_on", "id").first())
 
 
-def contract_table(rows: list[dict]) -> list[list]:
-    """The contract report as CSV rows (header first)."""
-    return [["月 Month", "手続き Service", "完了 Completed", "引継ぎ Handed over",
-             "件数 Handled transactions"]] + [
-        [r["month"], r["service"], r["completed"], r["handed_over"], r["total"]] for r in rows
-    ]
+def _days(contract: Contract, month: datetime.date) -> list[datetime.date]:
+    first = max(month.replace(day=1), contract.starts_on)
+    last = min(month_end(month), contract.ends_on)
+    return [first + datetime.timedelta(days=i) for i in range((last - first).days + 1)]
+
+
+def _day_label(day: datetime.date) -> str:
+    """A holiday's name, or 土/日 for a weekend, or empty."""
+    name = jpholiday.is_holiday_name(day)
+    if name:
+        return name
+    return {5: "土", 6: "日"}.get(day.weekday(), "")
+
+
+def contract(*, office_id: int, month: datetime.date,
+             now: datetime.datetime | None = None) -> dict | None:
+    """The month's contract report (see above), or None when no contract covers the month."""
+    month = month.replace(day=1)
+    agreement = contract_for(office_id=office_id, month=month)
+    if agreement is None:
+        return None
+    days = _days(agreement, month)
+    prices = {p.unit_id: p.unit_price_yen for p in agreement.prices.all()}
+    units = list(Unit.objects.filter(office_id=office_id).order_by("sort_order", "id"))
+    levels = list(agreement.levels.all())
+    billed = defaultdict(lambda: defaultdict(int))  # day -> unit id -> quantity
+    for_reference = defaultdict(int)  # unit id -> quantity at staff counters
+    for day, unit_id, kind, quantity in WorkUnit.objects.filter(
+            event__ticket__office_id=office_id, event__ticket__business_day__gte=days[0],
+            event__ticket__business_day__lte=days[-1]).values_list(
+            "event__ticket__business_day", "unit_id", "event__counter_kind", "quantity"):
+        if kind == Kind.OUTSOURCED:
+            billed[day][unit_id] += quantity
+        else:
+            for_reference[unit_id] += quantity
+    minutes = _counter_minutes(office_id=office_id, days=days, now=now or timezone.now())
+    handled = _handled(office_id=office_id, days=days)
+    samples = _outsourced_waits(office_id=office_id, days=days)
+
+    unit_rows = {u.id: {"unit_id": u.id, "code": u.code, "name": u.name, "measure": u.measure,
+                        "measure_label": u.get_measure_display(), "price": prices.get(u.id),
+                        "quantity": 0, "amount": 0, "reference": for_reference.get(u.id, 0)}
+                 for u in units}
+    day_rows = []
+    for day in days:
+        row = {"day": day, "label": _day_label(day), "units": {}, "amounts": {},
+               "handled": handled.get(day, 0), "levels": [], "deduction": 0}
+        for u in units:
+            if u.measure == Unit.Measure.COUNTER_HOUR:
+                quantity = minutes.get(day, 0)  # minutes
+                amount = quantity * prices.get(u.id, 0) // MINUTES_PER_HOUR
+            else:
+                quantity = billed[day].get(u.id, 0)
+                amount = quantity * prices.get(u.id, 0)
+            row["units"][u.id], row["amounts"][u.id] = quantity, amount
+            unit_rows[u.id]["quantity"] += quantity
+            unit_rows[u.id]["amount"] += amount
+        row["quantities"] = [(u.code, row["units"][u.id]) for u in units]  # units' order
+        row["subtotal"] = sum(row["amounts"].values())
+        for level in levels:
+            waits = samples.get(day, [])
+            judged = _judge(level, waits)
+            if judged["missed"]:
+                row["deduction"] += level.deduction_yen_per_missed_day
+            row["levels"].append(judged)
+        day_rows.append(row)
+    subtotal = sum(r["amount"] for r in unit_rows.values())
+    level_rows = []
+    for i, level in enumerate(levels):
+        judged = _judge(level, [w for waits in samples.values() for w in waits])
+        missed_days = sum(1 for r in day_rows if r["levels"][i]["missed"])
+        per_day = missed_days * level.deduction_yen_per_missed_day
+        for_month = (subtotal * level.deduction_percent_if_month_missed // 100
+                     if judged["missed"] else 0)
+        level_rows.append({**judged, "level": level, "missed_days": missed_days,
+                           "deduction_days": per_day, "deduction_month": for_month,
+                           "deduction": per_day + for_month})
+    deduction = sum(r["deduction"] for r in level_rows)
+    net = max(0, subtotal - deduction)
+    tax = net * agreement.tax_percent // 100
+    return {
+        "contract": agreement, "month": month, "days": day_rows,
+        "units": list(unit_rows.values()), "levels": level_rows,
+        "handled": sum(handled.values()), "subtotal": subtotal, "deduction": deduction,
+        "net": net, "tax": tax, "total": net + tax,
+    }
+
+
+def _judge(level: ContractLevel, waits: list[float]) -> dict:
+    """How a set of waits meets a service level: samples, within, share, missed."""
+    within = sum(1 for w in waits if w <= level.within_minutes)
+    n = len(waits)
+    return {"samples": n, "within": within,
+            "percent": round(100 * within / n, 1) if n else None,
+            "missed": bool(n) and within * 100 < level.target_percent * n}
+
+
+def _handled(*, office_id: int, days: list[datetime.date]) -> dict[datetime.date, int]:
+    found: dict[datetime.date, int] = defaultdict(int)
+    for day in TicketEvent.objects.filter(
+            ticket__office_id=office_id, ticket__business_day__gte=days[0],
+            ticket__business_day__lte=days[-1], counter_kind=Kind.OUTSOURCED,
+            action__in=STEP_FINISHED, from_status__in=AT_COUNTER,
+    ).values_list("ticket__business_day", flat=True):
+        found[day] += 1
+    return found
+
+
+def _counter_minutes(*, office_id: int, days: list[datetime.date],
+                     now: datetime.datetime) -> dict[datetime.date, int]:
+    """Whole minutes the office's outsourced counters were open, per day (Asia/Tokyo)."""
+    tz = timezone.get_default_timezone()
+    start = datetime.datetime.combine(days[0], datetime.time(), tz)
+    end = min(now, datetime.datetime.combine(days[-1] + datetime.timedelta(days=1),
+                                             datetime.time(), tz))
+    seconds: dict[datetime.date, float] = defaultdict(float)
+    rows = CounterEvent.objects.filter(counter__office_id=office_id,
+                                       counter__kind=Kind.OUTSOURCED, at__lt=end)
+    by_counter = defaultdict(list)
+    for counter_id, at, to_status in rows.order_by("counter_id", "at", "id").values_list(
+            "counter_id", "at", "to_status"):
+        by_counter[counter_id].append((at, to_status))
+    for changes in by_counter.values():
+        opened = None
+        for at, status in changes:
+            if status == Counter.Status.OPEN and opened is None:
+                opened = at
+            elif status != Counter.Status.OPEN and opened is not None:
+                _add_open(seconds, max(opened, start), min(at, end), tz)
+                opened = None
+        if opened is not None:
+            _add_open(seconds, max(opened, start), end, tz)
+    return {day: int(s // 60) for day, s in seconds.items()}
+
+
+def _add_open(seconds: dict, begin: datetime.datetime, end: datetime.datetime, tz) -> None:
+    """Add an open interval to the seconds of each local day it covers."""
+    while begin < end:
+        local = begin.astimezone(tz)
+        midnight = datetime.datetime.combine(local.date() + datetime.timedelta(days=1),
+                                             datetime.time(), tz)
+        part_end = min(end, midnight)
+        seconds[local.date()] += (part_end - begin).total_seconds()
+        begin = part_end
+
+
+def _visits(*, office_id: int, days: list[datetime.date]):
+    """Every step visit of the days' tickets, in order: the ticket, the step, when it joined
+    the step's line, its first call there, and the audit row that ended it (None: open)."""
+    rows = (TicketEvent.objects.filter(ticket__office_id=office_id,
+                                       ticket__business_day__gte=days[0],
+                                       ticket__business_day__lte=days[-1])
+            .select_related("ticket__service", "to_step", "counter")
+            .order_by("ticket__business_day", "ticket_id", "at", "id"))
+    visit = None
+    for e in rows.iterator():
+        if visit is not None and visit["ticket"].id != e.ticket_id:
+            yield visit  # still open when its day ended
+            visit = None
+        if e.action == Action.ISSUED:
+            visit = _visit(e)
+            continue
+        if visit is None:
+            continue
+        if e.action == Action.CALLED and visit["called"] is None:
+            visit["called"] = e.at
+        if e.action in STEP_FINISHED or e.action in (Action.NO_SHOW, Action.CANCELLED):
+            visit["end"] = e
+            yield visit
+            visit = _visit(e) if e.action in HAND_OFFS else None
+    if visit is not None:
+        yield visit
+
+
+def _visit(e: TicketEvent) -> dict:
+    return {"ticket": e.ticket, "step": e.to_step, "entered": e.at, "called": None,
+            "end": None}
+
+
+def _outsourced_waits(*, office_id: int,
+                      days: list[datetime.date]) -> dict[datetime.date, list[float]]:
+    """The service level's samples per day: minutes from joining an outsourced step's line
+    to the first call there."""
+    found: dict[datetime.date, list[float]] = defaultdict(list)
+    for v in _visits(office_id=office_id, days=days):
+        if v["step"].kind == Kind.OUTSOURCED and v["called"] is not None:
+            found[v["ticket"].business_day].append(
+                (v["called"] - v["entered"]).total_seconds() / 60)
+    return found
+
+
+def contract_table(report: dict) -> list[list]:
+    """The contract report as CSV rows: the daily breakdown, the month's units, the service
+    levels and the totals, one section after the other."""
+    units = report["units"]
+    head = ["日 Day", "区分 Day type"] + [
+        f"{u['name']} ({'分' if u['measure'] == Unit.Measure.COUNTER_HOUR else u['measure_label']})"
+        for u in units] + ["処理件数 Handled", "金額(円) Amount", "控除(円) Deduction"]
+    rows = [[f"委託実績 Contract report {report['month']:%Y-%m}", report["contract"].name,
+             report["contract"].contractor], head]
+    for d in report["days"]:
+        rows.append([d["day"].isoformat(), d["label"]] + [d["units"][u["unit_id"]] for u in units]
+                    + [d["handled"], d["subtotal"], d["deduction"]])
+    rows.append(["合計 Month", ""] + [u["quantity"] for u in units]
+                + [report["handled"], report["subtotal"], sum(d["deduction"] for d in
+                                                             report["days"])])
+    rows.append([])
+    rows.append(["単位 Unit", "単価(円) Price", "数量 Quantity", "金額(円) Amount",
+                 "職員窓口 (参考) Staff counters, not billed"])
+    for u in units:
+        rows.append([u["name"], "" if u["price"] is None else u["price"], u["quantity"],
+                     u["amount"], u["reference"]])
+    rows.append([])
+    rows.append(["サービス水準 Service level", "目標 Target", "件数 Samples", "達成 Within",
+                 "達成率(%) Share", "未達の日 Missed days", "控除(円) Deduction"])
+    for lv in report["levels"]:
+        rows.append([lv["level"].name,
+                     f"{lv['level'].target_percent}% / {lv['level'].within_minutes}分",
+                     lv["samples"], lv["within"], "" if lv["percent"] is None else lv["percent"],
+                     lv["missed_days"], lv["deduction"]])
+    rows.append([])
+    tax_label = f"消費税 Tax {report['contract'].tax_percent}%"
+    for label, key in (("小計 Subtotal", "subtotal"), ("控除 Deductions", "deduction"),
+                       ("差引 Net", "net"), (tax_label, "tax"), ("請求額 Total", "total")):
+        rows.append([label, report[key]])
+    return rows
+
+
+TICKET_COLUMNS = ["日 Day", "番号 Ticket", "手続き Service", "手順 Step", "手順の種類 Step kind",
+                  "列に入った Joined", "呼出 Called", "終了 Ended", "窓口 Counter",
+                  "窓口の種類 Counter kind", "結果 Outcome", "引継ぎ Hand-off", "実績 Units"]
+
+
+def contract_tickets(*, office_id: int, month: datetime.date) -> list[list] | None:
+    """The ticket-level export behind the report: one row per step visit (times, counter
+    and its kind, outcome, hand-off with its reason, units recorded), then the billed units'
+    totals, equal to the report's. No personal data: no booking reference, no note."""
+    month = month.replace(day=1)
+    agreement = contract_for(office_id=office_id, month=month)
+    if agreement is None:
+        return None
+    days = _days(agreement, month)
+    units = list(Unit.objects.filter(office_id=office_id).exclude(
+        measure=Unit.Measure.COUNTER_HOUR).order_by("sort_order", "id"))
+    recorded = defaultdict(dict)
+    for event_id, unit_id, quantity in WorkUnit.objects.filter(
+            event__ticket__office_id=office_id, event__ticket__business_day__gte=days[0],
+            event__ticket__business_day__lte=days[-1]).values_list(
+            "event_id", "unit_id", "quantity"):
+        recorded[event_id][unit_id] = quantity
+    names = {u.id: u.name for u in units}
+    totals = defaultdict(int)
+    rows = [TICKET_COLUMNS + [f"請求 {u.name}" for u in units]]
+
+    def local(at):
+        return timezone.localtime(at).strftime("%H:%M:%S") if at else ""
+
+    for v in _visits(office_id=office_id, days=days):
+        end, t = v["end"], v["ticket"]
+        done = recorded.get(end.id, {}) if end is not None else {}
+        billed = end is not None and end.counter_kind == Kind.OUTSOURCED
+        hand_off = ""
+        if end is not None and end.action in HAND_OFFS:
+            to = end.to_step
+            hand_off = f"→ {to.name} ({Kind(to.kind).counter_label}): {end.reason}"
+        row = [t.business_day.isoformat(), t.display_number, t.service.name, v["step"].name,
+               KIND_LABELS[v["step"].kind], local(v["entered"]), local(v["called"]),
+               local(end.at) if end else "",
+               end.counter.number if end is not None and end.counter else "",
+               KIND_LABELS.get(end.counter_kind, "") if end is not None else "",
+               end.get_action_display() if end is not None else "未了 (open)", hand_off,
+               " ".join(f"{names.get(u, u)}×{q}" for u, q in done.items())]
+        for u in units:
+            quantity = done.get(u.id, 0) if billed else 0
+            totals[u.id] += quantity
+            row.append(quantity)
+        rows.append(row)
+    rows.append(["合計 Total (billed)"] + [""] * (len(TICKET_COLUMNS) - 1)
+                + [totals[u.id] for u in units])
+    return rows

@@ -17,6 +17,7 @@ Who may see what:
 import csv
 import datetime
 
+from django.conf import settings
 from django.contrib.auth import views as auth_views
 from django.contrib.auth.decorators import login_required
 from django.contrib.auth.forms import AuthenticationForm
@@ -28,21 +29,12 @@ from django.views.decorators.http import require_GET
 from api.params import query_day, query_id, query_month
 from queueing import routing, selectors, services
 from queueing.errors import Forbidden
-from queueing.models import Counter, Office, SecurityAction, Service
+from queueing.models import Counter, Office, PresetReason, SecurityAction
 from queueing.privacy import NeverEchoes
 from queueing.roles import is_supervisor, role_of
 from queueing.signins import client_address
 
 from . import audit, reports
-
-# Reasons offered for a transfer (the field also takes free text).
-TRANSFER_REASONS = [
-    "職員の判断が必要 (needs a civil servant's judgment)",
-    "審査・決定が必要 (needs review and decision)",
-    "書類の不足・不備 (documents missing or incomplete)",
-    "別の手続きが必要 (another procedure is needed)",
-    "ご相談・苦情 (consultation or complaint)",
-]
 
 
 class StaffSignInForm(NeverEchoes, AuthenticationForm):
@@ -50,17 +42,31 @@ class StaffSignInForm(NeverEchoes, AuthenticationForm):
 
 
 class StaffLoginView(auth_views.LoginView):
-    """Sign-in page for counter staff and supervisors."""
+    """Sign-in page for counter staff and supervisors (a console whose session expired
+    sends the person here, and back to its counter afterwards)."""
 
     template_name = "staff/login.html"
     authentication_form = StaffSignInForm
     redirect_authenticated_user = True
 
+    def get_context_data(self, **kwargs):
+        """The page, saying why when a console sent the person here."""
+        return {**super().get_context_data(**kwargs),
+                "expired": self.request.GET.get("expired") == "1"}
+
 
 class StaffLogoutView(auth_views.LogoutView):
-    """Sign out (POST only) and go back to the sign-in page."""
+    """Sign out (POST only) and go back to the sign-in page; the counters this session was
+    signed in at pause at once if nobody else is there."""
 
     next_page = "/staff/login/"
+
+    def post(self, request, *args, **kwargs):
+        """End the session's counter presences, then sign out."""
+        if request.user.is_authenticated:
+            services.counter_presence_sign_out(user=request.user,
+                                               session_key=request.session.session_key or "")
+        return super().post(request, *args, **kwargs)
 
 
 def _page(request: HttpRequest, template: str, context: dict, status: int = 200) -> HttpResponse:
@@ -106,12 +112,18 @@ def console(request: HttpRequest, counter_id: int) -> HttpResponse:
         routing.ensure_can_operate(counter=counter, user=request.user)
     except Forbidden as exc:
         return _forbidden(request, exc.detail)
-    transfer_services = Service.objects.filter(office_id=counter.office_id, active=True)
+    reasons = selectors.preset_reasons(office_id=counter.office_id)
+    # The console beats well inside the presence timeout (a background tab's timers run
+    # at most once a minute, so the default timeout of 5 minutes leaves room).
+    heartbeat = max(1, min(settings.COUNTER_HEARTBEAT_SECONDS,
+                           settings.COUNTER_PRESENCE_TIMEOUT_SECONDS // 3))
     return _page(request, "staff/console.html", {
         "counter": counter,
         "office": counter.office,
-        "transfer_services": transfer_services,
-        "transfer_reasons": TRANSFER_REASONS,
+        "transfer_services": selectors.transfer_targets(office_id=counter.office_id),
+        "hand_off_reasons": reasons[PresetReason.Purpose.HAND_OFF],
+        "hold_reasons": reasons[PresetReason.Purpose.HOLD],
+        "heartbeat_seconds": heartbeat,
         "role": role_of(request.user),
     })
 
@@ -190,24 +202,25 @@ def history(request: HttpRequest) -> HttpResponse:
 @login_required
 @require_GET
 def contract(request: HttpRequest) -> HttpResponse:
-    """Contract report: transactions handled at outsourced counters per service and month."""
+    """The month's contract report: units, amounts, service levels, deductions, totals per day
+    and month (printable); ``csv=1`` the report, ``csv=tickets`` the ticket-level export."""
     office, refused = _supervisor_office(request)
     if refused is not None:
         return refused
-    today = timezone.localdate()
     errors = []
-    month_from = _parse_month(request.GET.get("from"), today.replace(day=1), errors)
-    month_to = _parse_month(request.GET.get("to"), month_from, errors)
-    if month_to < month_from:
-        errors.append("終了月が開始月より前です。 The end month is before the start month.")
-        month_to = month_from
-    rows = reports.contract(office_id=office.id, month_from=month_from, month_to=month_to)
-    if request.GET.get("csv"):
-        return _csv(f"contract-{month_from:%Y-%m}-{month_to:%Y-%m}.csv",
-                    reports.contract_table(rows))
+    month = _parse_month(request.GET.get("month"), timezone.localdate().replace(day=1), errors)
+    kind = request.GET.get("csv")
+    if kind and kind not in ("1", "tickets"):
+        return HttpResponse("出力の種類が違います。 Unknown export.", status=400,
+                            content_type="text/plain; charset=utf-8")
+    report = reports.contract(office_id=office.id, month=month)
+    if kind and report is not None:
+        if kind == "tickets":
+            return _csv(f"contract-tickets-{month:%Y-%m}.csv",
+                        reports.contract_tickets(office_id=office.id, month=month))
+        return _csv(f"contract-{month:%Y-%m}.csv", reports.contract_table(report))
     return _page(request, "staff/contract.html", {
-        "office": office, "rows": rows, "month_from": month_from, "month_to": month_to,
-        "errors": errors,
+        "office": office, "report": report, "month": month, "errors": errors,
     })
 
 

@@ -135,6 +135,13 @@ def clock(monkeypatch):
 
 
 @pytest.fixture(autouse=True)
+def _no_presence_sweep_in_the_test_process(settings):
+    """The in-process sweep (live/sweeps.py) runs in real servers; a test that wants it runs
+    it itself (it would pause counters under other tests' feet, on their event loops)."""
+    settings.COUNTER_PRESENCE_SWEEP_SECONDS = 0
+
+
+@pytest.fixture(autouse=True)
 def _fast_password_hashing(settings):
     """Demo accounts are re-created per test; PBKDF2 would cost seconds each time."""
     settings.PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]

@@ -259,3 +259,70 @@ def test_status_link_uses_the_public_address_when_set(kiosk_client, settings):
     r = kiosk_client.post("/api/v1/tickets/", {"service": svc("juminhyo").pk}, format="json")
     body = r.json()
     assert body["status_url"] == f"https://madoguchi.city.example.jp/t/{body['token']}/"
+
+
+# --- units recorded at the end of a step -------------------------------------------------
+
+
+def _called(client, number=1, code="juminhyo"):
+    t = issue(code)
+    client.post(f"/api/v1/counters/{cid(number)}/call-next/")
+    return t
+
+
+def test_complete_records_the_units_given_or_the_steps_defaults(contractor):
+    from queueing.models import Unit, WorkUnit
+
+    client = api_as(contractor)
+    copies = Unit.objects.get(office__code="demo", code="juminhyo-copy")
+    t = _called(client)
+    r = client.post(f"/api/v1/counters/{cid(1)}/tickets/{t.pk}/complete/",
+                    {"units": [{"unit": copies.pk, "quantity": 3}]}, format="json")
+    assert r.status_code == 200
+    t2 = _called(client)
+    client.post(f"/api/v1/counters/{cid(1)}/tickets/{t2.pk}/complete/")  # one key: defaults
+    got = sorted(WorkUnit.objects.values_list("event__ticket_id", "quantity"))
+    assert got == [(t.pk, 3), (t2.pk, 1)]
+
+
+@pytest.mark.parametrize("units, code", [
+    ([{"unit": 999999, "quantity": 1}], "unit_not_found"),
+    ([{"unit": "x", "quantity": 1}], "invalid"),
+    ([{"unit": 1, "quantity": 100}], "invalid"),
+    ("三通", "invalid"),
+])
+def test_bad_units_are_a_400_and_nothing_changes(contractor, units, code):
+    client = api_as(contractor)
+    t = _called(client)
+    r = client.post(f"/api/v1/counters/{cid(1)}/tickets/{t.pk}/complete/", {"units": units},
+                    format="json")
+    assert_error(r, 400, code)
+    assert Ticket.objects.get(pk=t.pk).status == "called"
+
+
+def test_counter_hours_are_measured_never_recorded(contractor):
+    from queueing.models import Unit
+
+    client = api_as(contractor)
+    hours = Unit.objects.get(office__code="demo", code="counter-hour")
+    t = _called(client)
+    r = client.post(f"/api/v1/counters/{cid(1)}/tickets/{t.pk}/complete/",
+                    {"units": [{"unit": hours.pk, "quantity": 1}]}, format="json")
+    assert_error(r, 400, "unit_not_found")
+
+
+def test_hold_without_a_reason_is_a_400(contractor):
+    client = api_as(contractor)
+    t = _called(client)
+    assert_error(client.post(f"/api/v1/counters/{cid(1)}/tickets/{t.pk}/hold/", {},
+                             format="json"), 400, "invalid")
+
+
+def test_a_public_status_answer_holds_no_hand_off(contractor, client):
+    c3 = api_as(contractor)
+    t = _called(c3, number=3, code="tennyu")
+    c3.post(f"/api/v1/counters/{cid(3)}/tickets/{t.pk}/transfer/",
+            {"reason": "審査・決定が必要", "note": "転出証明書あり"}, format="json")
+    body = client.get(f"/api/v1/tickets/status/{t.token}/").json()
+    assert body["next_step"]["name"] == "審査・決定"
+    assert "転出証明書" not in repr(body) and "審査・決定が必要" not in repr(body)

@@ -47,10 +47,11 @@ RULES = {
     "api/v1/counters/<id:counter_id>/call-next/": STAFF,
     "api/v1/counters/<id:counter_id>/call/": STAFF,
     "api/v1/counters/<id:counter_id>/tickets/<id:ticket_id>/hold/": STAFF,
+    "api/v1/counters/<id:counter_id>/tickets/<id:ticket_id>/complete/": STAFF,
     "api/v1/counters/<id:counter_id>/tickets/<id:ticket_id>/transfer/": STAFF,
     "api/v1/counters/<id:counter_id>/tickets/<id:ticket_id>/cancel/": STAFF,
     "api/v1/^counters/(?P<counter_id>[0-9]{1,18})/tickets/(?P<ticket_id>[0-9]{1,18})/"
-    "(?P<action>recall|start|resume|no-show|complete)/$": STAFF,
+    "(?P<action>recall|start|resume|no-show)/$": STAFF,
     "api/v1/bookings/slots/<slug:office_code>/<slug:service_code>/": PUBLIC,
     "api/v1/bookings/": PUBLIC,
     "api/v1/bookings/<str:token>/cancel/": PUBLIC,

@@ -67,7 +67,8 @@ def served_day(office, contractor, municipal, clock):
         t = services.ticket_call_next(counter=c1, by=contractor)
         if t.display_number == certs[-1].display_number:
             services.ticket_no_show(ticket=t, counter=c1, by=contractor)
-            services.ticket_call_next(counter=c1, by=contractor)  # called again ...
+            services.ticket_call_number(counter=c1, by=contractor,  # called again ...
+                                        number=t.display_number)
             t.refresh_from_db()
             services.ticket_no_show(ticket=t, counter=c1, by=contractor)  # ... and gone
             continue
@@ -183,6 +184,14 @@ def test_dates_a_user_can_get_wrong_are_clear_json_errors(office, clock, query, 
     for fmt in ("", "&format=csv"):
         q = query + fmt
         assert_error(Client().get(HOURLY + q), 400, code)
+
+
+def test_an_unknown_format_is_a_clear_json_error(office):
+    # DRF answers an unknown ?format= with a bare 404; ours says what to choose
+    for path in (HOURLY, "/api/v1/open-data/0/hourly/"):
+        response = Client().get(path + "?format=0")
+        assert_error(response, 400, "unknown_format")
+        assert "json" in response.json()["detail"] and "csv" in response.json()["detail"]
 
 
 def test_an_unknown_office_is_a_json_404_even_for_csv(office):

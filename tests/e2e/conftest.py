@@ -29,14 +29,20 @@ def _live_server_helper():
     yield
 
 
-@pytest.fixture(scope="module")
-def live_server():
-    """One daphne process with the demo data, shared by a test module; stopped afterwards."""
+def server_group(**extra_env: str) -> ServerGroup:
+    """One daphne process with the demo data on a fresh database (PostgreSQL beside
+    DATABASE_URL when it names one), with the Redis of REDIS_URL and extra environment."""
     url = os.environ.get("DATABASE_URL") or None
     if url and not url.startswith("postgres"):
         url = None
-    group = ServerGroup(processes=1, database_url=url,
-                        redis_url=os.environ.get("REDIS_URL") or None)
+    return ServerGroup(processes=1, database_url=url,
+                       redis_url=os.environ.get("REDIS_URL") or None, extra_env=extra_env)
+
+
+@pytest.fixture(scope="module")
+def live_server():
+    """One daphne process with the demo data, shared by a test module; stopped afterwards."""
+    group = server_group()
     with group:
         yield group
 
@@ -75,6 +81,20 @@ def screenshot():
         return path
 
     return take
+
+
+@pytest.fixture
+def new_context(browser):
+    """Browser contexts (a kiosk, a phone, a display...), closed after the test."""
+    contexts = []
+
+    def make(**kwargs):
+        contexts.append(browser.new_context(**kwargs))
+        return contexts[-1]
+
+    yield make
+    for context in contexts:
+        context.close()
 
 
 STAFF_PASSWORDS = {

@@ -254,7 +254,10 @@ def test_staff_console_with_a_current_ticket(live_server, staff_sign_in, issue, 
     page.keyboard.press("Enter")
     expect(page.locator("#current-number")).to_have_text(held["ticket"], timeout=TIMEOUT)
     page.keyboard.press("Escape")
-    page.keyboard.press("h")
+    page.keyboard.press("h")  # a hold asks for its reason first
+    expect(page.locator("#hold-reason")).to_be_focused()
+    page.keyboard.type("書類を取りに行く (fetching a document)")
+    page.keyboard.press("Enter")
     expect(page.locator("#held table")).to_contain_text(held["ticket"], timeout=TIMEOUT)
     page.keyboard.press("n")
     expect(page.locator("#current-number")).to_have_text(ticket["ticket"], timeout=TIMEOUT)
@@ -381,7 +384,7 @@ def test_staff_console_is_usable_with_the_keyboard_alone(live_server, browser, i
     page.keyboard.type("減免の相談を希望 (asks about a tax reduction)")
     page.keyboard.press("Enter")
     expect(page.locator("#current-number-none")).to_be_visible(timeout=TIMEOUT)
-    expect(page.locator("#message")).to_contain_text("回付しました")
+    expect(page.locator("#message")).to_contain_text("へ回しました")
 
     for t, expected in ((first, "completed"), (second, "completed"), (third, "waiting")):
         status = httpx.get(f"{base}/api/v1/tickets/status/{t['token']}/", timeout=10).json()

@@ -52,20 +52,6 @@ def open_console(page, base: str, number: int) -> None:
     expect(page.locator("#connection")).to_contain_text("Live", timeout=TIMEOUT)
 
 
-@pytest.fixture
-def new_context(browser):
-    """Browser contexts for the kiosk, the phone and the display, closed after the test."""
-    contexts = []
-
-    def make(**kwargs):
-        contexts.append(browser.new_context(**kwargs))
-        return contexts[-1]
-
-    yield make
-    for context in contexts:
-        context.close()
-
-
 def test_resident_is_served_by_contractor_then_staff(live_server, new_context, staff_sign_in,
                                                      screenshot):
     base = live_server.url
@@ -130,7 +116,8 @@ def test_resident_is_served_by_contractor_then_staff(live_server, new_context, s
     expect(phone.locator("#status-text")).to_have_text(
         "You are being served at counter 3.", timeout=TIMEOUT)
     contractor.get_by_label("回付先").select_option("")
-    contractor.get_by_label("理由").fill("審査・決定が必要 (needs review and decision)")
+    reason = contractor.get_by_label("理由 (選ぶか入力)")
+    reason.fill("審査・決定が必要 (needs review and decision)")
     contractor.get_by_role("button", name="回付する").click()
     expect(contractor.locator("#current-number-none")).to_be_visible(timeout=TIMEOUT)
     expect(phone.locator("#status-text")).to_have_text(

@@ -22,7 +22,8 @@ pytestmark = pytest.mark.integration
 NOTICE, EMAIL, PHONE = "ZQX-987654", "unique.resident@example.jp", "09087654321"
 BIRTH = datetime.date(1951, 7, 23)
 NOTE = "山田花子さん 書類不足"  # a staff member's free text naming a resident
-MARKERS = [NOTICE, EMAIL, PHONE, "087654321", "1951-07-23", "山田花子"]
+HANDOFF_NOTE = "佐藤次郎さんの委任状あり"  # a note for the next counter naming another
+MARKERS = [NOTICE, EMAIL, PHONE, "087654321", "1951-07-23", "山田花子", "佐藤次郎"]
 
 
 def every_text_in_the_database() -> str:
@@ -48,10 +49,12 @@ def test_nothing_personal_survives_retention(postgres, office, schedule, slot_fa
     ticket = services.ticket_issue(service=Service.objects.get(office=office, code="tennyu"))
     counter = Counter.objects.get(office=office, number=3)
     services.ticket_call_number(counter=counter, by=municipal, number=ticket.display_number)
-    services.ticket_transfer(ticket=ticket, counter=counter, by=municipal, reason=NOTE)
+    services.ticket_transfer(ticket=ticket, counter=counter, by=municipal, reason=NOTE,
+                             note=HANDOFF_NOTE)
     Client().post("/staff/login/", {"username": EMAIL, "password": "x"})  # typed by mistake
     text = every_text_in_the_database()
-    assert NOTICE in text and NOTE in text  # the data is there while it is needed
+    # The data is there while it is needed
+    assert NOTICE in text and NOTE in text and HANDOFF_NOTE in text
 
     later = slot.start + datetime.timedelta(days=365)
     erased = retention.personal_data_erase(now=later)

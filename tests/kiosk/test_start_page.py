@@ -21,7 +21,7 @@ def test_start_page_lists_services_with_waiting_count_and_estimate(client, issue
     assert "wait time not known" in html  # no counter is open yet
     from queueing.models import Counter
 
-    Counter.objects.filter(office=office, number=1).update(status="open")
+    Counter.objects.filter(office=office, number=1).update(status="open", staffed=True)
     html = client.get(START + "?lang=en").content.decode()
     assert re.search(r"about \d+ min", html)
     assert "I need assistance" in html

@@ -92,3 +92,21 @@ def test_ticket_of_an_earlier_day_has_expired(client, issue):
 
 def test_overlong_token_is_a_404_not_an_error(client, office):
     assert client.get("/t/" + "x" * 500 + "/").status_code == 404
+
+
+def test_after_a_hand_off_the_page_names_the_next_step_and_where_and_not_the_note(
+        client, issue, contractor, office):
+    tennyu = office.services.get(code="tennyu")
+    ticket = issue(service=tennyu, language="en")
+    c3 = Counter.objects.get(office=office, number=3)
+    services.ticket_call_next(counter=c3, by=contractor)
+    services.ticket_transfer(ticket=ticket, counter=c3, by=contractor,
+                             reason="審査・決定が必要", note="転出証明書あり")
+    html = client.get(f"/t/{ticket.token}/").content.decode()
+    assert "Your next step: Review and decision" in html
+    assert "You will be called to counter 6, 8." in html
+    # Nobody is at counter 6 or 8: the wait is not known, never "about 0 min".
+    assert re.search(r'id="estimated-wait">wait time not known<', html)
+    assert "転出証明書" not in html and "審査・決定が必要" not in html
+    ja = client.get(f"/t/{ticket.token}/?lang=ja").content.decode()
+    assert "次の手続き: 審査・決定" in ja and "6, 8番窓口でお呼びします。" in ja

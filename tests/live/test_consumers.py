@@ -5,6 +5,7 @@ services, then each socket receives what its screen shows, in version order.
 """
 
 import asyncio
+import datetime
 import json
 
 import pytest
@@ -471,4 +472,116 @@ async def test_frames_too_large_or_too_deep_get_a_clear_error(office):
         await comm.send_to(text_data=text)
         error = await receive(comm)
         assert error["type"] == "error" and error["code"] == "unknown_message"
+    await comm.disconnect()
+
+
+# --- counter presence over the console's socket ---------------------------------------
+
+
+@database_sync_to_async
+def _session_for(username: str):
+    """A saved session signing the user in, as the browser's cookie would carry."""
+    from importlib import import_module
+
+    from django.conf import settings
+    from django.contrib.auth import HASH_SESSION_KEY, SESSION_KEY
+
+    user = User.objects.get(username=username)
+    store = import_module(settings.SESSION_ENGINE).SessionStore()
+    store[SESSION_KEY], store[HASH_SESSION_KEY] = str(user.pk), user.get_session_auth_hash()
+    store.save()
+    return user, store
+
+
+async def _console(username: str, number: int):
+    user, session = await _session_for(username)
+    comm = WebsocketCommunicator(consumers.CounterConsumer.as_asgi(), "/ws/", headers=ORIGIN)
+    comm.scope.update(user=user, session=session,
+                      url_route={"kwargs": {"counter_id": await counter_id(number)}})
+    connected, _ = await comm.connect()
+    assert connected
+    await receive_until(comm, "snapshot")
+    return comm, user, session
+
+
+@database_sync_to_async
+def _counter(number: int) -> Counter:
+    return Counter.objects.get(number=number)
+
+
+@database_sync_to_async
+def _presences(number: int) -> list[tuple]:
+    from queueing.models import CounterPresence
+
+    return list(CounterPresence.objects.filter(counter__number=number).order_by("id")
+                .values_list("role", "left_reason", "seen_at"))
+
+
+async def test_a_console_staffs_its_counter_and_closing_it_pauses_after_the_grace(office):
+    # Given a contractor's console at counter 1, which then calls a resident
+    comm, user, _ = await _console("contractor", 1)
+    assert (await _counter(1)).staffed
+    assert [(r, why) for r, why, _ in await _presences(1)] == [("contractor", "")]
+    ticket = await issue()
+    await call_next(counter_number=1, username="contractor")
+    # When the console closes without signing out
+    await comm.disconnect()
+    # Then it still counts for the grace time (a reload), and after it the counter pauses
+    # and the resident goes back to their place in line
+    assert await database_sync_to_async(services.counter_presence_expire)() == []
+    later = (await database_sync_to_async(lambda: Ticket.objects.get(pk=ticket.pk))()).called_at
+    from django.utils import timezone
+
+    expired = await database_sync_to_async(services.counter_presence_expire)(
+        now=timezone.now() + datetime.timedelta(seconds=31))
+    assert [c.number for c in expired] == [1]
+    counter = await _counter(1)
+    assert (counter.status, counter.staffed) == ("break", False)
+    back = await database_sync_to_async(lambda: Ticket.objects.get(pk=ticket.pk))()
+    assert (back.status, back.counter_id, later is not None) == ("waiting", None, True)
+
+
+async def test_a_heartbeat_keeps_the_console_present(office):
+    comm, _, _ = await _console("municipal", 6)
+    [(_, _, seen)] = await _presences(6)
+    await asyncio.sleep(0.05)
+    await comm.send_json_to({"type": "heartbeat"})
+    assert await comm.receive_nothing(timeout=0.5)  # no error frame, the socket stays
+    [(_, why, seen_again)] = await _presences(6)
+    assert why == "" and seen_again > seen
+    await comm.disconnect()
+
+
+async def test_an_expired_session_closes_the_console_with_4401_and_pauses_at_once(office):
+    comm, user, session = await _console("contractor", 1)
+    await database_sync_to_async(services.counter_set_status)(
+        counter=await _counter(1), by=user, status="open")
+    await database_sync_to_async(session.delete)()  # the session expired (or signed out)
+    await comm.send_json_to({"type": "heartbeat"})
+    assert await comm.receive_output(timeout=3) == {"type": "websocket.close", "code": 4401}
+    counter = await _counter(1)
+    assert (counter.status, counter.staffed) == ("break", False)
+    assert ("contractor", "session_expired") in [(r, why) for r, why, _ in await _presences(1)]
+
+
+async def test_a_swept_console_that_beats_again_is_present_again(office):
+    from django.utils import timezone
+
+    comm, _, _ = await _console("contractor", 2)
+    # The laptop slept past the timeout: the sweep unstaffed the counter...
+    await database_sync_to_async(services.counter_presence_expire)(
+        now=timezone.now() + datetime.timedelta(minutes=6))
+    assert not (await _counter(2)).staffed
+    # ...and when it wakes, its next heartbeat makes it present again (still paused).
+    await comm.send_json_to({"type": "heartbeat"})
+    await asyncio.sleep(0.5)
+    assert (await _counter(2)).staffed
+    await comm.disconnect()
+
+
+async def test_other_screens_may_send_heartbeats_too(office):
+    comm = await connect(f"/ws/display/{DISPLAY_KEY}/")
+    await receive(comm)
+    await comm.send_json_to({"type": "heartbeat"})
+    assert await comm.receive_nothing(timeout=0.5)
     await comm.disconnect()

@@ -1,17 +1,28 @@
 """Property-based: random counter actions by random staff never break the invariants."""
 
+import datetime
 from collections import Counter as Tally
 
 import pytest
+from django.utils import timezone
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from queueing import routing, services
 from queueing.errors import Forbidden, QueueError
-from queueing.models import Counter, CounterEvent, NumberSequence, Service, Ticket, TicketEvent
+from queueing.models import (
+    Counter,
+    CounterEvent,
+    CounterPresence,
+    NumberSequence,
+    Service,
+    Ticket,
+    TicketEvent,
+)
 
 ACTIONS = ["issue", "call_next", "call_number", "recall", "start", "hold", "resume", "no_show",
-           "complete", "transfer_next", "transfer_service", "cancel_staff", "cancel_resident"]
+           "complete", "transfer_next", "transfer_service", "cancel_staff", "cancel_resident",
+           "sign_out", "presence_expires"]
 
 step = st.tuples(
     st.sampled_from(ACTIONS),
@@ -30,9 +41,10 @@ def _start_afresh(counters) -> None:
     Ticket.objects.all().delete()
     CounterEvent.objects.all().delete()
     NumberSequence.objects.all().delete()
-    Counter.objects.update(status=Counter.Status.CLOSED)
+    CounterPresence.objects.all().delete()
+    Counter.objects.update(status=Counter.Status.CLOSED, staffed=False)
     for c in counters:
-        c.status = Counter.Status.CLOSED
+        c.status, c.staffed = Counter.Status.CLOSED, False
 
 
 def check_invariants():
@@ -48,6 +60,8 @@ def check_invariants():
             active_counters.append(t.counter_id)
             # Hybrid rule: the step's kind matches the counter's.
             assert t.step.kind == t.counter.kind
+            # Nobody is stranded: a ticket is at a counter only while it is open and staffed.
+            assert (t.counter.status, t.counter.staffed) == ("open", True)
     assert len(active_counters) == len(set(active_counters))  # one ticket per counter
     for e in TicketEvent.objects.filter(action__in=["called", "resumed"]).select_related(
             "to_step", "counter"):
@@ -77,12 +91,19 @@ def test_random_action_sequences_keep_the_invariants(office, contractor, municip
                 services.ticket_issue(service=all_services[i % len(all_services)])
             elif action == "call_next":
                 services.ticket_call_next(counter=counter, by=by)
-            elif ticket is None:
-                continue
-            elif action == "call_number":
+            elif action == "call_number" and ticket is not None:
                 services.ticket_call_number(counter=counter, by=by,
                                             number=ticket.display_number)
-            elif action in ("recall", "start", "hold", "resume", "no_show", "complete"):
+            elif action == "sign_out":
+                services.counter_presence_sign_out(user=by, session_key="")
+            elif action == "presence_expires":
+                services.counter_presence_expire(
+                    now=timezone.now() + datetime.timedelta(minutes=10))
+            elif ticket is None:
+                continue
+            elif action == "hold":
+                services.ticket_hold(ticket=ticket, counter=counter, by=by, reason="書類")
+            elif action in ("recall", "start", "resume", "no_show", "complete"):
                 getattr(services, f"ticket_{action}")(ticket=ticket, counter=counter,
                                                       by=by)
             elif action == "transfer_next":

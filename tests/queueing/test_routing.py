@@ -77,7 +77,7 @@ def test_contractor_cannot_cancel_or_transfer_a_staff_only_ticket(office, contra
 def test_contractor_cannot_resume_a_held_staff_only_ticket(office, contractor, municipal):
     t = services.ticket_issue(service=svc("fukushi"))
     services.ticket_call_next(counter=counter(7), by=municipal)
-    services.ticket_hold(ticket=t, counter=counter(7), by=municipal)
+    services.ticket_hold(ticket=t, counter=counter(7), by=municipal, reason="確認")
     with pytest.raises(Forbidden):
         services.ticket_resume(ticket=t, counter=counter(1), by=contractor)
 

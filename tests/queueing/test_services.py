@@ -147,28 +147,75 @@ def test_hold_frees_the_counter_and_resume_calls_back(office, contractor):
     assert t.status == S.CALLED and t.counter == c
 
 
-def test_first_no_show_within_grace_returns_to_line_keeping_place(office, contractor):
+def test_no_show_keeps_its_place_but_call_next_skips_it_for_the_cooldown(
+        office, contractor, clock):
+    # Given A001 called, and A002 behind it
+    clock.at("09:00")
     t, later = issue(), issue()
     c = counter(1)
     services.ticket_call_next(counter=c, by=contractor)
+    # When A001 does not come
+    clock.at("09:02")
     t = services.ticket_no_show(ticket=t, counter=c, by=contractor)
+    # Then it waits again, and "call next" offers A002 instead, not the same absent person
     assert t.status == S.WAITING and t.no_show_count == 1
-    # It keeps its original place: it is called before the later ticket.
-    assert services.ticket_call_next(counter=c, by=contractor).pk == t.pk
-    t = services.ticket_no_show(ticket=t, counter=c, by=contractor)
-    assert t.status == S.NO_SHOW and t.closed_at
+    assert t.call_after == timezone.now() + datetime.timedelta(minutes=5)
     assert services.ticket_call_next(counter=c, by=contractor).pk == later.pk
+    services.ticket_complete(ticket=later, counter=c, by=contractor)
+    clock.at("09:06")
+    assert services.ticket_call_next(counter=c, by=contractor) is None  # still cooling down
+    # and after the cooldown it is first again: it kept its place
+    issue()
+    clock.at("09:07")
+    assert services.ticket_call_next(counter=c, by=contractor).pk == t.pk
 
 
-def test_no_show_after_the_grace_time_closes_at_once(office, contractor):
+def test_a_ticket_in_its_cooldown_can_still_be_called_by_number(office, contractor):
     t = issue()
     c = counter(1)
     services.ticket_call_next(counter=c, by=contractor)
-    Ticket.objects.filter(pk=t.pk).update(
-        first_called_at=timezone.now()
-        - datetime.timedelta(minutes=office.no_show_grace_minutes + 1))
-    t = services.ticket_no_show(ticket=t, counter=c, by=contractor)
-    assert t.status == S.NO_SHOW
+    services.ticket_no_show(ticket=t, counter=c, by=contractor)
+    got = services.ticket_call_number(counter=c, by=contractor, number=t.display_number)
+    assert got.pk == t.pk and got.call_after is None
+
+
+def test_the_last_allowed_no_show_closes_the_ticket(office, contractor):
+    office.no_show_limit, office.no_show_cooldown_minutes = 3, 0
+    office.save()
+    t = issue()
+    c = counter(1)
+    for expected in (S.WAITING, S.WAITING, S.NO_SHOW):
+        services.ticket_call_number(counter=c, by=contractor, number=t.display_number)
+        t = services.ticket_no_show(ticket=t, counter=c, by=contractor)
+        assert t.status == expected
+    assert t.closed_at and actions(t).count("no_show_requeued") == 2
+
+
+def test_recalls_stop_at_the_office_limit_and_a_new_call_starts_again(office, contractor):
+    office.recall_limit = 2
+    office.save()
+    t = issue()
+    c = counter(1)
+    services.ticket_call_next(counter=c, by=contractor)
+    services.ticket_recall(ticket=t, counter=c, by=contractor)
+    services.ticket_recall(ticket=t, counter=c, by=contractor)
+    with pytest.raises(Conflict) as err:
+        services.ticket_recall(ticket=t, counter=c, by=contractor)
+    assert err.value.code == "recall_limit"
+    services.ticket_hold(ticket=t, counter=c, by=contractor, reason="書類を取りに")
+    services.ticket_resume(ticket=t, counter=c, by=contractor)
+    assert services.ticket_recall(ticket=t, counter=c, by=contractor).recall_count == 1
+
+
+def test_hold_needs_a_reason_and_records_since_when(office, contractor):
+    t = issue()
+    c = counter(1)
+    services.ticket_call_next(counter=c, by=contractor)
+    with pytest.raises(QueueError) as err:
+        services.ticket_hold(ticket=t, counter=c, by=contractor, reason=" ")
+    assert err.value.code == "reason_required"
+    t = services.ticket_hold(ticket=t, counter=c, by=contractor, reason="書類を取りに")
+    assert t.held_at == TicketEvent.objects.get(ticket=t, action="held").at
 
 
 def test_completing_a_step_moves_the_ticket_to_the_next_step_keeping_its_place(
@@ -252,7 +299,8 @@ def test_every_change_bumps_the_office_version(office, contractor):
     services.ticket_call_next(counter=counter(1), by=contractor)  # also opens the counter
     services.ticket_complete(ticket=t, counter=counter(1), by=contractor)
     office.refresh_from_db()
-    assert office.event_version == v0 + 4  # issued, counter opened, called, completed
+    # issued, counter staffed (someone acts there), counter opened, called, completed
+    assert office.event_version == v0 + 5
 
 
 def test_user_without_role_cannot_act(office, django_user_model):

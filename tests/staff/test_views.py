@@ -4,11 +4,13 @@ console.js posts JSON to /api/v1/counters/<id>/... with the session cookie and t
 CSRF token from the page; these tests do the same with CSRF checks enforced.
 """
 
+import csv
+
 import pytest
 from django.test import Client
 
 from queueing import services
-from queueing.models import Counter, Service, Ticket
+from queueing.models import Contract, Counter, CounterEvent, Service, Ticket, TicketEvent, Unit
 
 
 def _signed_in(user) -> Client:
@@ -101,7 +103,140 @@ def test_console_page_has_language_landmarks_and_labels(municipal):
     assert '<html lang="ja">' in page and "<main" in page and "<header" in page
     assert 'for="call-number"' in page and 'for="transfer-reason"' in page
     assert 'aria-keyshortcuts="n"' in page
-    assert "審査・決定が必要" in page  # a listed transfer reason
+    assert "審査・決定が必要" in page  # a listed transfer reason (the office's presets)
+    assert "書類を取りに行く" in page  # a listed hold reason
+
+
+# --- the hand-off ------------------------------------------------------------------
+
+NOTE = "転出証明書あり。世帯主の変更もご相談"
+
+
+def _handed_off(office, contractor):
+    """A 転入届 transferred by the contractor at counter 3 with a reason and a note."""
+    ticket = _issue(office, "tennyu")
+    console = Console(contractor, 3)
+    console.post("call-next/")
+    moved = console.act("transfer", {"reason": "審査・決定が必要", "note": NOTE})
+    assert moved.status_code == 200
+    return ticket, moved.json()
+
+
+@pytest.mark.django_db
+def test_the_receiving_console_shows_the_reason_note_and_source_in_line_and_when_called(
+        office, contractor, municipal):
+    ticket, moved = _handed_off(office, contractor)
+    assert (moved["step"], moved["step_kind"]) == ("審査・決定", "staff_only")
+    staff = Console(municipal, 6)
+    [row] = staff.state()["waiting"]
+    hand_off = row["hand_off"]
+    assert (hand_off["reason"], hand_off["note"]) == ("審査・決定が必要", NOTE)
+    assert (hand_off["counter"], hand_off["counter_kind"]) == (3, "outsourced")
+    assert hand_off["from_step"] == "受付・入力" and hand_off["at"]
+    staff.post("call-next/")
+    current = staff.state()["current"]
+    assert current["hand_off"]["note"] == NOTE and len(current["hand_offs"]) == 1
+    assert current["next_step"] is None  # the review ends the visit
+
+
+@pytest.mark.django_db
+def test_completing_a_step_with_a_next_one_is_a_hand_off_that_names_it(
+        office, contractor, municipal):
+    ticket = _issue(office, "tennyu")
+    console = Console(contractor, 3)
+    console.post("call-next/")
+    current = console.state()["current"]
+    # The console names the next step before the action, with the units it records.
+    assert current["next_step"] == {"name": "審査・決定", "kind": "staff_only",
+                                    "kind_label": "職員窓口"}
+    assert [(u["name"], u["default"]) for u in current["units"]] == [("転入届 受付・入力", 1)]
+    done = console.act("complete", {"note": "本人確認済み"})
+    assert (done.json()["status"], done.json()["step"]) == ("waiting", "審査・決定")
+    event = TicketEvent.objects.get(ticket=ticket, action="step_completed")
+    assert event.reason == "「受付・入力」完了 (step finished)" and event.note == "本人確認済み"
+    assert [(u.unit.code, u.quantity) for u in event.units.all()] == [("tennyu-reception", 1)]
+    [row] = Console(municipal, 6).state()["waiting"]
+    assert row["hand_off"]["note"] == "本人確認済み"
+
+
+@pytest.mark.django_db
+def test_a_contractor_sees_no_hand_off_detail_in_its_line(office, contractor, municipal):
+    # A staff counter sends a ticket back to an outsourced step with a note.
+    _issue(office, "tennyu")
+    console = Console(contractor, 3)
+    console.post("call-next/")
+    console.act("complete")
+    staff = Console(municipal, 6)
+    staff.post("call-next/")
+    target = Service.objects.get(office=office, code="juminhyo")
+    staff.act("transfer", {"reason": "別の手続きが必要", "note": NOTE, "to_service": target.id})
+    [row] = Console(contractor, 1).state()["waiting"]
+    assert row["hand_off"] is None and row["hand_offs"] == []
+    Console(contractor, 1).post("call-next/")
+    assert Console(contractor, 1).state()["current"]["hand_off"]["note"] == NOTE
+
+
+@pytest.mark.django_db
+def test_a_note_with_an_individual_number_is_refused_and_not_echoed(office, contractor):
+    ticket = _issue(office, "tennyu")
+    console = Console(contractor, 3)
+    console.post("call-next/")
+    number = "1234 5678 9012"
+    response = console.act("transfer", {"reason": "審査・決定が必要", "note": f"個人番号 {number}"})
+    assert response.status_code == 400 and response.json()["code"] == "individual_number"
+    answer = response.content.decode()
+    assert number not in answer and "123456789012" not in answer
+    assert Ticket.objects.get(pk=ticket.pk).status == "called"  # nothing moved
+    for field in ("reason", "note"):
+        body = {"units": [], field: "１２３４５６７８９０１２"}  # full-width digits too
+        assert console.act("complete", body).json()["code"] == "individual_number"
+
+
+@pytest.mark.django_db
+def test_the_note_never_reaches_status_pages_displays_or_public_answers(
+        office, contractor, client):
+    ticket, _ = _handed_off(office, contractor)
+    public = [
+        client.get(f"/api/v1/tickets/status/{ticket.token}/").content.decode(),
+        client.get(f"/t/{ticket.token}/").content.decode(),
+        client.get(f"/api/v1/offices/{office.id}/services/").content.decode(),
+        client.get("/display/demo-display-key/").content.decode(),
+    ]
+    for text in public:
+        assert "転出証明書" not in text and "審査・決定が必要" not in text
+
+
+@pytest.mark.django_db
+def test_hold_needs_a_reason_and_the_console_shows_since_when(office, contractor):
+    ticket = _issue(office, "juminhyo")
+    console = Console(contractor, 1)
+    console.post("call-next/")
+    assert console.act("hold", {}).status_code == 400
+    assert console.act("hold", {"reason": "書類を取りに行く"}).status_code == 200
+    [row] = console.state()["held"]
+    assert row["held_at"] == Ticket.objects.get(pk=ticket.pk).held_at.isoformat()
+
+
+@pytest.mark.django_db
+def test_signing_out_pauses_the_counter_and_says_why(office, contractor):
+    _issue(office, "juminhyo")
+    console = Console(contractor, 1)
+    console.post("call-next/")
+    response = console.client.post("/staff/logout/", HTTP_X_CSRFTOKEN=str(console.csrf))
+    assert response.status_code == 302
+    counter = Counter.objects.get(number=1)
+    assert (counter.status, counter.staffed) == ("break", False)
+    paused = CounterEvent.objects.filter(counter=counter, action="counter_paused").last()
+    assert paused.reason == "サインアウトしました (signed out)"
+    ticket = Ticket.objects.get()
+    assert (ticket.status, ticket.counter) == ("waiting", None)
+    assert TicketEvent.objects.filter(ticket=ticket, action="returned").exists()
+
+
+@pytest.mark.django_db
+def test_the_sign_in_page_says_why_after_an_expired_console(office):
+    page = Client().get("/staff/login/?expired=1&next=/staff/counter/1/").content.decode()
+    assert 'id="expired"' in page and 'value="/staff/counter/1/"' in page
 
 
 # --- every action through the console's path -----------------------------------
@@ -164,12 +299,14 @@ def test_hold_and_resume(office, contractor):
 
 
 @pytest.mark.django_db
-def test_no_show_within_grace_puts_the_ticket_back(office, contractor):
+def test_a_no_show_keeps_its_place_and_is_marked_cooling_down(office, contractor):
     ticket = _issue(office, "juminhyo")
     console = Console(contractor, 1)
     console.post("call-next/")
     assert console.act("no-show").json()["status"] == "waiting"
-    assert [t["id"] for t in console.state()["waiting"]] == [ticket.id]
+    waiting = console.state()["waiting"]
+    assert [t["id"] for t in waiting] == [ticket.id] and waiting[0]["call_after"]
+    assert console.post("call-next/").json()["ticket"] is None  # skipped while cooling down
 
 
 @pytest.mark.django_db
@@ -298,14 +435,33 @@ def test_history_with_bad_dates_explains(office, supervisor):
 
 
 @pytest.mark.django_db
-def test_contract_page_and_csv(office, supervisor, contractor):
-    _issue(office, "juminhyo")
+def test_contract_page_csv_and_ticket_export(office, supervisor, contractor):
+    # Given a 住民票 completed today at outsourced counter 1, recording 2 copies
+    t = _issue(office, "juminhyo")
     console = Console(contractor, 1)
     console.post("call-next/")
-    console.act("complete")
+    copies = Unit.objects.get(office=office, code="juminhyo-copy")
+    console.post(f"tickets/{t.id}/complete/", {"units": [{"unit": copies.id, "quantity": 2}]})
     client = _signed_in(supervisor)
-    assert "住民票の写し" in client.get("/supervisor/contract/").content.decode()
-    csv_text = client.get("/supervisor/contract/?csv=1").content.decode("utf-8-sig")
-    assert csv_text.splitlines()[1].endswith("住民票の写し,1,0,1")
-    page = client.get("/supervisor/contract/?from=13-2026").content.decode()
-    assert "Enter a month YYYY-MM" in page
+    # When the supervisor opens the month's report
+    page = client.get("/supervisor/contract/").content.decode()
+    # Then the units and their amount are there (demo price 300 円/通)
+    assert 'data-unit="juminhyo-copy"' in page and ">600</td>" in page
+    report = client.get("/supervisor/contract/?csv=1")
+    assert report["Content-Type"].startswith("text/csv")
+    assert report.content.startswith("\ufeff".encode())  # Excel opens it as UTF-8
+    rows = list(csv.reader(report.content.decode("utf-8-sig").splitlines()))
+    assert next(r for r in rows if r and r[0] == "住民票の写し 交付")[1:4] == ["300", "2", "600"]
+    tickets = client.get("/supervisor/contract/?csv=tickets").content.decode("utf-8-sig")
+    lines = list(csv.reader(tickets.splitlines()))
+    assert lines[1][1] == t.display_number and lines[-1][0] == "合計 Total (billed)"
+    assert client.get("/supervisor/contract/?csv=nope").status_code == 400
+    refused = client.get("/supervisor/contract/?month=13-2026").content.decode()
+    assert "Enter a month YYYY-MM" in refused
+
+
+@pytest.mark.django_db
+def test_contract_page_without_a_contract_says_so(office, supervisor):
+    Contract.objects.all().delete()
+    page = _signed_in(supervisor).get("/supervisor/contract/").content.decode()
+    assert 'id="no-contract"' in page

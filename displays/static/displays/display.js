@@ -75,8 +75,15 @@ function render() {
     }
     tr.appendChild(name);
     tr.appendChild(el("td", "n", s.waiting + "人"));
-    const known = s.waiting && s.estimated_wait_minutes !== null && s.estimated_wait_minutes !== undefined;
-    tr.appendChild(el("td", "n", known ? "約" + s.estimated_wait_minutes + "分" : "—"));
+    // Nobody at any counter for it: the wait is not known, never "約0分".
+    const unknown = s.estimated_wait_minutes === null || s.estimated_wait_minutes === undefined;
+    const wait = el("td", "n wait", unknown ? "未定" : (s.waiting ? "約" + s.estimated_wait_minutes + "分" : "—"));
+    if (unknown) {
+      const en = el("small", "", "not known");
+      en.lang = "en";
+      wait.appendChild(en);
+    }
+    tr.appendChild(wait);
     body.appendChild(tr);
   });
 }

@@ -28,6 +28,14 @@ function render(data) {
   if (current.service) el("service").textContent = current.service;
   el("status-text").textContent = fill(text[status] || "", {counter: current.counter});
   el("waiting-facts").hidden = status !== "waiting";
+  // After a hand-off: the step the ticket now waits for, and where it happens.
+  const next = current.next_step;
+  el("next-step").hidden = !next;
+  if (next) {
+    el("next-step-name").textContent = fill(text.next_step, {step: next.name});
+    el("next-step-where").hidden = !next.counters.length;
+    el("next-step-where").textContent = fill(text.next_where, {counters: next.counters.join(", ")});
+  }
   el("people-ahead").textContent = current.people_ahead;
   el("estimated-wait").textContent = current.estimated_wait_minutes === null
     ? text.unknown_wait : fill(text.minutes, {minutes: current.estimated_wait_minutes});

@@ -6,14 +6,17 @@
  * stormed, and every (re)connect starts with a snapshot. It drops frames older than the
  * state shown, and when a frame's "prev" is not the version it last showed (a frame went
  * missing) it asks for a resync. It tells the page when it is live or offline, and asks
- * for a fresh snapshot when a phone wakes up or comes back online.
+ * for a fresh snapshot when a phone wakes up or comes back online. With heartbeatSeconds
+ * (consoles) it sends {"type": "heartbeat"} that often while open: the counter's presence.
  */
 
 const MAX_BACKOFF_MS = 30000;
 const CLOSED_FOR_GOOD = new Set([4404]);  // the thing followed is gone: reconnecting cannot help
 
-export function connectLive({ path, onFrame, onLive = () => {}, onRefused = () => {} }) {
+export function connectLive({ path, onFrame, onLive = () => {}, onRefused = () => {},
+                             heartbeatSeconds = 0 }) {
   let socket = null;
+  let beating = null;  // the heartbeat's interval while a socket is open
   let attempt = 0;
   let version = null;
   let stopped = false;
@@ -62,7 +65,14 @@ export function connectLive({ path, onFrame, onLive = () => {}, onRefused = () =
       retry();
       return;
     }
-    socket.onopen = () => { attempt = 0; onLive(true); };
+    socket.onopen = () => {
+      attempt = 0;
+      onLive(true);
+      if (heartbeatSeconds > 0) {
+        clearInterval(beating);
+        beating = setInterval(() => send({ type: "heartbeat" }), heartbeatSeconds * 1000);
+      }
+    };
     socket.onmessage = (event) => {
       let frame;
       try { frame = JSON.parse(event.data); } catch (e) { return; }
@@ -70,6 +80,7 @@ export function connectLive({ path, onFrame, onLive = () => {}, onRefused = () =
     };
     socket.onclose = (event) => {
       socket = null;
+      clearInterval(beating);
       onLive(false);
       if (event.code >= 4400 && event.code < 4500) onRefused(event.code);
       if (CLOSED_FOR_GOOD.has(event.code)) return;
@@ -94,6 +105,7 @@ export function connectLive({ path, onFrame, onLive = () => {}, onRefused = () =
   return {
     resync,
     get version() { return version; },
-    close() { stopped = true; if (socket) socket.close(); },
+    send,
+    close() { stopped = true; clearInterval(beating); if (socket) socket.close(); },
   };
 }
