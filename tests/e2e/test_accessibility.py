@@ -259,6 +259,9 @@ def test_staff_console_with_a_current_ticket(live_server, staff_sign_in, issue, 
     page.keyboard.type("書類を取りに行く (fetching a document)")
     page.keyboard.press("Enter")
     expect(page.locator("#held table")).to_contain_text(held["ticket"], timeout=TIMEOUT)
+    # The push can draw the held line before the hold's own answer has come back.
+    expect(page.locator("#message")).to_contain_text("保留にしました", timeout=TIMEOUT)
+    expect(page.locator("#hold-reason")).not_to_be_focused()
     page.keyboard.press("n")
     expect(page.locator("#current-number")).to_have_text(ticket["ticket"], timeout=TIMEOUT)
     assert_accessible(page, "the staff console serving a ticket with one on hold")

@@ -242,6 +242,7 @@ if (root) {
       }
       return post(base + "hold/", {reason: reason}, function (t) {
         $("hold-reason").value = "";
+        $("hold-reason").blur();  // the next key is a shortcut again (n calls the next)
         return t.ticket + ": 保留にしました Held.";
       });
     }
