@@ -2,28 +2,23 @@
 
 from django.contrib import admin, messages
 
+from queueing.admin import NeverEchoesInline
 from queueing.privacy import NeverEchoesModelForm
 
 from . import services
 from .models import Booking, BookingEvent, ClosedDay, ExtraOpening, Schedule, Slot, WeeklyRule
 
 
-class WeeklyRuleInline(admin.TabularInline):
-    form = NeverEchoesModelForm
+class WeeklyRuleInline(NeverEchoesInline):
     model = WeeklyRule
-    extra = 0
 
 
-class ClosedDayInline(admin.TabularInline):
-    form = NeverEchoesModelForm
+class ClosedDayInline(NeverEchoesInline):
     model = ClosedDay
-    extra = 0
 
 
-class ExtraOpeningInline(admin.TabularInline):
-    form = NeverEchoesModelForm
+class ExtraOpeningInline(NeverEchoesInline):
     model = ExtraOpening
-    extra = 0
 
 
 @admin.action(description="予約枠を生成（予約済みの枠は変更しない） / Generate slots")

@@ -43,22 +43,24 @@ class AdminSignInForm(NeverEchoes, AdminAuthenticationForm):
 admin.site.login_form = AdminSignInForm
 
 
-class StepInline(admin.TabularInline):
+class NeverEchoesInline(admin.TabularInline):
+    """A table of related rows in the admin, refusing and never showing back an
+    Individual Number, with no empty rows added by default."""
+
+    form = NeverEchoesModelForm
+    extra = 0
+
+
+class StepInline(NeverEchoesInline):
     model = Step
-    form = NeverEchoesModelForm
-    extra = 0
 
 
-class CounterServiceInline(admin.TabularInline):
+class CounterServiceInline(NeverEchoesInline):
     model = CounterService
-    form = NeverEchoesModelForm
-    extra = 0
 
 
-class PresetReasonInline(admin.TabularInline):
+class PresetReasonInline(NeverEchoesInline):
     model = PresetReason
-    form = NeverEchoesModelForm
-    extra = 0
 
 
 @admin.register(Office)
@@ -69,10 +71,8 @@ class OfficeAdmin(admin.ModelAdmin):
     inlines = [PresetReasonInline]
 
 
-class StepUnitInline(admin.TabularInline):
+class StepUnitInline(NeverEchoesInline):
     model = StepUnit
-    form = NeverEchoesModelForm
-    extra = 0
 
 
 @admin.register(Step)
@@ -92,16 +92,12 @@ class UnitAdmin(admin.ModelAdmin):
     list_filter = ["office", "measure"]
 
 
-class ContractPriceInline(admin.TabularInline):
+class ContractPriceInline(NeverEchoesInline):
     model = ContractPrice
-    form = NeverEchoesModelForm
-    extra = 0
 
 
-class ContractLevelInline(admin.TabularInline):
+class ContractLevelInline(NeverEchoesInline):
     model = ContractLevel
-    form = NeverEchoesModelForm
-    extra = 0
 
 
 @admin.register(Contract)
