@@ -242,11 +242,17 @@ def office_snapshot(*, office_id: int, language: str = "ja") -> dict:
         .select_related("counter")
         .order_by("-called_at", "-id")
     )
+    # One line per ticket, at its latest call: a recall moves it up, never adds a line.
+    latest_call = (
+        TicketEvent.objects.filter(ticket=OuterRef("ticket"), action__in=events.CALLS)
+        .order_by("-at", "-id").values("id")[:1]
+    )
     recent = (
         TicketEvent.objects.filter(
             ticket__office_id=office_id,
             ticket__business_day=today,
             action__in=events.CALLS,
+            id=Subquery(latest_call),
         )
         .select_related("ticket", "counter", "to_step")
         .order_by("-at", "-id")[:RECENT_CALLS]
@@ -304,6 +310,7 @@ def office_snapshot_apply(snapshot: dict, message: dict) -> dict:
                                "called_at": event["called_at"]})
         new["calling"].sort(key=lambda c: c["called_at"] or "", reverse=True)
     if events.is_call(event):
+        new["recent_calls"] = [r for r in new["recent_calls"] if r["ticket"] != event["ticket"]]
         new["recent_calls"].insert(0, {"ticket": event["ticket"],
                                        "service_id": event["service_id"],
                                        "counter": event["counter"], "at": event["at"]})

@@ -154,3 +154,32 @@ def test_the_alert_names_the_step_whose_wait_passed_the_target(office, contracto
     where = (alert["name"], alert["step"], alert["kind_label"])
     assert where == ("転入届", "審査・決定", "職員窓口")
     assert (alert["longest_wait_minutes"], alert["target_wait_minutes"]) == (35, 30)
+
+
+
+def test_a_recall_moves_the_ticket_up_the_recent_calls_without_a_second_line(
+        office, contractor, monkeypatch, django_capture_on_commit_callbacks):
+    from queueing import events
+
+    first = services.ticket_issue(service=svc("juminhyo"))
+    second = services.ticket_issue(service=svc("juminhyo"))
+    counter = Counter.objects.get(office=office, number=1)
+    services.ticket_call_next(counter=counter, by=contractor)
+    services.ticket_call_next(counter=Counter.objects.get(office=office, number=2),
+                              by=contractor)
+    before = selectors.office_snapshot(office_id=office.id)
+    assert [r["ticket"] for r in before["recent_calls"]] == [second.display_number,
+                                                            first.display_number]
+
+    sent = []
+    monkeypatch.setattr(events, "_send", lambda group, message: sent.append(message))
+    with django_capture_on_commit_callbacks(execute=True):
+        services.ticket_recall(ticket=Ticket.objects.get(pk=first.pk), counter=counter,
+                               by=contractor)
+    expected = [first.display_number, second.display_number]
+    read = selectors.office_snapshot(office_id=office.id)
+    assert [r["ticket"] for r in read["recent_calls"]] == expected  # what a display reads
+    applied = before
+    for message in sent:
+        applied = selectors.office_snapshot_apply(applied, message)
+    assert [r["ticket"] for r in applied["recent_calls"]] == expected  # what it is pushed
