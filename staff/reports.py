@@ -300,7 +300,7 @@ def contract(*, office_id: int, month: datetime.date,
             billed[day][unit_id] += quantity
         else:
             for_reference[unit_id] += quantity
-    minutes = _counter_minutes(office_id=office_id, days=days, now=now or timezone.now())
+    minutes = outsourced_counter_minutes(office_id=office_id, days=days, now=now or timezone.now())
     handled = _handled(office_id=office_id, days=days)
     samples = _outsourced_waits(office_id=office_id, days=days)
 
@@ -373,41 +373,58 @@ def _handled(*, office_id: int, days: list[datetime.date]) -> dict[datetime.date
     return found
 
 
-def _counter_minutes(*, office_id: int, days: list[datetime.date],
+def outsourced_counter_minutes(*, office_id: int, days: list[datetime.date],
                      now: datetime.datetime) -> dict[datetime.date, int]:
     """Whole minutes the office's outsourced counters were open, per day (Asia/Tokyo)."""
+    seconds: dict[datetime.date, float] = defaultdict(float)
+    for (start, kind), s in counter_open_seconds(office_id=office_id, days=days, now=now,
+                                                 hourly=False).items():
+        if kind == Kind.OUTSOURCED:
+            seconds[start.date()] += s
+    return {day: int(s // 60) for day, s in seconds.items()}
+
+
+def counter_open_seconds(*, office_id: int, days: list[datetime.date], now: datetime.datetime,
+                         hourly: bool = True) -> dict[tuple[datetime.datetime, str], float]:
+    """Seconds the office's counters were open, per local hour (or day) start and counter
+    kind, from their audit trail; cut at the days' ends and at ``now``."""
     tz = timezone.get_default_timezone()
     start = datetime.datetime.combine(days[0], datetime.time(), tz)
     end = min(now, datetime.datetime.combine(days[-1] + datetime.timedelta(days=1),
                                              datetime.time(), tz))
-    seconds: dict[datetime.date, float] = defaultdict(float)
-    rows = CounterEvent.objects.filter(counter__office_id=office_id,
-                                       counter__kind=Kind.OUTSOURCED, at__lt=end)
+    seconds: dict[tuple[datetime.datetime, str], float] = defaultdict(float)
+    rows = CounterEvent.objects.filter(counter__office_id=office_id, at__lt=end)
     by_counter = defaultdict(list)
-    for counter_id, at, to_status in rows.order_by("counter_id", "at", "id").values_list(
-            "counter_id", "at", "to_status"):
-        by_counter[counter_id].append((at, to_status))
-    for changes in by_counter.values():
+    for counter_id, kind, at, to_status in rows.order_by("counter_id", "at", "id").values_list(
+            "counter_id", "counter__kind", "at", "to_status"):
+        by_counter[(counter_id, kind)].append((at, to_status))
+    for (_, kind), changes in by_counter.items():
         opened = None
         for at, status in changes:
             if status == Counter.Status.OPEN and opened is None:
                 opened = at
             elif status != Counter.Status.OPEN and opened is not None:
-                _add_open(seconds, max(opened, start), min(at, end), tz)
+                _add_open(seconds, kind, max(opened, start), min(at, end), tz, hourly)
                 opened = None
         if opened is not None:
-            _add_open(seconds, max(opened, start), end, tz)
-    return {day: int(s // 60) for day, s in seconds.items()}
+            _add_open(seconds, kind, max(opened, start), end, tz, hourly)
+    return dict(seconds)
 
 
-def _add_open(seconds: dict, begin: datetime.datetime, end: datetime.datetime, tz) -> None:
-    """Add an open interval to the seconds of each local day it covers."""
+def _add_open(seconds: dict, kind: str, begin: datetime.datetime, end: datetime.datetime, tz,
+              hourly: bool) -> None:
+    """Add an open interval to the seconds of each local hour (or day) it covers."""
     while begin < end:
         local = begin.astimezone(tz)
-        midnight = datetime.datetime.combine(local.date() + datetime.timedelta(days=1),
-                                             datetime.time(), tz)
-        part_end = min(end, midnight)
-        seconds[local.date()] += (part_end - begin).total_seconds()
+        if hourly:
+            bucket = local.replace(minute=0, second=0, microsecond=0)
+            boundary = bucket + datetime.timedelta(hours=1)
+        else:
+            bucket = datetime.datetime.combine(local.date(), datetime.time(), tz)
+            boundary = datetime.datetime.combine(local.date() + datetime.timedelta(days=1),
+                                                 datetime.time(), tz)
+        part_end = min(end, boundary)
+        seconds[(bucket, kind)] += (part_end - begin).total_seconds()
         begin = part_end
 
 

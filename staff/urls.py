@@ -14,5 +14,6 @@ urlpatterns = [
     path("supervisor/", views.dashboard, name="supervisor-dashboard"),
     path("supervisor/history/", views.history, name="supervisor-history"),
     path("supervisor/contract/", views.contract, name="supervisor-contract"),
+    path("supervisor/plan/", views.staffing_plan, name="supervisor-plan"),
     path("supervisor/audit/", views.audit_log, name="supervisor-audit"),
 ]

@@ -34,7 +34,7 @@ from queueing.privacy import NeverEchoes
 from queueing.roles import is_supervisor, role_of
 from queueing.signins import client_address
 
-from . import audit, reports
+from . import audit, plan, reports
 
 
 class StaffSignInForm(NeverEchoes, AuthenticationForm):
@@ -221,6 +221,42 @@ def contract(request: HttpRequest) -> HttpResponse:
         return _csv(f"contract-{month:%Y-%m}.csv", reports.contract_table(report))
     return _page(request, "staff/contract.html", {
         "office": office, "report": report, "month": month, "errors": errors,
+    })
+
+
+@login_required
+@require_GET
+def staffing_plan(request: HttpRequest) -> HttpResponse:
+    """The coming week's staffing plan per hour and counter kind beside last week's counters
+    and SLA, counter-hours and cost; ``csv=1`` the plan for the contractor to staff from.
+
+    Supervisors only, as every /supervisor/ page: it holds the contract's prices and
+    the contractor's SLA. There is no role for the contractor's own supervisor
+    (queueing/roles.py has contractor staff, municipal staff, supervisors), and the
+    city directing the contractor's individual staff would be 偽装請負: the city's
+    supervisor hands the CSV to the contractor company, which staffs from it.
+    """
+    office, refused = _supervisor_office(request)
+    if refused is not None:
+        return refused
+    errors = []
+    default = plan.coming_week(timezone.localdate())
+    week, error = _parse_day(request.GET.get("week"), default)
+    if error:
+        errors.append(error)
+    week = plan.monday(week)
+    kind = request.GET.get("csv")
+    if kind and kind != "1":
+        return HttpResponse("出力の種類が違います。 Unknown export.", status=400,
+                            content_type="text/plain; charset=utf-8")
+    if kind and errors:
+        return HttpResponse(errors[0], status=400, content_type="text/plain; charset=utf-8")
+    figures = plan.week_plan(office_id=office.id, week_start=week)
+    if kind:
+        return _csv(f"staffing-plan-{week}.csv", plan.plan_table(figures))
+    return _page(request, "staff/plan.html", {
+        "office": office, "figures": figures, "week": week, "errors": errors,
+        "previous_week": week - plan.WEEK, "next_week": week + plan.WEEK,
     })
 
 

@@ -62,6 +62,7 @@ RULES = {
     "supervisor/": SUPERVISORS,
     "supervisor/history/": SUPERVISORS,
     "supervisor/contract/": SUPERVISORS,
+    "supervisor/plan/": SUPERVISORS,
     "supervisor/audit/": SUPERVISORS,
     "display/<str:key>/": {"display"},  # the key in the address is the credential
     "kiosk/<str:key>/": {"kiosk"},
