@@ -19,10 +19,13 @@ pytestmark = [pytest.mark.e2e, pytest.mark.integration]
 FIGURES = """
 import json
 from django.utils import timezone
+from queueing import forecast
 from queueing.models import Counter, Kind, Office
 from staff import plan
 office = Office.objects.get(code="demo")
 week = plan.monday(timezone.localdate())
+while any(forecast.holiday_closed(week + i * plan.DAY) for i in (*range(-7, -2), *range(5))):
+    week -= plan.WEEK  # every weekday open, this week and last (e.g. not 11/23's weeks)
 f = plan.week_plan(office_id=office.id, week_start=week)
 print(json.dumps({
     "week": week.isoformat(),
@@ -37,7 +40,8 @@ print(json.dumps({
 @pytest.fixture(scope="module")
 def figures(live_server):
     """Six weeks of demo history (visits and the counters' open/close trail), then the
-    figures of this week's plan, whose last week lies wholly in that history."""
+    figures of this week's plan (or an earlier one's, so that no weekday of it or of its
+    last week was a holiday), whose last week lies wholly in that history."""
     result = live_server.manage("congestion_demo", "--weeks", "6")
     assert "past tickets written" in result.stdout, result.stdout + result.stderr
     shell = live_server.manage("shell", "-c", FIGURES)
@@ -45,7 +49,9 @@ def figures(live_server):
 
 
 def test_the_supervisor_plans_a_week(live_server, figures, staff_sign_in, screenshot):
-    _, page = staff_sign_in("supervisor", locale="ja-JP")
+    # A tall window: the screenshot (README) shows the totals, the cost and the first hours.
+    _, page = staff_sign_in("supervisor", locale="ja-JP",
+                            viewport={"width": 1280, "height": 1500})
     response = page.goto(f"{live_server.url}/supervisor/plan/?week={figures['week']}")
     assert response.status == 200
     expect(page.locator("h1")).to_contain_text("配置計画")
@@ -70,7 +76,7 @@ def test_the_supervisor_plans_a_week(live_server, figures, staff_sign_in, screen
     expect(page.locator("#hours-plan")).to_have_text(str(figures["hours_plan_total"]))
     expect(page.locator("#cost-plan")).to_have_text(f"{figures['cost_plan']:,} 円")
     assert_accessible(page, "the staffing plan (ja)")
-    screenshot(page, "plan")
+    screenshot(page, "plan", full_page=False)
     # The CSV link downloads the same plan.
     with page.expect_download() as download:
         page.locator("#plan-csv").click()
