@@ -6,6 +6,12 @@ the next step or completed; a few no-shows and residents who left. Weekday and
 hour seasonality, busier days after holidays and at month edges, and the
 moving season, with Poisson noise and a fixed seed. Only for an office with no
 tickets before today (or with ``replace``, which deletes them first).
+
+The counters' audit trail too, as the counter open/close path writes it (one
+``CounterEvent`` per change, by a demo account of the counter's kind): the city
+staffs flat today, every counter open from 08:30 to 17:15 on each open day (or
+until its last resident is done), so the staffing plan has last week's open
+counters to compare with.
 """
 
 from __future__ import annotations
@@ -15,12 +21,24 @@ import math
 import random
 from collections import defaultdict
 
+from django.contrib.auth import get_user_model
 from django.db import transaction
 from django.utils import timezone
 
 from queueing import forecast, numbering
-from queueing.events import Action
-from queueing.models import CounterService, Office, Service, Ticket, TicketEvent
+from queueing.events import Action, counter_action
+from queueing.models import (
+    Counter,
+    CounterEvent,
+    CounterService,
+    Kind,
+    Office,
+    Service,
+    Ticket,
+    TicketEvent,
+)
+
+from .city_hall import ACCOUNTS
 
 # code -> share of a day's residents (the demo's 12 procedures)
 SHARES = {"juminhyo": 0.25, "inkan": 0.08, "koseki": 0.08, "zeisho": 0.08, "tennyu": 0.10,
@@ -29,6 +47,9 @@ SHARES = {"juminhyo": 0.25, "inkan": 0.08, "koseki": 0.08, "zeisho": 0.08, "tenn
 WEEKDAY = [1.3, 1.05, 0.95, 0.95, 1.1]
 HOURS = {8: 0.6, 9: 1.3, 10: 1.45, 11: 1.3, 12: 0.8, 13: 1.05, 14: 1.0, 15: 0.85, 16: 0.55}
 OPENS = datetime.time(8, 30)
+CLOSES = datetime.time(17, 15)
+# who opens and closes a counter of each kind (demo accounts, in ACCOUNTS)
+OPENED_BY = {Kind.OUTSOURCED: "contractor", Kind.STAFF_ONLY: "municipal"}
 NO_SHOW, LEFT = 0.03, 0.02
 
 
@@ -71,16 +92,19 @@ def history_demo_load(*, office: Office, weeks: int = 8, per_day: int = 240, see
             raise HistoryExists(f"{office} already has tickets before {today}.")
         TicketEvent.objects.filter(ticket__in=past).delete()
         past.delete()
+        CounterEvent.objects.filter(counter__office=office, at__lt=datetime.datetime.combine(
+            today, datetime.time(), timezone.get_current_timezone())).delete()
     rng = random.Random(seed)
     services = {s.code: s for s in Service.objects.filter(office=office, active=True)
                 .prefetch_related("steps")}
     counters: dict[tuple[int, str], list] = defaultdict(list)
     for cs in CounterService.objects.filter(counter__office=office).select_related("counter"):
         counters[(cs.service_id, cs.counter.kind)].append(cs.counter)
-    tickets, plans = [], []
+    tickets, plans, open_days = [], [], []
     day = today - datetime.timedelta(weeks=weeks)
     while day < today:
         if day.weekday() < 5 and not forecast.holiday_closed(day):
+            open_days.append(day)
             numbers: dict[str, int] = defaultdict(int)
             for code, share in SHARES.items():
                 service = services.get(code)
@@ -108,9 +132,38 @@ def history_demo_load(*, office: Office, weeks: int = 8, per_day: int = 240, see
     for ticket, (service, steps) in zip(tickets, plans, strict=True):
         events.extend(_visit(rng, ticket, service, steps, counters))
     TicketEvent.objects.bulk_create(events, batch_size=5000)
+    CounterEvent.objects.bulk_create(_counter_days(office, open_days, events), batch_size=5000)
     Ticket.objects.bulk_update(tickets, ["status", "step", "step_entered_at", "called_at",
                                          "first_called_at", "closed_at"], batch_size=2000)
     return len(tickets)
+
+
+def _counter_days(office: Office, days: list[datetime.date],
+                  events: list[TicketEvent]) -> list[CounterEvent]:
+    """Each counter opened at 08:30 and closed at 17:15 (or when its last resident of the
+    day is done) on each of the days, audited as ``services.counter_set_status`` does."""
+    tz = timezone.get_current_timezone()
+    last: dict[tuple[int, datetime.date], datetime.datetime] = {}
+    for e in events:
+        if e.counter_id is not None:
+            key = (e.counter_id, e.at.astimezone(tz).date())
+            last[key] = max(last.get(key, e.at), e.at)
+    users = {u.username: u for u in get_user_model().objects.filter(
+        username__in=[a[0] for a in ACCOUNTS])}
+    rows = []
+    for counter in Counter.objects.filter(office=office).order_by("number"):
+        actor = users.get(OPENED_BY.get(counter.kind, ""))
+        for day in days:
+            opened = datetime.datetime.combine(day, OPENS, tz)
+            closed = max(datetime.datetime.combine(day, CLOSES, tz),
+                         last.get((counter.id, day), opened) + datetime.timedelta(minutes=1))
+            rows.append(CounterEvent(
+                counter=counter, at=opened, action=counter_action(Counter.Status.OPEN),
+                from_status=Counter.Status.CLOSED, to_status=Counter.Status.OPEN, actor=actor))
+            rows.append(CounterEvent(
+                counter=counter, at=closed, action=counter_action(Counter.Status.CLOSED),
+                from_status=Counter.Status.OPEN, to_status=Counter.Status.CLOSED, actor=actor))
+    return rows
 
 
 def _visit(rng, ticket, service, steps, counters) -> list[TicketEvent]:

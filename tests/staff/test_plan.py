@@ -137,6 +137,14 @@ def test_without_a_counter_hour_price_there_is_no_cost(last_week):
     assert any("No counter-hour price" in str(c) for r in rows for c in r)
 
 
+def test_the_page_says_no_price_is_set_rather_than_zero_yen(last_week, supervisor):
+    ContractPrice.objects.filter(unit=last_week["hour"]).delete()
+    page = _client(supervisor).get("/supervisor/plan/?week=2026-07-13").content.decode()
+    assert "窓口開設時間の単価がないため、費用は計算できません" in page
+    assert "no counter-hour price" in page
+    assert "円" not in page.split('id="plan-cost"')[1].split("</section>")[0]
+
+
 def test_the_csv_a_contractor_staffs_from(figures):
     rows = plan.plan_table(figures)
     assert rows[1] == plan.CSV_HEADER
