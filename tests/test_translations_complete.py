@@ -27,6 +27,7 @@ class Entry:
     """One active (not obsolete) entry of a .po file."""
 
     line: int
+    context: str | None
     msgid: str
     plural: bool
     forms: list[str]
@@ -73,7 +74,8 @@ def _entry(block: list[tuple[int, str]]) -> Entry | None:
     if "msgid" not in fields:
         return None
     forms = [_unquote(v) for k, v in sorted(fields.items()) if k.startswith("msgstr")]
-    return Entry(first, _unquote(fields["msgid"]), "msgid_plural" in fields, forms, fuzzy)
+    context = _unquote(fields["msgctxt"]) if "msgctxt" in fields else None
+    return Entry(first, context, _unquote(fields["msgid"]), "msgid_plural" in fields, forms, fuzzy)
 
 
 def nplurals(entries: list[Entry]) -> int | None:
@@ -104,7 +106,8 @@ def problems(path: Path) -> list[str]:
         for placeholder in set(re.findall(r"%\(\w+\)[sd]", e.msgid)):
             if any(form and placeholder not in form for form in e.forms):
                 found.append(f"{placeholder} missing from the translation, {where}")
-        if not e.plural and e.forms[0] and mo.gettext(e.msgid) != e.forms[0]:
+        compiled = mo.pgettext(e.context, e.msgid) if e.context else mo.gettext(e.msgid)
+        if not e.plural and e.forms[0] and compiled != e.forms[0]:
             found.append(f".mo is stale (compile the .po), {where}")
     return found
 

@@ -1,10 +1,13 @@
 """The issued ticket: number, service, time, people ahead, estimate, and a QR code that
 encodes exactly the status page's URL (checked module by module against qrcode)."""
 
+import datetime
 import re
+from zoneinfo import ZoneInfo
 
 import pytest
 import qrcode
+from django.utils import timezone
 
 from demo.city_hall import KIOSK_KEY
 from kiosk.qrcodes import qr_svg
@@ -78,3 +81,19 @@ def test_ticket_of_another_office_is_not_shown_at_this_kiosk(client, issue, offi
 def test_ticket_page_with_bad_key_is_403(client, issue):
     ticket = issue()
     assert client.get(f"/kiosk/nope/ticket/{ticket.token}/").status_code == 403
+
+
+@pytest.mark.parametrize(("lang", "day"), [
+    ("ja", "12月2日(水)"), ("ja-easy", "12月2日(すい)"), ("en", "Wed, Dec 2"),
+    ("zh-hans", "12月2日 星期三"), ("ko", "12월 2일 (수)"), ("vi", "Thứ Tư, 2/12"),
+    ("pt-br", "Qua, 2/12"), ("es", "Mié 2 de diciembre"),
+])
+def test_ticket_shows_its_business_day_with_the_weekday_in_its_language(
+        client, issue, monkeypatch, lang, day):
+    # A fixed Wednesday morning in Tokyo, so the date does not depend on when the test runs.
+    now = datetime.datetime(2026, 12, 2, 10, 15, tzinfo=ZoneInfo("Asia/Tokyo"))
+    monkeypatch.setattr(timezone, "now", lambda: now.astimezone(datetime.UTC))
+    ticket = issue(language=lang)
+    assert ticket.business_day == datetime.date(2026, 12, 2)
+    html = client.get(f"/kiosk/{KIOSK_KEY}/ticket/{ticket.token}/?lang={lang}").content.decode()
+    assert re.search(r'<span class="day" id="ticket-day">([^<]*)</span> 10:15<', html)[1] == day
