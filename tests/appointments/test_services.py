@@ -239,8 +239,11 @@ def test_check_in_hands_a_priority_ticket_to_the_queue(slot_factory, kiosk):
 @pytest.mark.django_db
 @pytest.mark.parametrize("minutes,code", [(120, "too_early"), (-10, "too_late"),
                                           (24 * 60, "wrong_day")])
-def test_check_in_outside_the_window_is_refused(slot_factory, kiosk, minutes, code):
+def test_check_in_outside_the_window_is_refused(slot_factory, kiosk, clock, minutes, code):
+    # A fixed 10:00: at the real time of day, 120 minutes ahead after 22:00 is tomorrow.
+    clock.at("10:00")
     b = booked_directly(slot_factory(timezone.now() + datetime.timedelta(minutes=minutes)))
+    assert (timezone.localdate(b.slot.start) == clock.DAY) == (code != "wrong_day")
     with pytest.raises(Conflict) as e:
         services.booking_check_in(reference=b.reference, device=kiosk)
     assert e.value.code == code

@@ -1,6 +1,7 @@
 """The issued ticket: number, service, time, people ahead, estimate, and a QR code that
 encodes exactly the status page's URL (checked module by module against qrcode)."""
 
+import datetime
 import re
 
 import pytest
@@ -78,3 +79,17 @@ def test_ticket_of_another_office_is_not_shown_at_this_kiosk(client, issue, offi
 def test_ticket_page_with_bad_key_is_403(client, issue):
     ticket = issue()
     assert client.get(f"/kiosk/nope/ticket/{ticket.token}/").status_code == 403
+
+
+@pytest.mark.parametrize(("lang", "day"), [
+    ("ja", "12月2日(水)"), ("ja-easy", "12月2日(すい)"), ("en", "Wed, Dec 2"),
+    ("zh-hans", "12月2日 星期三"), ("ko", "12월 2일 (수)"), ("vi", "Thứ Tư, 2/12"),
+    ("pt-br", "Qua, 2/12"), ("es", "Mié 2 de diciembre"),
+])
+def test_ticket_shows_its_business_day_with_the_weekday_in_its_language(
+        client, issue, clock, lang, day):
+    clock.at("10:15", day=datetime.date(2026, 12, 2))  # a Wednesday, whenever the test runs
+    ticket = issue(language=lang)
+    assert ticket.business_day == datetime.date(2026, 12, 2)
+    html = client.get(f"/kiosk/{KIOSK_KEY}/ticket/{ticket.token}/?lang={lang}").content.decode()
+    assert re.search(r'<span class="day" id="ticket-day">([^<]*)</span> 10:15<', html)[1] == day

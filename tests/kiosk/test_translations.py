@@ -21,11 +21,15 @@ def po_entries(folder: str) -> dict[str, list[str]]:
     pattern = (r'msgid ((?:".*"\n)+)(?:msgid_plural (?:".*"\n)+)?'
                r'((?:msgstr(?:\[\d\])? (?:".*"\n)+)+)')
     for mid, strs in re.findall(pattern, text):
-        msgid = "".join(re.findall(r'"(.*)"', mid)).replace('\\"', '"')
+        msgid = _unescape("".join(re.findall(r'"(.*)"', mid)))
         forms = re.findall(r'msgstr(?:\[\d\])? ((?:".*"\n)+)', strs)
-        entries[msgid] = ["".join(re.findall(r'"(.*)"', f)).replace('\\"', '"') for f in forms]
+        entries[msgid] = [_unescape("".join(re.findall(r'"(.*)"', f))) for f in forms]
     entries.pop("", None)
     return entries
+
+
+def _unescape(text: str) -> str:
+    return re.sub(r"\\(.)", lambda m: {"n": "\n", "t": "\t"}.get(m[1], m[1]), text)
 
 
 @pytest.mark.parametrize("folder", LANGUAGES.values())
