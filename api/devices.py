@@ -1,6 +1,7 @@
 """Kiosks and displays authenticate with revocable device keys, not user accounts."""
 
 from django.contrib.auth.models import AnonymousUser
+from django.core.cache import caches
 from drf_spectacular.extensions import OpenApiAuthenticationExtension
 from rest_framework import authentication, exceptions, permissions, throttling
 
@@ -36,9 +37,13 @@ class IsKiosk(permissions.BasePermission):
 
 
 class DeviceRateThrottle(throttling.SimpleRateThrottle):
-    """Rate limit per kiosk device (setting ``KIOSK_RATE``, default 120/min)."""
+    """Rate limit per kiosk device (setting ``KIOSK_RATE``, default 120/min), in each
+    server process: it guards the queue against a stuck button or a faulty kiosk (which
+    talks to one process over its kept-alive connection), so it needs no round trip to
+    Redis on every ticket; with N processes a kiosk spread over all of them gets N times it."""
 
     scope = "kiosk"
+    cache = caches["per-process"]
 
     def get_cache_key(self, request, view):
         """Throttle kiosks by device id; staff requests are not throttled here."""

@@ -62,10 +62,13 @@ def main(argv: list[str]) -> int:
     parser = argparse.ArgumentParser(prog="python -m bench issue")
     parser.add_argument("--kiosks", type=int, default=16)
     parser.add_argument("--seconds", type=float, default=20)
-    parser.add_argument("--processes", type=int, default=1, help="daphne processes")
+    parser.add_argument("--processes", type=int, default=1, help="server processes")
+    parser.add_argument("--server", choices=["daphne", "uvicorn"], default="daphne",
+                        help="the ASGI server (README compares them)")
     args = parser.parse_args(argv)
     group = ServerGroup(
         processes=args.processes,
+        server=args.server,
         database_url=os.environ.get("DATABASE_URL") or None,
         redis_url=os.environ.get("REDIS_URL") or None,
         extra_env={"KIOSK_RATE": "100000/s", "DB_POOL_MAX": str(args.kiosks + 4)},
@@ -93,6 +96,7 @@ def main(argv: list[str]) -> int:
         "non_201": {k: v for k, v in issue["statuses"].items() if k != "201"},
         "kiosks": args.kiosks,
         "processes": args.processes,
+        "server": args.server,
         "database": "postgresql" if group.database_url else "sqlite",
         "channel_layer": "redis-pubsub" if group.redis_url else "in-memory",
     }

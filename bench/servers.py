@@ -45,6 +45,7 @@ class ServerGroup:
     redis_url: str | None = None
     extra_env: dict = field(default_factory=dict)
     log_dir: Path | None = None
+    server: str = "daphne"  # or "uvicorn" (measured beside daphne by ``bench issue --server``)
     ports: list[int] = field(default_factory=list)
     _procs: list[subprocess.Popen] = field(default_factory=list)
     _db_name: str | None = None
@@ -111,8 +112,7 @@ class ServerGroup:
             port = free_port()
             log = open(log_dir / f"daphne-{port}.log", "wb")  # noqa: SIM115 - closed with the process
             proc = subprocess.Popen(
-                [sys.executable, "-m", "daphne", "-b", "127.0.0.1", "-p", str(port),
-                 "config.asgi:application"],
+                self.server_command(port),
                 cwd=ROOT, env=self.env(), stdout=log, stderr=subprocess.STDOUT,
                 start_new_session=True,
             )
@@ -122,8 +122,16 @@ class ServerGroup:
             self._wait_healthy(url)
         return self
 
+    def server_command(self, port: int) -> list[str]:
+        """The command line of one server process listening on ``port``."""
+        if self.server == "uvicorn":
+            return [sys.executable, "-m", "uvicorn", "--host", "127.0.0.1", "--port", str(port),
+                    "--no-access-log", "--lifespan", "off", "config.asgi:application"]
+        return [sys.executable, "-m", "daphne", "-b", "127.0.0.1", "-p", str(port),
+                "config.asgi:application"]
+
     def pids(self) -> list[int]:
-        """Process ids of the daphne processes."""
+        """Process ids of the server processes."""
         return [p.pid for p in self._procs]
 
     def stop(self) -> None:

@@ -11,6 +11,7 @@ django_asgi_app = get_asgi_application()  # set up Django before importing consu
 from channels.routing import ProtocolTypeRouter, URLRouter  # noqa: E402
 from channels.security.websocket import AllowedHostsOriginValidator  # noqa: E402
 
+from api.kiosk_issue import KioskIssuePath  # noqa: E402
 from live.routing import websocket_urlpatterns  # noqa: E402
 from live.sweeps import sweeping  # noqa: E402
 
@@ -19,7 +20,8 @@ from . import daphne_bodies  # noqa: E402, F401 - bodies reach Django unparsed (
 # The process's counter-presence sweep starts with its first connection (live/sweeps.py).
 application = sweeping(ProtocolTypeRouter(
     {
-        "http": django_asgi_app,
+        # A kiosk's ticket issue is answered before Django's middleware (api/kiosk_issue.py).
+        "http": KioskIssuePath(django_asgi_app),
         # Staff sockets add the session and user themselves (live/routing.py).
         "websocket": AllowedHostsOriginValidator(URLRouter(websocket_urlpatterns)),
     }

@@ -15,6 +15,8 @@ hand-off's reason or note: those are for staff, and displays and status pages ge
 
 from __future__ import annotations
 
+import contextlib
+import contextvars
 import datetime
 import logging
 from typing import TYPE_CHECKING, TypedDict
@@ -217,7 +219,38 @@ def publish_device_revoked_on_commit(*, office_id: int, device_id: int) -> None:
     transaction.on_commit(lambda: _send(group, message))
 
 
+# Where a caller on the event loop collects the events its worker thread commits, to
+# send them itself (``events_collected``) instead of the thread hopping back to the loop.
+_outbox: contextvars.ContextVar[list | None] = contextvars.ContextVar("outbox", default=None)
+
+
+@contextlib.contextmanager
+def events_collected():
+    """Collect the events committed in this context (and the threads it runs code in) in a
+    list instead of sending them; the caller sends them with ``send_collected``."""
+    outbox: list = []
+    token = _outbox.set(outbox)
+    try:
+        yield outbox
+    finally:
+        _outbox.reset(token)
+
+
+async def send_collected(outbox: list) -> None:
+    """Send collected events from the event loop, with the same failure rule as ``_send``."""
+    layer = get_channel_layer()
+    for group, message in outbox if layer is not None else ():
+        try:
+            await layer.group_send(group, message)
+        except Exception:  # noqa: BLE001 - any layer failure must not fail the action
+            log.exception("publishing %s to %s failed", message["type"], group)
+
+
 def _send(group: str, message: dict) -> None:
+    outbox = _outbox.get()
+    if outbox is not None:
+        outbox.append((group, message))
+        return
     # The database is the truth: a publish that fails (Redis down) is logged and
     # the request still succeeds; screens resync from a snapshot on reconnect or gap.
     layer = get_channel_layer()

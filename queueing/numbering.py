@@ -22,14 +22,17 @@ def number_take(*, office_id: int, prefix: str, day: datetime.date) -> int:
     Works on PostgreSQL and on SQLite (3.35+), both of which have
     ``INSERT ... ON CONFLICT ... RETURNING``.
     """
-    table = connection.ops.quote_name(NumberSequence._meta.db_table)
     with connection.cursor() as cursor:
-        cursor.execute(
-            f"INSERT INTO {table} (office_id, prefix, business_day, last_number) "
+        cursor.execute(*number_take_sql(office_id=office_id, prefix=prefix, day=day))
+        return cursor.fetchone()[0]
+
+
+def number_take_sql(*, office_id: int, prefix: str, day: datetime.date) -> tuple[str, list]:
+    """The statement of ``number_take`` (it returns ``last_number``), for callers that run it
+    as part of a larger statement (the one-statement issue on PostgreSQL)."""
+    table = connection.ops.quote_name(NumberSequence._meta.db_table)
+    return (f"INSERT INTO {table} (office_id, prefix, business_day, last_number) "
             "VALUES (%s, %s, %s, 1) "
             "ON CONFLICT (office_id, prefix, business_day) "
             f"DO UPDATE SET last_number = {table}.last_number + 1 "
-            "RETURNING last_number",
-            [office_id, prefix, day],
-        )
-        return cursor.fetchone()[0]
+            "RETURNING last_number", [office_id, prefix, day])

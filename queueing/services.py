@@ -18,6 +18,8 @@ from django.conf import settings
 from django.contrib.auth.models import AbstractBaseUser
 from django.db import IntegrityError, connection
 from django.db.models import Exists, OuterRef
+from django.db.models.expressions import RawSQL
+from django.db.models.sql import InsertQuery
 from django.utils import timezone
 
 from . import events, hours, numbering, presence, retention, routing
@@ -78,13 +80,10 @@ def ticket_issue(
             booking_reference and service.active):
         raise Conflict(f"{service.name} is not accepting tickets now.", code="service_closed")
     step = first_step if first_step is not None else _first_step(service)
-    day = numbering.business_day(now)
-    number = numbering.number_take(office_id=service.office_id, prefix=service.prefix, day=day)
-    ticket = Ticket.objects.create(
+    ticket = Ticket(
         office_id=service.office_id,
-        business_day=day,
+        business_day=numbering.business_day(now),
         prefix=service.prefix,
-        number=number,
         service=service,
         step=step,
         priority=priority,
@@ -93,8 +92,53 @@ def ticket_issue(
         step_entered_at=now,
         booking_reference=booking_reference,
     )
-    _record(ticket, Action.ISSUED, from_status="", from_step=None, by=by, device=device, at=now)
+    event = _audit_row(ticket, Action.ISSUED, from_status="", from_step=None, by=by,
+                       device=device, at=now)
+    version = _issued_insert(ticket, event)
+    _announce(ticket, Action.ISSUED, version=version, at=now, from_status="", from_step=None)
     return ticket
+
+
+def _issued_insert(ticket: Ticket, event: TicketEvent) -> int:
+    """Write a new ticket with its number, its audit row and the office's new event version;
+    return the version. On PostgreSQL it is one statement, so a crowd of kiosks holds the
+    number and version rows only while it runs; elsewhere (SQLite) the same steps in turn."""
+    number = numbering.number_take_sql(
+        office_id=ticket.office_id, prefix=ticket.prefix, day=ticket.business_day)
+    if connection.vendor != "postgresql":
+        with connection.cursor() as cursor:
+            cursor.execute(*number)
+            ticket.number = cursor.fetchone()[0]
+        ticket.save(force_insert=True)
+        event.ticket = ticket
+        event.save(force_insert=True)
+        return _version_bump(office_id=ticket.office_id)
+    ticket.number = RawSQL("(SELECT last_number FROM number)", [])
+    event.ticket_id = RawSQL("(SELECT id FROM ticket)", [])
+    parts = [("number", number), ("ticket", _insert_sql(ticket)),
+             ("version", _version_bump_sql(office_id=ticket.office_id)),
+             ("audit", _insert_sql(event))]
+    sql = "WITH " + ", ".join(f"{name} AS ({part})" for name, (part, _) in parts) + (
+        " SELECT (SELECT last_number FROM number), (SELECT id FROM ticket),"
+        " (SELECT event_version FROM version)")
+    with connection.cursor() as cursor:
+        cursor.execute(sql, [p for _, (_, params) in parts for p in params])
+        ticket.number, ticket.pk, version = cursor.fetchone()
+    ticket._state.adding = False
+    ticket._state.db = connection.alias
+    return version
+
+
+def _insert_sql(obj) -> tuple[str, list]:
+    """The ``INSERT ... RETURNING id`` Django would run to save a new model instance."""
+    model = type(obj)
+    query = InsertQuery(model)
+    query.insert_values([f for f in model._meta.local_concrete_fields if f is not model._meta.pk],
+                        [obj])
+    compiler = query.get_compiler(connection=connection)
+    compiler.returning_fields = [model._meta.pk]
+    [(sql, params)] = compiler.as_sql()
+    return sql, list(params)
 
 
 # --- calling ------------------------------------------------------------------
@@ -701,7 +745,21 @@ def _record(
     The note stays in the audit row: the event leaves without it (``events.ticket_payload``).
     """
     at = at or timezone.now()
-    event = TicketEvent.objects.create(
+    event = _audit_row(ticket, action, from_status=from_status, from_step=from_step, by=by,
+                       device=device, counter=counter, reason=reason, note=note, at=at)
+    event.save(force_insert=True)
+    _announce(ticket, action, version=_version_bump(office_id=ticket.office_id), at=at,
+              from_status=from_status, from_step=from_step, from_service_id=from_service_id,
+              counter=counter)
+    return event
+
+
+def _audit_row(ticket: Ticket, action: Action, *, from_status: str, from_step: Step | None,
+               by: AbstractBaseUser | None = None, device: Device | None = None,
+               counter: Counter | None = None, reason: str = "", note: str = "",
+               at: datetime.datetime) -> TicketEvent:
+    """The (unsaved) audit row of a ticket's change, from the ticket as it is after it."""
+    return TicketEvent(
         ticket=ticket,
         at=at,
         action=action,
@@ -716,7 +774,12 @@ def _record(
         reason=reason,
         note=note,
     )
-    version = _version_bump(office_id=ticket.office_id)
+
+
+def _announce(ticket: Ticket, action: Action, *, version: int, at: datetime.datetime,
+              from_status: str, from_step: Step | None, from_service_id: int | None = None,
+              counter: Counter | None = None) -> None:
+    """Give the ticket the change's event version and publish the event after commit."""
     ticket.event_version = version  # the API returns it, so clients can match the event stream
     events.publish_on_commit(
         office_id=ticket.office_id,
@@ -725,19 +788,19 @@ def _record(
                                     from_step=from_step, from_service_id=from_service_id,
                                     counter=counter),
     )
-    return event
 
 
 def _version_bump(*, office_id: int) -> int:
     """Add one to the office's event version inside the current transaction and return it."""
-    table = connection.ops.quote_name(Office._meta.db_table)
     with connection.cursor() as cursor:
-        cursor.execute(
-            f"UPDATE {table} SET event_version = event_version + 1 WHERE id = %s "
-            "RETURNING event_version",
-            [office_id],
-        )
+        cursor.execute(*_version_bump_sql(office_id=office_id))
         return cursor.fetchone()[0]
+
+
+def _version_bump_sql(*, office_id: int) -> tuple[str, list]:
+    table = connection.ops.quote_name(Office._meta.db_table)
+    return (f"UPDATE {table} SET event_version = event_version + 1 WHERE id = %s "
+            "RETURNING event_version", [office_id])
 
 
 # --- retention -------------------------------------------------------------------------

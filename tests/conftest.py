@@ -27,6 +27,14 @@ def need(condition: bool, reason: str) -> None:
     pytest.skip(reason)
 
 
+@pytest.fixture(autouse=True)
+def _fresh_kiosk_rate_limit():
+    """The kiosk rate limit counts in the process's memory: each test starts with none."""
+    from django.core.cache import caches
+
+    caches["per-process"].clear()
+
+
 @pytest.fixture
 def postgres(django_db_blocker):
     """Asserts the test database is PostgreSQL (set DATABASE_URL=postgres://...)."""

@@ -1,0 +1,179 @@
+"""The kiosk's lean issue path (api/kiosk_issue.py), driven through the real ASGI application.
+
+Given the demo city hall on a real database (the path runs in a worker thread with
+its own connection, so the tests commit), when a kiosk posts a ticket through
+``config.asgi.application``: the plain case is answered by the lean path, with the
+same body shape and headers as Django's; every other case reaches Django's view and
+gets the same ``{code, detail}`` as before, with nothing written twice.
+"""
+
+import json
+
+import pytest
+from channels.db import database_sync_to_async as sync_to_async  # closes its connections
+from channels.testing import HttpCommunicator, WebsocketCommunicator
+from django.db import connections
+from rest_framework.test import APIClient
+
+from api import kiosk_issue
+from config.asgi import application
+from demo.city_hall import DISPLAY_KEY, KIOSK_KEY
+from queueing.models import Device, Office, Service, Ticket, TicketEvent
+
+pytestmark = pytest.mark.django_db(transaction=True)
+ISSUE = "/api/v1/tickets/"
+HOST = [(b"host", b"testserver")]
+
+
+async def post(body, *, key=KIOSK_KEY, content_type=b"application/json", raw=False) -> tuple:
+    """(status, JSON body, headers) of a POST through the whole ASGI application."""
+    content = body if raw else json.dumps(body).encode()
+    headers = [*HOST, (b"content-type", content_type),
+               (b"content-length", str(len(content)).encode())]
+    if key is not None:
+        headers.append((b"authorization", f"Device {key}".encode()))
+    comm = HttpCommunicator(application, "POST", ISSUE, body=content, headers=headers)
+    response = await comm.get_response(timeout=10)
+    return (response["status"], json.loads(response["body"] or b"null"),
+            {k.decode().lower(): v.decode() for k, v in response["headers"]})
+
+
+@pytest.fixture(scope="module", autouse=True)
+def _fresh_pool_afterwards(django_db_blocker):
+    """Requests Django serves here through the test's ASGI communicator leave their
+    per-request thread's connection checked out of the pool; give the later tests (16
+    threads with a connection each) a fresh pool."""
+    yield
+    with django_db_blocker.unblock():
+        connections.close_all()
+        if connections["default"].vendor == "postgresql":
+            connections["default"].close_pool()
+
+
+def service(code: str) -> Service:
+    return Service.objects.get(office__code="demo", code=code)
+
+
+@pytest.fixture
+def taken(monkeypatch):
+    """Records whether the lean path answered (True) or handed the request on (False)."""
+    answers = []
+    original = kiosk_issue.issue_for_kiosk
+
+    def recording(request, key):
+        answer = original(request, key)
+        answers.append(answer is not None)
+        return answer
+
+    monkeypatch.setattr(kiosk_issue, "issue_for_kiosk", recording)
+    return answers
+
+
+async def test_the_plain_case_is_issued_by_the_lean_path(office, taken):
+    juminhyo = await sync_to_async(service)("juminhyo")
+    status, body, headers = await post({"service": juminhyo.pk, "priority": 1, "language": "vi"})
+    assert (status, taken) == (201, [True])
+    ticket = await sync_to_async(Ticket.objects.select_related("step").get)(token=body["token"])
+    assert body == {
+        "id": ticket.pk, "ticket": "A001", "service_id": juminhyo.pk, "step": ticket.step.name,
+        "step_kind": ticket.step.kind, "status": "waiting", "priority": 1, "counter": None,
+        "issued_at": body["issued_at"], "version": body["version"], "token": ticket.token,
+        "status_url": f"http://testserver/t/{ticket.token}/"}
+    assert (ticket.priority, ticket.language) == (1, "vi")
+    audit = await sync_to_async(TicketEvent.objects.get)(ticket=ticket)
+    kiosk = await sync_to_async(Device.objects.get)(key=KIOSK_KEY)
+    assert (audit.action, audit.device_id, audit.to_status) == ("issued", kiosk.pk, "waiting")
+    office_row = await sync_to_async(Office.objects.get)(pk=office.pk)
+    assert body["version"] == office_row.event_version
+
+
+async def test_its_answer_carries_the_headers_of_djangos_answers(office, taken):
+    juminhyo = await sync_to_async(service)("juminhyo")
+    _, _, lean = await post({"service": juminhyo.pk})
+    _, _, django = await post({"service": 0})  # refused: answered by Django's view
+    assert taken == [True, False]
+    for name in ["x-content-type-options", "x-frame-options", "referrer-policy",
+                 "cross-origin-opener-policy", "content-security-policy", "content-type"]:
+        assert lean[name] == django[name], name
+    assert int(lean["content-length"]) > 0
+
+
+async def test_the_lobby_display_gets_the_ticket_with_its_version(office, taken):
+    display = WebsocketCommunicator(application, f"/ws/display/{DISPLAY_KEY}/",
+                                    headers=[(b"origin", b"http://localhost")])
+    assert (await display.connect())[0]
+    snapshot = await display.receive_json_from(timeout=5)
+    juminhyo = await sync_to_async(service)("juminhyo")
+    _, body, _ = await post({"service": juminhyo.pk})
+    frame = await display.receive_json_from(timeout=5)
+    await display.disconnect()
+    assert taken == [True]
+    assert (frame["type"], frame["version"], frame["prev"]) == (
+        "board", body["version"], snapshot["version"])
+    waiting = next(s for s in frame["data"]["services"] if s["service_id"] == juminhyo.pk)
+    assert waiting["waiting"] == 1
+
+
+@pytest.mark.parametrize("case, status, code", [
+    ("unknown key", 403, "authentication_failed"),
+    ("revoked key", 403, "authentication_failed"),
+    ("display key", 403, "forbidden"),
+    ("bad field", 400, "invalid"),
+    ("no such service", 404, "service_not_found"),
+    ("not JSON", 400, "parse_error"),
+    ("plain text body", 415, "unsupported_media_type"),
+    ("closed service", 409, "service_closed"),
+    ("paused kiosk", 409, "kiosk_paused"),
+    ("rate limit", 429, "throttled"),
+])
+async def test_every_other_case_gets_djangos_answer_and_writes_nothing(
+        office, case, status, code, monkeypatch, taken):
+    juminhyo = await sync_to_async(service)("juminhyo")
+    body, key, content_type, raw = {"service": juminhyo.pk}, KIOSK_KEY, b"application/json", False
+
+    def change():
+        kiosk = Device.objects.get(key=KIOSK_KEY)
+        if case == "revoked key":
+            kiosk.revoked = True
+        if case == "paused kiosk":
+            kiosk.paused = True
+        kiosk.save()
+        if case == "closed service":
+            Service.objects.filter(pk=juminhyo.pk).update(available_until="00:00")
+
+    await sync_to_async(change)()
+    if case == "unknown key":
+        key = "no-such-key"
+    elif case == "display key":
+        key = (await sync_to_async(Device.objects.get)(type="display", office=office)).key
+    elif case == "bad field":
+        body = {"service": juminhyo.pk, "language": "xx"}
+    elif case == "no such service":
+        body = {"service": 999999}
+    elif case == "not JSON":
+        body, raw = b"{not json", True
+    elif case == "plain text body":
+        body, raw, content_type = b'{"service": 1}', True, b"text/plain"
+    elif case == "rate limit":
+        monkeypatch.setattr(kiosk_issue.DeviceRateThrottle, "THROTTLE_RATES", {"kiosk": "1/min"})
+        assert (await post(body))[0] == 201
+    before = await sync_to_async(Ticket.objects.count)()
+    got_status, answer, _ = await post(body, key=key, content_type=content_type, raw=raw)
+    assert (got_status, answer["code"]) == (status, code)
+    assert answer["detail"]
+    assert await sync_to_async(Ticket.objects.count)() == before
+    # The same request through Django's view alone gives the same answer.
+    if case not in ("rate limit",):
+        client = APIClient(HTTP_AUTHORIZATION=f"Device {key}")
+        direct = await sync_to_async(client.generic)(
+            "POST", ISSUE, body if raw else json.dumps(body), content_type.decode())
+        assert (direct.status_code, direct.json()) == (got_status, answer)
+
+
+async def test_a_body_too_large_for_the_lean_path_still_reaches_django(office, taken):
+    juminhyo = await sync_to_async(service)("juminhyo")
+    padded = {"service": juminhyo.pk, "padding": "x" * (kiosk_issue.MAX_BODY + 10)}
+    status, body, _ = await post(padded)
+    assert status == 201  # Django's view ignores the unknown field, as before
+    assert taken == []  # the lean path never ran: the body was handed on unread
+    assert await sync_to_async(Ticket.objects.filter(token=body["token"]).exists)()
