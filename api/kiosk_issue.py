@@ -41,11 +41,11 @@ from rest_framework.renderers import JSONRenderer
 from queueing import events, selectors, services
 from queueing.errors import QueueError
 
-from .devices import DeviceRateThrottle
+from .devices import DeviceKeyAuthentication, DeviceRateThrottle
 from .serializers import IssueIn, issued_out
 
 MAX_BODY = 4096  # a kiosk's issue request is ~60 bytes; anything larger is Django's to refuse
-KEYWORD = b"device "
+KEYWORD = DeviceKeyAuthentication.keyword.lower().encode() + b" "  # "Device <key>"
 
 
 def _no_response(request):  # the middleware below are only asked for their headers
@@ -62,8 +62,8 @@ def device_key(scope: dict) -> str | None:
         return None
     key = content_type = None
     for name, value in scope["headers"]:
-        if name == b"authorization" and value[:7].lower() == KEYWORD:
-            key = value[7:].strip().decode("latin-1")
+        if name == b"authorization" and value[:len(KEYWORD)].lower() == KEYWORD:
+            key = value[len(KEYWORD):].strip().decode("latin-1")
         elif name == b"content-type":
             content_type = value.split(b";")[0].strip().lower()
     return key if key and content_type == b"application/json" else None

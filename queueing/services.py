@@ -103,19 +103,16 @@ def _issued_insert(ticket: Ticket, event: TicketEvent) -> int:
     """Write a new ticket with its number, its audit row and the office's new event version;
     return the version. On PostgreSQL it is one statement, so a crowd of kiosks holds the
     number and version rows only while it runs; elsewhere (SQLite) the same steps in turn."""
-    number = numbering.number_take_sql(
-        office_id=ticket.office_id, prefix=ticket.prefix, day=ticket.business_day)
+    where = {"office_id": ticket.office_id, "prefix": ticket.prefix, "day": ticket.business_day}
     if connection.vendor != "postgresql":
-        with connection.cursor() as cursor:
-            cursor.execute(*number)
-            ticket.number = cursor.fetchone()[0]
+        ticket.number = numbering.number_take(**where)
         ticket.save(force_insert=True)
         event.ticket = ticket
         event.save(force_insert=True)
         return _version_bump(office_id=ticket.office_id)
     ticket.number = RawSQL("(SELECT last_number FROM number)", [])
     event.ticket_id = RawSQL("(SELECT id FROM ticket)", [])
-    parts = [("number", number), ("ticket", _insert_sql(ticket)),
+    parts = [("number", numbering.number_take_sql(**where)), ("ticket", _insert_sql(ticket)),
              ("version", _version_bump_sql(office_id=ticket.office_id)),
              ("audit", _insert_sql(event))]
     sql = "WITH " + ", ".join(f"{name} AS ({part})" for name, (part, _) in parts) + (
