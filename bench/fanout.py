@@ -125,12 +125,6 @@ def _rss_mb(pid: int) -> float:
     return 0.0
 
 
-def _cpu_seconds(pid: int) -> float:
-    """User + system CPU time a process has used so far."""
-    fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
-    return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
-
-
 def _percentile(values: list[float], p: float) -> float:
     if not values:
         return 0.0
@@ -162,7 +156,7 @@ def main(argv: list[str]) -> int:
 
     import httpx
 
-    from bench.servers import ServerGroup
+    from bench.servers import ServerGroup, cpu_seconds
 
     _raise_fd_limit()
     # A SIGTERM (e.g. from `timeout`) unwinds through the context manager, so the
@@ -209,7 +203,7 @@ def main(argv: list[str]) -> int:
             if ready.get("ready") != len(urls):
                 return _fail(f"clients did not all connect: {ready}\n{group.log_text()[-2000:]}")
             rss_idle = [_rss_mb(pid) for pid in group.pids()]
-            cpu_before = [_cpu_seconds(pid) for pid in group.pids()]
+            cpu_before = [cpu_seconds(pid) for pid in group.pids()]
             called_at: dict[int, float] = {}
             requested_at: dict[int, float] = {}
             called_version: dict[int, int] = {}
@@ -235,7 +229,7 @@ def main(argv: list[str]) -> int:
             # to re-read 3 s after the last event), so the CPU figure holds all of a call's work.
             time.sleep(4)
             rss = [_rss_mb(pid) for pid in group.pids()]
-            cpu = [_cpu_seconds(pid) - before
+            cpu = [cpu_seconds(pid) - before
                    for pid, before in zip(group.pids(), cpu_before, strict=True)]
             clients.stdin.write("stop\n")
             clients.stdin.flush()

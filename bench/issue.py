@@ -15,7 +15,7 @@ import sqlite3
 import subprocess
 import sys
 
-from bench.servers import ROOT, ServerGroup
+from bench.servers import ROOT, ServerGroup, cpu_seconds
 
 ISSUE_SERVICES = ["juminhyo", "inkan", "koseki", "zeisho", "tennyu", "kokuho", "nenkin",
                   "jidoteate", "koseki-todoke", "fukushi", "genmen"]
@@ -36,6 +36,14 @@ def load(job: dict) -> dict:
     out = subprocess.run([sys.executable, "-m", "bench.load"], input=json.dumps(job), cwd=ROOT,
                          capture_output=True, text=True, check=True)
     return json.loads(out.stdout.strip().splitlines()[-1])
+
+
+def measured(group: ServerGroup, job: dict) -> tuple[dict, float]:
+    """Run a load job; also return the servers' CPU milliseconds per request it made."""
+    before = sum(cpu_seconds(pid) for pid in group.pids())
+    result = load(job)
+    spent = sum(cpu_seconds(pid) for pid in group.pids()) - before
+    return result, round(spent * 1000 / max(1, result["requests"]), 2)
 
 
 def count_numbers(group: ServerGroup) -> tuple[int, int, int]:
@@ -78,9 +86,10 @@ def main(argv: list[str]) -> int:
         service_ids = json.loads(out.stdout.strip().splitlines()[-1])
         headers = [{"Authorization": f"Device bench-kiosk-{i}"} for i in range(args.kiosks)]
         common = {"clients": args.kiosks, "seconds": args.seconds, "urls": group.urls}
-        ping = load({**common, "path": "/api/health/"})
-        issue = load({**common, "path": "/api/v1/tickets/", "method": "POST", "headers": headers,
-                      "bodies": [{"service": s, "language": "ja"} for s in service_ids]})
+        ping, ping_cpu = measured(group, {**common, "path": "/api/health/"})
+        issue, issue_cpu = measured(group, {
+            **common, "path": "/api/v1/tickets/", "method": "POST", "headers": headers,
+            "bodies": [{"service": s, "language": "ja"} for s in service_ids]})
         tickets, duplicates, gaps = count_numbers(group)
     result = {
         "bench": "issue",
@@ -93,6 +102,10 @@ def main(argv: list[str]) -> int:
         "p50_ms": issue["p50_ms"],
         "p99_ms": issue["p99_ms"],
         "max_ms": issue["max_ms"],
+        # CPU the server processes spent per answer: what other load on the machine
+        # does not change (the rates and latencies above move with it).
+        "server_cpu_ms_per_issue": issue_cpu,
+        "server_cpu_ms_per_ping": ping_cpu,
         "non_201": {k: v for k, v in issue["statuses"].items() if k != "201"},
         "kiosks": args.kiosks,
         "processes": args.processes,

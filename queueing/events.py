@@ -207,9 +207,20 @@ def office_group(office_id: int) -> str:
 def publish_on_commit(*, office_id: int, version: int,
                       event: TicketPayload | CounterPayload) -> None:
     """Send an event to the office's live screens once the change commits."""
-    group = office_group(office_id)
-    message = {"type": MESSAGE_TYPE, "group": group, "version": version, "event": event}
+    group, message = _office_message(office_id=office_id, version=version, event=event)
     transaction.on_commit(lambda: _send(group, message))
+
+
+async def publish(*, office_id: int, version: int, event: TicketPayload | CounterPayload) -> None:
+    """Send an event to the office's live screens now, from the event loop: for a change
+    already committed (a statement run in autocommit, as the kiosk's lean path issues)."""
+    await send_collected([_office_message(office_id=office_id, version=version, event=event)])
+
+
+def _office_message(*, office_id: int, version: int,
+                    event: TicketPayload | CounterPayload) -> tuple[str, dict]:
+    group = office_group(office_id)
+    return group, {"type": MESSAGE_TYPE, "group": group, "version": version, "event": event}
 
 
 def publish_device_revoked_on_commit(*, office_id: int, device_id: int) -> None:

@@ -17,7 +17,7 @@ import functools
 import math
 from collections import defaultdict
 
-from django.db import connection
+from django.db import DEFAULT_DB_ALIAS, connection, connections
 from django.db.models import Max, Min, OuterRef, Subquery
 from django.utils import timezone
 
@@ -71,21 +71,38 @@ def kiosk_and_first_step(*, key: str, service_id: int) -> tuple[Device, Step] | 
     of its office, in one query: the kiosk's issue path asks it on every ticket."""
     if not key or len(key) > 64:
         return None
-    sql, columns = _kiosk_and_first_step_sql()
+    sql, _ = _kiosk_and_first_step_sql()
     with connection.cursor() as cursor:
         cursor.execute(sql, [service_id, key, Device.Type.KIOSK])
         row = cursor.fetchone()
-    if row is None:
+    return None if row is None else _kiosk_and_first_step_loaded(row)
+
+
+async def kiosk_and_first_step_async(*, aconnection, key: str,
+                                     service_id: int) -> tuple[Device, Step] | None:
+    """``kiosk_and_first_step`` on an async psycopg connection (the kiosk's lean path on
+    PostgreSQL, from the event loop)."""
+    if not key or len(key) > 64:
         return None
-    values, objects = iter(row), []
+    sql, _ = _kiosk_and_first_step_sql()
+    cursor = await aconnection.execute(sql, [service_id, key, Device.Type.KIOSK])
+    row = await cursor.fetchone()
+    return None if row is None else _kiosk_and_first_step_loaded(row)
+
+
+def _kiosk_and_first_step_loaded(row: tuple) -> tuple[Device, Step]:
+    """The kiosk, and the first step with its service, from a row of that query, loaded as
+    Django loads them (its converters)."""
+    _, columns = _kiosk_and_first_step_sql()
+    values, objects, db = iter(row), [], connections[DEFAULT_DB_ALIAS]  # a context local
     for model, fields in columns:
         loaded = []
         for column, converters in fields:
             value = next(values)
             for convert in converters:
-                value = convert(value, column, connection)
+                value = convert(value, column, db)
             loaded.append(value)
-        objects.append(model.from_db(connection.alias, [c.target.attname for c, _ in fields],
+        objects.append(model.from_db(DEFAULT_DB_ALIAS, [c.target.attname for c, _ in fields],
                                      loaded))
     device, service, step = objects
     step.service = service

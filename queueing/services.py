@@ -11,12 +11,13 @@ someone is signed in at it with a live console (``presence.py``).
 """
 
 import datetime
+import functools
 import re
 from collections.abc import Mapping
 
 from django.conf import settings
 from django.contrib.auth.models import AbstractBaseUser
-from django.db import IntegrityError, connection
+from django.db import DEFAULT_DB_ALIAS, IntegrityError, connection, connections
 from django.db.models import Exists, OuterRef
 from django.db.models.expressions import RawSQL
 from django.db.models.sql import InsertQuery
@@ -66,6 +67,35 @@ def ticket_issue(
 
     ``first_step`` saves a query when the caller already loaded it (the kiosk API does).
     """
+    ticket, event = _ticket_new(service=service, priority=priority, language=language,
+                                device=device, by=by, booking_reference=booking_reference,
+                                first_step=first_step)
+    version = _issued_insert(ticket, event)
+    _announce(ticket, Action.ISSUED, version=version, at=ticket.issued_at, from_status="",
+              from_step=None)
+    return ticket
+
+
+async def ticket_issue_async(*, aconnection, service: Service, first_step: Step,
+                             priority: int, language: str, device: Device) -> Ticket:
+    """``ticket_issue`` for a kiosk on PostgreSQL, from the event loop: the same checks and
+    the same one statement, run on an async psycopg connection in autocommit (so the
+    statement is its own transaction), the event sent once it has returned."""
+    ticket, event = _ticket_new(service=service, priority=priority, language=language,
+                                device=device, first_step=first_step)
+    cursor = await aconnection.execute(*_issue_statement(ticket, event))
+    version = _issued(ticket, await cursor.fetchone())
+    ticket.event_version = version
+    await events.publish(office_id=ticket.office_id, version=version, event=events.ticket_payload(
+        action=Action.ISSUED, ticket=ticket, at=ticket.issued_at, from_status="",
+        from_step=None))
+    return ticket
+
+
+def _ticket_new(*, service: Service, priority: int, language: str, device: Device | None,
+                by: AbstractBaseUser | None = None, booking_reference: str = "",
+                first_step: Step | None) -> tuple[Ticket, TicketEvent]:
+    """The new ticket (no number yet) and its audit row, after the checks of issuing."""
     now = timezone.now()
     if device is not None:
         if device.office_id != service.office_id:
@@ -94,48 +124,90 @@ def ticket_issue(
     )
     event = _audit_row(ticket, Action.ISSUED, from_status="", from_step=None, by=by,
                        device=device, at=now)
-    version = _issued_insert(ticket, event)
-    _announce(ticket, Action.ISSUED, version=version, at=now, from_status="", from_step=None)
-    return ticket
+    return ticket, event
 
 
 def _issued_insert(ticket: Ticket, event: TicketEvent) -> int:
     """Write a new ticket with its number, its audit row and the office's new event version;
     return the version. On PostgreSQL it is one statement, so a crowd of kiosks holds the
     number and version rows only while it runs; elsewhere (SQLite) the same steps in turn."""
-    where = {"office_id": ticket.office_id, "prefix": ticket.prefix, "day": ticket.business_day}
     if connection.vendor != "postgresql":
-        ticket.number = numbering.number_take(**where)
+        ticket.number = numbering.number_take(
+            office_id=ticket.office_id, prefix=ticket.prefix, day=ticket.business_day)
         ticket.save(force_insert=True)
         event.ticket = ticket
         event.save(force_insert=True)
         return _version_bump(office_id=ticket.office_id)
-    ticket.number = RawSQL("(SELECT last_number FROM number)", [])
-    event.ticket_id = RawSQL("(SELECT id FROM ticket)", [])
-    parts = [("number", numbering.number_take_sql(**where)), ("ticket", _insert_sql(ticket)),
-             ("version", _version_bump_sql(office_id=ticket.office_id)),
+    with connection.cursor() as cursor:
+        cursor.execute(*_issue_statement(ticket, event))
+        return _issued(ticket, cursor.fetchone())
+
+
+# In the issue statement the ticket's number and the audit row's ticket come from the
+# statement's own parts.
+_NUMBER_TAKEN = RawSQL("(SELECT last_number FROM number)", [])
+_TICKET_WRITTEN = RawSQL("(SELECT id FROM ticket)", [])
+
+
+def _issue_statement(ticket: Ticket, event: TicketEvent) -> tuple[str, list]:
+    """The one PostgreSQL statement (number, ticket, version, audit row) that writes a new
+    ticket, and its parameters; its text is built once per process."""
+    ticket.number, event.ticket_id = _NUMBER_TAKEN, _TICKET_WRITTEN
+    _, number_params = numbering.number_take_sql(
+        office_id=ticket.office_id, prefix=ticket.prefix, day=ticket.business_day)
+    _, version_params = _version_bump_sql(office_id=ticket.office_id)
+    return _issue_sql(), [*number_params, *_insert_params(ticket), *version_params,
+                          *_insert_params(event)]
+
+
+@functools.cache
+def _issue_sql() -> str:
+    """The text of ``_issue_statement``: Django's own INSERTs of the two models (compiled
+    once, the parameters are the same for every ticket) inside one WITH statement."""
+    ticket, event = Ticket(number=_NUMBER_TAKEN), TicketEvent(ticket_id=_TICKET_WRITTEN)
+    parts = [("number", numbering.number_take_sql(office_id=0, prefix="", day=datetime.date.min)),
+             ("ticket", _insert_sql(ticket)), ("version", _version_bump_sql(office_id=0)),
              ("audit", _insert_sql(event))]
-    sql = "WITH " + ", ".join(f"{name} AS ({part})" for name, (part, _) in parts) + (
+    return "WITH " + ", ".join(f"{name} AS ({sql})" for name, (sql, _) in parts) + (
         " SELECT (SELECT last_number FROM number), (SELECT id FROM ticket),"
         " (SELECT event_version FROM version)")
-    with connection.cursor() as cursor:
-        cursor.execute(sql, [p for _, (_, params) in parts for p in params])
-        ticket.number, ticket.pk, version = cursor.fetchone()
+
+
+def _issued(ticket: Ticket, row: tuple) -> int:
+    """Take the issue statement's answer (number, id, version) into the ticket; the version."""
+    ticket.number, ticket.pk, version = row
     ticket._state.adding = False
-    ticket._state.db = connection.alias
+    ticket._state.db = DEFAULT_DB_ALIAS
     return version
+
+
+@functools.cache
+def _insert_fields(model) -> list:
+    return [f for f in model._meta.local_concrete_fields if f is not model._meta.pk]
 
 
 def _insert_sql(obj) -> tuple[str, list]:
     """The ``INSERT ... RETURNING id`` Django would run to save a new model instance."""
     model = type(obj)
     query = InsertQuery(model)
-    query.insert_values([f for f in model._meta.local_concrete_fields if f is not model._meta.pk],
-                        [obj])
+    query.insert_values(_insert_fields(model), [obj])
     compiler = query.get_compiler(connection=connection)
     compiler.returning_fields = [model._meta.pk]
     [(sql, params)] = compiler.as_sql()
     return sql, list(params)
+
+
+def _insert_params(obj) -> list:
+    """The parameters of ``_insert_sql(obj)`` without compiling it: each field's value as
+    Django prepares it for saving; a RawSQL value is part of the text (no parameters)."""
+    params, db = [], connections[DEFAULT_DB_ALIAS]  # looked up once: it is a context local
+    for field in _insert_fields(type(obj)):
+        value = field.pre_save(obj, add=True)
+        if isinstance(value, RawSQL):
+            params.extend(value.params)
+        else:
+            params.append(field.get_db_prep_save(value, connection=db))
+    return params
 
 
 # --- calling ------------------------------------------------------------------

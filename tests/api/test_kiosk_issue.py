@@ -1,7 +1,7 @@
 """The kiosk's lean issue path (api/kiosk_issue.py), driven through the real ASGI application.
 
-Given the demo city hall on a real database (the path runs in a worker thread with
-its own connection, so the tests commit), when a kiosk posts a ticket through
+Given the demo city hall on a real database (the path runs on its own connections, so
+the tests commit), when a kiosk posts a ticket through
 ``config.asgi.application``: the plain case is answered by the lean path, with the
 same body shape and headers as Django's; every other case reaches Django's view and
 gets the same ``{code, detail}`` as before, with nothing written twice.
@@ -55,18 +55,31 @@ def service(code: str) -> Service:
 
 
 @pytest.fixture
-def taken(monkeypatch):
-    """Records whether the lean path answered (True) or handed the request on (False)."""
+async def taken(monkeypatch):
+    """Records whether the lean path answered (True) or handed the request on (False); the
+    path is the event loop's on PostgreSQL, a worker thread's elsewhere. Closes the event
+    loop's connections afterwards (each test has its own loop)."""
     answers = []
-    original = kiosk_issue.issue_for_kiosk
+    if connections["default"].vendor == "postgresql":
+        original = kiosk_issue.issue_for_kiosk_on_loop
 
-    def recording(request, key):
-        answer = original(request, key)
-        answers.append(answer is not None)
-        return answer
+        async def recording(request, key):
+            answer = await original(request, key)
+            answers.append(answer is not None)
+            return answer
 
-    monkeypatch.setattr(kiosk_issue, "issue_for_kiosk", recording)
-    return answers
+        monkeypatch.setattr(kiosk_issue, "issue_for_kiosk_on_loop", recording)
+    else:
+        original_sync = kiosk_issue.issue_for_kiosk
+
+        def recording_sync(request, key):
+            answer = original_sync(request, key)
+            answers.append(answer is not None)
+            return answer
+
+        monkeypatch.setattr(kiosk_issue, "issue_for_kiosk", recording_sync)
+    yield answers
+    await kiosk_issue.kiosk_database_close()
 
 
 async def test_the_plain_case_is_issued_by_the_lean_path(office, taken):

@@ -35,6 +35,25 @@ def test_issue_writes_a_waiting_ticket_at_the_first_step_with_an_audit_event(off
     assert len(t.token) >= 32
 
 
+def test_the_issue_statement_built_once_matches_djangos_inserts_for_each_ticket(office):
+    # Given two tickets of different kiosks, services, priorities and languages
+    kiosk = Device.objects.get(office__code="demo", type="kiosk")
+    made = [services._ticket_new(service=svc(code), priority=priority, language=language,
+                                 device=device, first_step=None)
+            for code, priority, language, device in [("juminhyo", 0, "ja", kiosk),
+                                                     ("tennyu", 1, "vi", None)]]
+    for ticket, event in made:
+        # When the statement is taken from the text built once per process
+        sql, params = services._issue_statement(ticket, event)
+        # Then it is Django's INSERT of this very ticket and audit row, with their values
+        ticket_sql, ticket_params = services._insert_sql(ticket)
+        event_sql, event_params = services._insert_sql(event)
+        assert ticket_sql in sql and event_sql in sql
+        assert params[3:3 + len(ticket_params)] == ticket_params
+        assert params[-len(event_params):] == event_params
+        assert ticket.token in params and ticket.language in params
+
+
 def test_issue_refused_outside_the_services_hours(office):
     mynumber = svc("mynumber")
     mynumber.available_until = datetime.time(0, 0)  # closes at midnight: never open
