@@ -96,3 +96,16 @@ def test_easy_japanese_has_its_own_catalog_not_plain_japanese(client, office):
     assert "ばんごうけん を とって ください" in easy
     assert "整理券をお取りください" in plain
     assert '<html lang="ja">' in easy  # やさしい日本語 is Japanese to screen readers
+
+
+@pytest.mark.parametrize("lang, text", [
+    ("ja", "ただいま整理券を発行できません。窓口でお声がけください。"),
+    ("vi", "Hiện không thể lấy số. Vui lòng hỏi tại quầy."),
+])
+def test_start_page_carries_its_own_offline_notice_and_the_health_probe(client, office, lang,
+                                                                        text):
+    html = client.get(START + f"?lang={lang}").content.decode()
+    notice = re.search(r'<p id="offline"[^>]*>(.*?)</p>', html).group(0)
+    assert 'data-health-url="/api/health/"' in notice and " hidden>" in notice
+    assert text in notice
+    assert html.index("kiosk/offline.js") < html.index("kiosk/kiosk.js")
