@@ -75,7 +75,6 @@ def _kiosk_messages() -> dict:
         "kiosk_paused": _("Ticket issuing is paused. Please ask a staff member."),
         "service_not_found": _("This service is not available at this kiosk."),
         "forbidden": _("This kiosk is not registered. Please ask a staff member."),
-        "network": _("No connection. Please try again or ask a staff member."),
         "error": _("Something went wrong. Please ask a staff member."),
         "empty_reference": _("Please hold your booking's QR code under the scanner."),
         "bad_reference": _("This code is not a booking code. Please ask a staff member."),

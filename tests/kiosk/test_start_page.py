@@ -93,6 +93,32 @@ def test_paused_kiosk_shows_the_message_and_disables_every_button(client, kiosk)
 def test_easy_japanese_has_its_own_catalog_not_plain_japanese(client, office):
     easy = client.get(START + "?lang=ja-easy").content.decode()
     plain = client.get(START + "?lang=ja").content.decode()
-    assert "ばんごうけん を とって ください" in easy
+    assert "ばんごうけん を とって ください" in easy  # the title: the reading alone
     assert "整理券をお取りください" in plain
     assert '<html lang="ja">' in easy  # やさしい日本語 is Japanese to screen readers
+
+
+@pytest.mark.parametrize("lang, text", [
+    ("ja", "ただいま整理券を発行できません。窓口でお声がけください。"),
+    ("vi", "Hiện không thể lấy số. Vui lòng hỏi tại quầy."),
+])
+def test_start_page_carries_its_own_offline_notice_and_the_health_probe(client, office, lang,
+                                                                        text):
+    html = client.get(START + f"?lang={lang}").content.decode()
+    notice = re.search(r'<p id="offline"[^>]*>(.*?)</p>', html).group(0)
+    assert 'data-health-url="/api/health/"' in notice and " hidden>" in notice
+    assert text in notice
+    assert html.index("kiosk/offline.js") < html.index("kiosk/kiosk.js")
+
+
+def test_easy_japanese_start_page_writes_kanji_with_furigana(client, office):
+    html = client.get(START + "?lang=ja-easy").content.decode()
+    assert re.search(r"<h1>(.*?)</h1>", html).group(1) == (
+        "<ruby>番号券<rt>ばんごうけん</rt></ruby> を <ruby>取<rt>と</rt></ruby>って ください")
+    label = re.search(r'<label for="reference">(.*?)</label>', html).group(1)
+    assert "<ruby>予約<rt>よやく</rt></ruby>" in label
+    assert html.count("<rt>") >= 15
+    title = re.search(r"<title>(.*?)</title>", html).group(1)
+    assert title.startswith("ばんごうけん を とって ください – ")
+    assert not re.search(r"\{[^{}|]+\|", html)  # no notation left over anywhere
+    assert "<ruby>" not in client.get(START + "?lang=ja").content.decode()

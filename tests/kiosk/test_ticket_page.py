@@ -93,3 +93,12 @@ def test_ticket_shows_its_business_day_with_the_weekday_in_its_language(
     assert ticket.business_day == datetime.date(2026, 12, 2)
     html = client.get(f"/kiosk/{KIOSK_KEY}/ticket/{ticket.token}/?lang={lang}").content.decode()
     assert re.search(r'<span class="day" id="ticket-day">([^<]*)</span> 10:15<', html)[1] == day
+
+
+def test_ticket_page_carries_the_offline_notice_outside_the_print(client, issue):
+    ticket = issue()
+    html = client.get(f"/kiosk/{KIOSK_KEY}/ticket/{ticket.token}/?lang=ko").content.decode()
+    notice = re.search(r'<p id="offline"[^>]*>(.*?)</p>', html).group(0)
+    assert "지금은 번호표를 발급할 수 없습니다. 창구에 문의해 주세요." in notice
+    assert "no-print" in notice and " hidden>" in notice
+    assert html.index("kiosk/offline.js") < html.index("kiosk/ticket.js")

@@ -1,5 +1,6 @@
 // Kiosk start screen: issue a walk-in ticket or check in a booking through the API
-// (device key), show errors in the chosen language, return to start when idle.
+// (device key), show errors in the chosen language, return to start when idle. When the
+// server cannot be reached, offline.js shows the kiosk's own notice and brings it back.
 (function () {
   "use strict";
   const config = JSON.parse(document.getElementById("kiosk-config").textContent);
@@ -9,6 +10,7 @@
   const walkIn = document.getElementById("walk-in");
   const assistance = document.getElementById("assistance");
   const reference = document.getElementById("reference");
+  const offline = window.kioskOffline;
   let busy = false;
 
   function show(msg, offerWalkIn) {
@@ -25,19 +27,27 @@
 
   function openTicket(body) {
     const url = config.ticketUrl.replace("TOKEN", encodeURIComponent(body.token));
-    window.location.assign(url + "?lang=" + encodeURIComponent(config.lang) + "&print=1");
+    offline.navigate(url + "?lang=" + encodeURIComponent(config.lang) + "&print=1", true);
   }
 
   async function post(url, payload) {
-    const response = await fetch(url, {
+    const response = await offline.fetch(url, {
       method: "POST",
       headers: {"Content-Type": "application/json", "Authorization": "Device " + config.key},
       body: JSON.stringify(payload),
       credentials: "omit",
     });
-    let body = {};
-    try { body = await response.json(); } catch (e) { body = {}; }
-    return {status: response.status, body: body};
+    let body = null;
+    try { body = await response.json(); } catch (e) { body = null; }
+    return {status: response.status, body: body || {},
+            unreachable: offline.unreachableResponse(response.status, body !== null)};
+  }
+
+  // The server did not answer (network error, gateway error, a page that is not the API's):
+  // the kiosk's own notice instead of an error message, until offline.js sees it back.
+  function serverGone() {
+    show("", false);
+    offline.goOffline();
   }
 
   function errorText(result, checkIn) {
@@ -64,9 +74,9 @@
         language: config.lang,
       });
       if (result.status === 201) { openTicket(result.body); return; }
-      show(errorText(result, false), false);
+      if (result.unreachable) serverGone(); else show(errorText(result, false), false);
     } catch (e) {
-      show(text.network, false);
+      serverGone();
     }
     setBusy(false);
   }
@@ -82,10 +92,11 @@
     try {
       const result = await post(config.checkInUrl, {reference: ref, language: config.lang});
       if (result.status === 201) { openTicket(result.body); return; }
-      const code = result.body && result.body.code;
-      show(errorText(result, true), config.walkInAfter.indexOf(code) >= 0);
+      const code = result.body.code;
+      if (result.unreachable) serverGone();
+      else show(errorText(result, true), config.walkInAfter.indexOf(code) >= 0);
     } catch (e) {
-      show(text.network, false);
+      serverGone();
     }
     setBusy(false);
   }
@@ -118,14 +129,16 @@
   });
 
   // Back to the start (Japanese, no assistance) after inactivity; also refreshes
-  // the waiting counts and the paused state.
+  // the waiting counts and the paused state. Not while the server is away.
   let idleTimer = null;
   function resetIdle() {
     clearTimeout(idleTimer);
     idleTimer = setTimeout(function () {
-      if (!busy) window.location.assign(config.startUrl);
+      if (busy || offline.isOffline()) { resetIdle(); return; }
+      offline.navigate(config.startUrl, false);
     }, config.idleSeconds * 1000);
   }
+  offline.onBack(resetIdle);
   ["pointerdown", "keydown", "touchstart"].forEach(function (name) {
     document.addEventListener(name, resetIdle, {passive: true});
   });

@@ -1,4 +1,5 @@
-// The issued ticket: print it once (80 mm view), then go back to the start after a while.
+// The issued ticket: print it once (80 mm view), then go back to the start after a while,
+// only once the server answers (offline.js; the Done link goes through it too).
 (function () {
   "use strict";
   const ticket = document.getElementById("ticket");
@@ -13,8 +14,12 @@
   let timer = null;
   function resetIdle() {
     clearTimeout(timer);
-    timer = setTimeout(function () { window.location.assign(done.href); }, 45000);
+    timer = setTimeout(function () {
+      if (window.kioskOffline.isOffline()) { resetIdle(); return; }
+      window.kioskOffline.navigate(done.href, false);
+    }, 45000);
   }
+  window.kioskOffline.onBack(resetIdle);
   ["pointerdown", "keydown", "touchstart"].forEach(function (name) {
     document.addEventListener(name, resetIdle, {passive: true});
   });
