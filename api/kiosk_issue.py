@@ -53,6 +53,7 @@ from rest_framework.renderers import JSONRenderer
 from queueing import events, selectors, services
 from queueing.errors import QueueError
 
+from . import params
 from .devices import DeviceKeyAuthentication, DeviceRateThrottle
 from .serializers import IssueIn, issued_out
 
@@ -68,17 +69,27 @@ _HEADERS = (SecurityMiddleware(_no_response), XFrameOptionsMiddleware(_no_respon
             CSPMiddleware(_no_response))
 
 
-def device_key(scope: dict) -> str | None:
-    """The device key of a ``POST /api/v1/tickets/`` request, or None for any other request."""
+def kiosk_request(scope: dict) -> tuple[str, str] | None:
+    """The device key and the request key (``Idempotency-Key``, "" when not sent) of a kiosk's
+    ``POST /api/v1/tickets/`` in JSON, or None for any other request (a header that is not a
+    request key included: Django's view refuses it)."""
     if scope["type"] != "http" or scope["method"] != "POST" or scope["path"] != _issue_path():
         return None
-    key = content_type = None
+    key = content_type = request_key = None
     for name, value in scope["headers"]:
         if name == b"authorization" and value[:len(KEYWORD)].lower() == KEYWORD:
             key = value[len(KEYWORD):].strip().decode("latin-1")
         elif name == b"content-type":
             content_type = value.split(b";")[0].strip().lower()
-    return key if key and content_type == b"application/json" else None
+        elif name == IDEMPOTENCY_HEADER:
+            request_key = value.decode("latin-1")
+    request_key = params.request_key(request_key)
+    if not key or content_type != b"application/json" or request_key is None:
+        return None
+    return key, request_key
+
+
+IDEMPOTENCY_HEADER = params.IDEMPOTENCY_KEY.lower().encode()
 
 
 @functools.cache
@@ -112,7 +123,7 @@ def _rate_allows(device) -> bool:
     return DeviceRateThrottle().allow_request(SimpleNamespace(auth=device), None)
 
 
-def issue_for_kiosk(request, key: str) -> tuple[list, bytes] | None:
+def issue_for_kiosk(request, key: str, request_key: str = "") -> tuple[list, bytes] | None:
     """Issue a ticket for a kiosk's valid request and return the 201 answer's headers and
     body; None when the request is not the plain case (Django's view then answers it,
     refusals included). Nothing is written when None is returned.
@@ -132,7 +143,7 @@ def issue_for_kiosk(request, key: str) -> tuple[list, bytes] | None:
             return None
         ticket = services.ticket_issue(
             service=first_step.service, first_step=first_step, priority=data["priority"],
-            language=data["language"], device=device)
+            language=data["language"], device=device, request_key=request_key)
     except (ValueError, QueueError, DisallowedHost, DatabaseError):
         # Django answers: a bad body, a refusal (closed, paused), a bad host, the database
         # failing (rolled back, so Django's own try finds the same state and says 503).
@@ -142,7 +153,8 @@ def issue_for_kiosk(request, key: str) -> tuple[list, bytes] | None:
     return _answer_headers(request, secure), JSONRenderer().render(issued_out(request, ticket))
 
 
-async def issue_for_kiosk_on_loop(request, key: str) -> tuple[list, bytes] | None:
+async def issue_for_kiosk_on_loop(request, key: str,
+                                  request_key: str = "") -> tuple[list, bytes] | None:
     """``issue_for_kiosk`` on PostgreSQL without leaving the event loop: the same answer,
     the same None (nothing written) for everything Django's view must answer. The
     ticket's event has been sent when it returns."""
@@ -160,7 +172,8 @@ async def issue_for_kiosk_on_loop(request, key: str) -> tuple[list, bytes] | Non
                 return None
             ticket = await services.ticket_issue_async(
                 aconnection=aconn, service=first_step.service, first_step=first_step,
-                priority=data["priority"], language=data["language"], device=device)
+                priority=data["priority"], language=data["language"], device=device,
+                request_key=request_key)
     except (ValueError, QueueError, DisallowedHost, psycopg.Error, PoolTimeout):
         # As above; a statement that failed wrote nothing (it is its own transaction).
         return None
@@ -224,18 +237,18 @@ class KioskIssuePath:
 
     async def __call__(self, scope, receive, send):
         """Answer a kiosk's issue request, or hand the request to Django."""
-        key = device_key(scope)
-        if key is None:
+        kiosk = kiosk_request(scope)
+        if kiosk is None:
             return await self.django(scope, receive, send)
         body, messages = await _read_body(receive)
         if body is not None:
             request = self.django.request_class(scope, io.BytesIO(body))
             if _on_postgresql():
-                answer = await issue_for_kiosk_on_loop(request, key)
+                answer = await issue_for_kiosk_on_loop(request, *kiosk)
             else:
                 with events.events_collected() as outbox:
                     answer = await sync_to_async(issue_for_kiosk, thread_sensitive=False)(
-                        request, key)
+                        request, *kiosk)
                 # The screens first, as on Django's path: a server cancelling the request
                 # once it is answered (the kiosk went away) must not lose the event.
                 await events.send_collected(outbox)

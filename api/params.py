@@ -49,3 +49,15 @@ def id_field(**kwargs) -> serializers.IntegerField:
     """A serializer field for a database id: 1 to the largest bigint."""
     return serializers.IntegerField(min_value=1, max_value=MAX_ID, **kwargs)
 
+
+
+IDEMPOTENCY_KEY = "Idempotency-Key"  # the request header a kiosk sends with each press
+_REQUEST_KEY = re.compile(r"[A-Za-z0-9_-]{8,64}")
+
+
+def request_key(value: str | None) -> str | None:
+    """The request key of an ``Idempotency-Key`` header ("" when there is none), or None when
+    the header is not a key (8-64 letters, digits, "-" or "_", as a UUID is)."""
+    if value is None:
+        return ""
+    return value if _REQUEST_KEY.fullmatch(value) else None

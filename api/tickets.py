@@ -1,20 +1,24 @@
 """REST API of the queue under /api/v1/: thin views that parse, check permission, call a
 service or selector, and render."""
 
+import functools
+
+from django.db import IntegrityError
 from django.http import JsonResponse
 from django.shortcuts import get_object_or_404
 from drf_spectacular.types import OpenApiTypes
-from drf_spectacular.utils import extend_schema, inline_serializer
+from drf_spectacular.utils import OpenApiParameter, extend_schema, inline_serializer
 from rest_framework import permissions, serializers, status
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
 from queueing import routing, selectors, services
-from queueing.errors import Forbidden, NotFound
+from queueing.errors import Forbidden, NotFound, QueueError
 from queueing.languages import language_or
 from queueing.models import Counter, Device, Office, Service, Step, Ticket
 from queueing.roles import has_staff_role
 
+from . import params
 from .devices import DeviceKeyAuthentication, DeviceRateThrottle, IsKiosk
 from .serializers import (
     ERRORS,
@@ -43,9 +47,16 @@ class TicketIssueView(APIView):
     permission_classes = [permissions.IsAuthenticated | IsKiosk]
     throttle_classes = [DeviceRateThrottle]
 
-    @extend_schema(request=IssueIn, responses={201: IssuedOut, **ERRORS})
+    @extend_schema(request=IssueIn, responses={201: IssuedOut, **ERRORS}, parameters=[
+        OpenApiParameter(params.IDEMPOTENCY_KEY, str, OpenApiParameter.HEADER, description=(
+            "A key per press of the kiosk (a UUID): a retry with the same key the same "
+            "day gets the ticket that request was issued, never a second one."))])
     def post(self, request):
         data = valid(IssueIn, request)
+        key = params.request_key(request.headers.get(params.IDEMPOTENCY_KEY))
+        if key is None:
+            raise QueueError("The Idempotency-Key header must be 8-64 letters, digits, '-' "
+                             "or '_' (a UUID).", code="bad_idempotency_key")
         device = request.auth if isinstance(request.auth, Device) else None
         if device is None and not has_staff_role(request.user):
             raise Forbidden("Only kiosks and counter staff may issue tickets.",
@@ -61,14 +72,16 @@ class TicketIssueView(APIView):
                 {"code": "service_not_found", "detail": "No such service at this office."},
                 status=404,
             )
-        ticket = services.ticket_issue(
-            service=first_step.service,
-            first_step=first_step,
-            priority=data["priority"],
-            language=data["language"],
-            device=device,
-            by=None if device else request.user,
-        )
+        issue = functools.partial(
+            services.ticket_issue, service=first_step.service, first_step=first_step,
+            priority=data["priority"], language=data["language"], device=device,
+            by=None if device else request.user, request_key=key)
+        try:
+            ticket = issue()
+        except IntegrityError:
+            if not key:
+                raise
+            ticket = issue()  # the same request at the same moment: its ticket, found now
         return Response(issued_out(request, ticket), status=status.HTTP_201_CREATED)
 
 

@@ -237,6 +237,9 @@ class Ticket(models.Model):
     held_at = models.DateTimeField(null=True, blank=True)  # while held: since when
     # Set by a booking check-in (appointments); an opaque reference, no personal data.
     booking_reference = models.CharField(max_length=20, blank=True)
+    # The kiosk's Idempotency-Key of the request that issued it: a retry of a request whose
+    # answer was lost gets this ticket again, not a second one (for the business day).
+    request_key = models.CharField(max_length=64, blank=True, default="", editable=False)
 
     class Meta:
         ordering = ["issued_at", "id"]  # chronological; the call order is routing.CALL_ORDER
@@ -250,6 +253,12 @@ class Ticket(models.Model):
             # Invariant 1: one number per office, prefix and business day.
             models.UniqueConstraint(
                 fields=["office", "prefix", "business_day", "number"], name="ticket_number_unique"
+            ),
+            # One ticket per kiosk request, however often its answer is lost and it retries.
+            models.UniqueConstraint(
+                fields=["office", "business_day", "request_key"],
+                condition=~Q(request_key=""),
+                name="ticket_issued_once_per_request",
             ),
             # Invariant 2: a counter holds at most one called/serving ticket...
             models.UniqueConstraint(

@@ -62,14 +62,25 @@ def ticket_issue(
     by: AbstractBaseUser | None = None,
     booking_reference: str = "",
     first_step: Step | None = None,
+    request_key: str = "",
 ) -> Ticket:
     """Issue the next number of a service's queue, waiting at the service's first step.
 
     ``first_step`` saves a query when the caller already loaded it (the kiosk API does).
+    A ``request_key`` (a kiosk's Idempotency-Key) issues once per business day: a retry
+    of that request gets the ticket it was issued. Two tries at the same moment: the
+    second fails on ``ticket_issued_once_per_request`` (IntegrityError) and, tried again,
+    gets the first's ticket.
     """
+    if request_key:
+        issued = (Ticket.objects.select_related("step", "service")
+                  .filter(office_id=service.office_id, business_day=numbering.business_day(),
+                          request_key=request_key).first())
+        if issued is not None:
+            return issued
     ticket, event = _ticket_new(service=service, priority=priority, language=language,
                                 device=device, by=by, booking_reference=booking_reference,
-                                first_step=first_step)
+                                first_step=first_step, request_key=request_key)
     version = _issued_insert(ticket, event)
     _announce(ticket, Action.ISSUED, version=version, at=ticket.issued_at, from_status="",
               from_step=None)
@@ -77,12 +88,15 @@ def ticket_issue(
 
 
 async def ticket_issue_async(*, aconnection, service: Service, first_step: Step,
-                             priority: int, language: str, device: Device) -> Ticket:
+                             priority: int, language: str, device: Device,
+                             request_key: str = "") -> Ticket:
     """``ticket_issue`` for a kiosk on PostgreSQL, from the event loop: the same checks and
     the same one statement, run on an async psycopg connection in autocommit (so the
-    statement is its own transaction), the event sent once it has returned."""
+    statement is its own transaction), the event sent once it has returned. A request
+    key already used today fails the statement (``ticket_issued_once_per_request``,
+    nothing written, no number taken): ``ticket_issue`` then answers the retry."""
     ticket, event = _ticket_new(service=service, priority=priority, language=language,
-                                device=device, first_step=first_step)
+                                device=device, first_step=first_step, request_key=request_key)
     cursor = await aconnection.execute(*_issue_statement(ticket, event))
     version = _issued(ticket, await cursor.fetchone())
     ticket.event_version = version
@@ -94,7 +108,7 @@ async def ticket_issue_async(*, aconnection, service: Service, first_step: Step,
 
 def _ticket_new(*, service: Service, priority: int, language: str, device: Device | None,
                 by: AbstractBaseUser | None = None, booking_reference: str = "",
-                first_step: Step | None) -> tuple[Ticket, TicketEvent]:
+                first_step: Step | None, request_key: str = "") -> tuple[Ticket, TicketEvent]:
     """The new ticket (no number yet) and its audit row, after the checks of issuing."""
     now = timezone.now()
     if device is not None:
@@ -121,6 +135,7 @@ def _ticket_new(*, service: Service, priority: int, language: str, device: Devic
         issued_at=now,
         step_entered_at=now,
         booking_reference=booking_reference,
+        request_key=request_key,
     )
     event = _audit_row(ticket, Action.ISSUED, from_status="", from_step=None, by=by,
                        device=device, at=now)

@@ -7,6 +7,7 @@ same body shape and headers as Django's; every other case reaches Django's view 
 gets the same ``{code, detail}`` as before, with nothing written twice.
 """
 
+import asyncio
 import json
 
 import pytest
@@ -25,11 +26,14 @@ ISSUE = "/api/v1/tickets/"
 HOST = [(b"host", b"testserver")]
 
 
-async def post(body, *, key=KIOSK_KEY, content_type=b"application/json", raw=False) -> tuple:
+async def post(body, *, key=KIOSK_KEY, content_type=b"application/json", raw=False,
+               request_key=None) -> tuple:
     """(status, JSON body, headers) of a POST through the whole ASGI application."""
     content = body if raw else json.dumps(body).encode()
     headers = [*HOST, (b"content-type", content_type),
                (b"content-length", str(len(content)).encode())]
+    if request_key is not None:
+        headers.append((b"idempotency-key", request_key.encode()))
     if key is not None:
         headers.append((b"authorization", f"Device {key}".encode()))
     comm = HttpCommunicator(application, "POST", ISSUE, body=content, headers=headers)
@@ -38,16 +42,12 @@ async def post(body, *, key=KIOSK_KEY, content_type=b"application/json", raw=Fal
             {k.decode().lower(): v.decode() for k, v in response["headers"]})
 
 
-@pytest.fixture(scope="module", autouse=True)
-def _fresh_pool_afterwards(django_db_blocker):
+def _fresh_pool():
     """Requests Django serves here through the test's ASGI communicator leave their
-    per-request thread's connection checked out of the pool; give the later tests (16
-    threads with a connection each) a fresh pool."""
-    yield
-    with django_db_blocker.unblock():
-        connections.close_all()
-        if connections["default"].vendor == "postgresql":
-            connections["default"].close_pool()
+    per-request thread's connection checked out of the pool; give each test a fresh one."""
+    connections.close_all()
+    if connections["default"].vendor == "postgresql":
+        connections["default"].close_pool()
 
 
 def service(code: str) -> Service:
@@ -63,8 +63,8 @@ async def taken(monkeypatch):
     if connections["default"].vendor == "postgresql":
         original = kiosk_issue.issue_for_kiosk_on_loop
 
-        async def recording(request, key):
-            answer = await original(request, key)
+        async def recording(request, *keys):
+            answer = await original(request, *keys)
             answers.append(answer is not None)
             return answer
 
@@ -72,14 +72,15 @@ async def taken(monkeypatch):
     else:
         original_sync = kiosk_issue.issue_for_kiosk
 
-        def recording_sync(request, key):
-            answer = original_sync(request, key)
+        def recording_sync(request, *keys):
+            answer = original_sync(request, *keys)
             answers.append(answer is not None)
             return answer
 
         monkeypatch.setattr(kiosk_issue, "issue_for_kiosk", recording_sync)
     yield answers
     await kiosk_issue.kiosk_database_close()
+    await sync_to_async(_fresh_pool)()
 
 
 async def test_the_plain_case_is_issued_by_the_lean_path(office, taken):
@@ -190,3 +191,42 @@ async def test_a_body_too_large_for_the_lean_path_still_reaches_django(office, t
     assert status == 201  # Django's view ignores the unknown field, as before
     assert taken == []  # the lean path never ran: the body was handed on unread
     assert await sync_to_async(Ticket.objects.filter(token=body["token"]).exists)()
+
+
+async def test_a_retry_with_the_same_request_key_gets_the_same_ticket(office, taken):
+    # Given a kiosk whose answer was lost after its ticket was issued
+    juminhyo = await sync_to_async(service)("juminhyo")
+    status, first, _ = await post({"service": juminhyo.pk}, request_key="press-0001-abcdef")
+    assert (status, taken) == (201, [True])
+    # When it sends the same request again, and then a new press
+    again = await post({"service": juminhyo.pk}, request_key="press-0001-abcdef")
+    other = await post({"service": juminhyo.pk}, request_key="press-0002-abcdef")
+    # Then the retry gets the same ticket, the new press the next number
+    assert again[0] == other[0] == 201
+    assert (again[1]["id"], again[1]["ticket"], again[1]["token"]) == (
+        first["id"], first["ticket"], first["token"])
+    assert (first["ticket"], other[1]["ticket"]) == ("A001", "A002")
+    assert await sync_to_async(Ticket.objects.count)() == 2
+    assert await sync_to_async(TicketEvent.objects.filter(action="issued").count)() == 2
+
+
+async def test_the_same_request_sent_eight_times_at_once_issues_one_ticket(office, taken):
+    juminhyo = await sync_to_async(service)("juminhyo")
+    answers = await asyncio.gather(*[
+        post({"service": juminhyo.pk}, request_key="press-at-once-0001") for _ in range(8)])
+    assert {status for status, _, _ in answers} == {201}
+    assert len({body["id"] for _, body, _ in answers}) == 1
+    assert await sync_to_async(Ticket.objects.count)() == 1
+    assert True in taken  # one of them was issued on the lean path
+    # The numbers stay gap-free: the tries that lost took no number.
+    status, body, _ = await post({"service": juminhyo.pk})
+    assert (status, body["ticket"]) == (201, "A002")
+
+
+async def test_a_request_key_that_is_not_one_is_refused_without_echo(office, taken):
+    juminhyo = await sync_to_async(service)("juminhyo")
+    status, body, _ = await post({"service": juminhyo.pk}, request_key="<not a key>")
+    assert (status, body["code"]) == (400, "bad_idempotency_key")
+    assert "not a key" not in body["detail"]
+    assert taken == []
+    assert await sync_to_async(Ticket.objects.count)() == 0

@@ -158,3 +158,36 @@ def test_a_proxy_page_instead_of_the_api_is_offline_too(server, browser, answer)
     page.unroute(middlebox)
     _assert_recovers_and_issues(page, server)
     page.close()
+
+
+TICKETS_TODAY = ("from queueing.models import Ticket; from queueing.numbering import business_day;"
+                 "print(Ticket.objects.filter(business_day=business_day()).count())")
+
+
+def test_an_answer_lost_on_the_way_back_gets_the_same_ticket_not_a_second(server, browser):
+    # Given a kiosk whose first issue request reaches the server, but whose answer the
+    # network loses (Playwright forwards the request, then resets the connection)
+    def tickets_today() -> int:
+        return int(server.group.manage("shell", "-c", TICKETS_TODAY).stdout.split()[-1])
+
+    before = tickets_today()
+    page = _open_kiosk(browser, server, "en")
+    sent, lost = [], []
+
+    def lose_the_first_answer(route):
+        sent.append(route.request.headers.get("idempotency-key"))
+        if lost:
+            route.continue_()
+            return
+        lost.append(route.fetch().json())
+        route.abort("connectionreset")
+
+    page.route(re.compile(r"/api/v1/tickets/$"), lose_the_first_answer)
+    # When a resident presses a service
+    page.locator("button.service").first.click()
+    # Then the kiosk tries the same request again and prints the ticket already issued
+    page.wait_for_url(re.compile(r"/kiosk/demo-kiosk-key/ticket/[^/]+/"), timeout=15_000)
+    assert page.locator("#ticket-number").inner_text() == lost[0]["ticket"]
+    assert len(sent) == 2 and sent[0] == sent[1] and len(sent[0]) == 32
+    assert tickets_today() == before + 1
+    page.close()

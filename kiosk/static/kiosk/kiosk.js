@@ -11,6 +11,7 @@
   const assistance = document.getElementById("assistance");
   const reference = document.getElementById("reference");
   const offline = window.kioskOffline;
+  const RETRY_AFTER_MS = 1000;  // before an issue whose answer did not arrive is tried again
   let busy = false;
 
   function show(msg, offerWalkIn) {
@@ -30,10 +31,20 @@
     offline.navigate(url + "?lang=" + encodeURIComponent(config.lang) + "&print=1", true);
   }
 
-  async function post(url, payload) {
+  // One key per press (Idempotency-Key): when the answer is lost on the way back, the
+  // retry with the same key gets the ticket already issued, never a second one.
+  function requestKey() {
+    const bytes = new Uint8Array(16);
+    crypto.getRandomValues(bytes);  // crypto.randomUUID needs HTTPS; kiosks may use plain HTTP
+    return Array.from(bytes, function (b) { return b.toString(16).padStart(2, "0"); }).join("");
+  }
+
+  async function post(url, payload, key) {
+    const headers = {"Content-Type": "application/json", "Authorization": "Device " + config.key};
+    if (key) headers["Idempotency-Key"] = key;
     const response = await offline.fetch(url, {
       method: "POST",
-      headers: {"Content-Type": "application/json", "Authorization": "Device " + config.key},
+      headers: headers,
       body: JSON.stringify(payload),
       credentials: "omit",
     });
@@ -67,12 +78,23 @@
     if (busy) return;
     setBusy(true);
     show(text.issuing, false);
+    const payload = {
+      service: serviceId,
+      priority: assistance.getAttribute("aria-pressed") === "true" ? 1 : 0,
+      language: config.lang,
+    };
+    const key = requestKey();
     try {
-      const result = await post(config.issueUrl, {
-        service: serviceId,
-        priority: assistance.getAttribute("aria-pressed") === "true" ? 1 : 0,
-        language: config.lang,
-      });
+      let result;
+      try {
+        result = await post(config.issueUrl, payload, key);
+      } catch (e) {
+        result = {unreachable: true};
+      }
+      if (result.unreachable) {  // once more, the same request: its ticket if it was issued
+        await new Promise(function (resolve) { setTimeout(resolve, RETRY_AFTER_MS); });
+        result = await post(config.issueUrl, payload, key);
+      }
       if (result.status === 201) { openTicket(result.body); return; }
       if (result.unreachable) serverGone(); else show(errorText(result, false), false);
     } catch (e) {
