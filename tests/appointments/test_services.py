@@ -160,6 +160,24 @@ def test_expired_hold_frees_its_seats(future_slot):
 
 
 @pytest.mark.django_db
+def test_one_hold_that_cannot_be_released_never_blocks_the_others(slot_factory, future_slot):
+    other_slot = slot_factory(at(days_ahead(11), 10))
+    good, bad = (services.booking_hold(slot=slot, notice_reference=notice, birth_date=DOB,
+                                       email="a@example.jp")
+                 for slot, notice in ((future_slot, "ABC-123456"), (other_slot, "DEF-123456")))
+    Booking.objects.filter(pk__in=(good.pk, bad.pk)).update(
+        hold_expires_at=timezone.now() - datetime.timedelta(seconds=1))
+    Slot.objects.filter(pk=other_slot.pk).update(seats_taken=0)  # giving back breaks the row
+    first = services.holds_release_expired()
+    assert (first["expired"], first["failed"]) == (1, 1)
+    assert Booking.objects.get(pk=good.pk).status == "expired"
+    assert Booking.objects.get(pk=bad.pk).status == "held"  # rolled back on its own
+    failure = RecordFailure.objects.get(job="holds_release_expired")
+    assert (failure.record, failure.attempt) == (f"booking {bad.pk}", 1)
+    assert services.holds_release_expired()["retry_later"] == 1  # backed off, not retried
+
+
+@pytest.mark.django_db
 def test_confirming_a_hold_books_it_once(future_slot):
     hold = services.booking_hold(slot=future_slot, notice_reference="ABC-123456", birth_date=DOB,
                                  email="a@example.jp", party_size=1)
