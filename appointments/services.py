@@ -110,10 +110,8 @@ def holds_release_expired(*, now: datetime.datetime | None = None, slot: Slot | 
         expired = expired.filter(slot=slot)
     if notice_reference is not None:
         expired = expired.filter(notice_reference=notice_reference)
-    return isolation.each_on_its_own(
-        "holds_release_expired", list(expired.values_list("id", flat=True)),
-        lambda pk: _hold_release(pk, now), key=lambda pk: f"booking {pk}", now=now,
-        counts={"expired": 0})
+    return _each_booking("holds_release_expired", expired, _hold_release, count="expired",
+                         now=now)
 
 
 @durable
@@ -293,14 +291,13 @@ def bookings_mark_no_show(*, now: datetime.datetime | None = None) -> dict[str, 
     no-shows, each booking on its own; counts ``no_show``."""
     now = now or timezone.now()
     candidates = Booking.objects.filter(status=B.BOOKED, slot__start__lt=now)
-    return isolation.each_on_its_own(
-        "bookings_mark_no_show", list(candidates.values_list("id", flat=True)),
-        lambda pk: _no_show_mark(pk, now), key=lambda pk: f"booking {pk}", now=now,
-        counts={"no_show": 0})
+    return _each_booking("bookings_mark_no_show", candidates, _no_show_mark, count="no_show",
+                         now=now)
 
 
 @durable
 def _no_show_mark(booking_id: int, now: datetime.datetime) -> str | None:
+    """Mark one booking a no-show if it still is one (locked, checked again)."""
     b = (Booking.objects.select_for_update(skip_locked=True, of=("self",))
          .select_related("slot__schedule").filter(pk=booking_id, status=B.BOOKED).first())
     if b is None or now <= windows.no_show_after(schedule=b.slot.schedule, slot=b.slot):
@@ -315,14 +312,13 @@ def bookings_mark_completed(*, now: datetime.datetime | None = None) -> dict[str
     own; counts ``completed``."""
     now = now or timezone.now()
     done = Booking.objects.filter(status=B.CHECKED_IN, ticket__status=Ticket.Status.COMPLETED)
-    return isolation.each_on_its_own(
-        "bookings_mark_completed", list(done.values_list("id", flat=True)),
-        lambda pk: _completed_mark(pk, now), key=lambda pk: f"booking {pk}", now=now,
-        counts={"completed": 0})
+    return _each_booking("bookings_mark_completed", done, _completed_mark, count="completed",
+                         now=now)
 
 
 @durable
 def _completed_mark(booking_id: int, now: datetime.datetime) -> str | None:
+    """Mark one checked-in booking completed if its ticket still is (locked, checked again)."""
     b = (Booking.objects.select_for_update(skip_locked=True, of=("self",))
          .filter(pk=booking_id, status=B.CHECKED_IN, ticket__status=Ticket.Status.COMPLETED)
          .first())
@@ -409,6 +405,15 @@ def _bookings_erase_of(schedule_id: int, now: datetime.datetime) -> dict[str, in
 
 
 # --- internals -------------------------------------------------------------------
+
+
+def _each_booking(job: str, bookings, handle, *, count: str,
+                  now: datetime.datetime) -> dict[str, int]:
+    """Run ``handle(booking_id, now)`` on each of these bookings, each on its own
+    (``queueing.isolation``); the counts, ``count`` among them."""
+    return isolation.each_on_its_own(
+        job, list(bookings.values_list("id", flat=True)), lambda pk: handle(pk, now),
+        key=lambda pk: f"booking {pk}", now=now, counts={count: 0})
 
 
 def _clean_contact(*, notice_reference: str, birth_date, email: str, phone: str,
