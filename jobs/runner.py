@@ -13,11 +13,12 @@ from __future__ import annotations
 
 import logging
 import threading
+from collections.abc import Callable
 
-from apscheduler.events import EVENT_JOB_EXECUTED
+from apscheduler.events import EVENT_JOB_ERROR, EVENT_JOB_EXECUTED
 from apscheduler.schedulers.background import BackgroundScheduler
 from django.conf import settings
-from django.db import connection
+from django.db import connection, connections
 from django.utils import timezone
 from django_apscheduler import util
 from django_apscheduler.jobstores import DjangoJobStore
@@ -54,9 +55,22 @@ def _trigger(job: Job) -> dict:
     return {"trigger": "cron", "hour": hour, "minute": minute}
 
 
+class _Scheduler(BackgroundScheduler):
+    """APScheduler's background scheduler whose thread closes its database connection
+    when it stops (the job store reads the database from that thread)."""
+
+    def _main_loop(self):
+        try:
+            super()._main_loop()
+        finally:
+            connections.close_all()
+
+
 @util.close_old_connections
 def _counts_record(event) -> None:
-    """Keep what a finished run returned beside django-apscheduler's record of the run."""
+    """Keep what a finished run returned beside django-apscheduler's record of the run.
+    Runs last in the job's thread, after django-apscheduler's own listener: closing the
+    connection afterwards leaves no connection open in an idle thread."""
     if not isinstance(event.retval, dict):
         return
     run_time = util.get_django_internal_datetime(event.scheduled_run_time)
@@ -69,11 +83,11 @@ def _counts_record(event) -> None:
 
 def run() -> BackgroundScheduler:
     """Start the scheduler with every job of the schedule (jobs no longer in it are dropped)."""
-    scheduler = BackgroundScheduler(timezone=settings.TIME_ZONE, job_defaults={
+    scheduler = _Scheduler(timezone=settings.TIME_ZONE, job_defaults={
         "coalesce": True, "max_instances": 1})
     scheduler.add_jobstore(DjangoJobStore(), "default")
     scheduler.start(paused=True)
-    scheduler.add_listener(_counts_record, EVENT_JOB_EXECUTED)
+    scheduler.add_listener(_counts_record, EVENT_JOB_EXECUTED | EVENT_JOB_ERROR)
     for stale in {j.id for j in scheduler.get_jobs()} - set(BY_ID):
         scheduler.remove_job(stale)
     for job in JOBS:
@@ -84,17 +98,22 @@ def run() -> BackgroundScheduler:
     return scheduler
 
 
-def lock_wait(stop: threading.Event, *, every: float = 5.0) -> bool:
+def lock_wait(stop: threading.Event, *, every: float = 5.0,
+              waiting: Callable[[], None] = lambda: None) -> bool:
     """Become the installation's one scheduler: on PostgreSQL, wait for the advisory lock
-    (False when told to stop first); elsewhere (SQLite, one machine) go ahead."""
+    (``waiting`` is called once if it is taken; False when told to stop first); elsewhere
+    (SQLite, one machine) go ahead."""
     if connection.vendor != "postgresql":
         return True
+    told = False
     while not stop.is_set():
         with connection.cursor() as cursor:
             cursor.execute("SELECT pg_try_advisory_lock(%s)", [LOCK_KEY])
             if cursor.fetchone()[0]:
                 return True
-        log.info("another scheduler runs; waiting to take over")
+        if not told:
+            log.info("another scheduler runs; waiting to take over")
+            waiting()
+            told = True
         stop.wait(every)
     return False
-

@@ -7,6 +7,7 @@ import os
 import signal
 import subprocess
 import sys
+import threading
 import time
 from pathlib import Path
 
@@ -110,6 +111,49 @@ def database_url() -> str:
     s = connection.settings_dict
     return (f"postgres://{s['USER']}:{s['PASSWORD'] or ''}@{s['HOST']}:{s['PORT'] or 5432}"
             f"/{s['NAME']}")
+
+
+class JobsRun:
+    """A ``manage.py jobs_run`` process on the test database; its output lines as they come."""
+
+    def __init__(self):
+        env = {**os.environ, "DATABASE_URL": database_url()}
+        self.proc = subprocess.Popen([sys.executable, "manage.py", "jobs_run"], cwd=ROOT,
+                                     env=env, stdout=subprocess.PIPE, text=True)
+        self.lines: list[str] = []
+        threading.Thread(target=lambda: self.lines.extend(self.proc.stdout), daemon=True).start()
+
+    def scheduling(self) -> bool:
+        """Whether it has become the scheduler (it says how many jobs it scheduled)."""
+        return any("jobs scheduled" in line for line in self.lines)
+
+    def stop(self) -> int:
+        """SIGTERM, then its exit status (killed if it has not stopped in 30 s)."""
+        self.proc.send_signal(signal.SIGTERM)
+        try:
+            return self.proc.wait(timeout=30)
+        except subprocess.TimeoutExpired:
+            self.proc.kill()
+            return self.proc.wait()
+
+
+@pytest.mark.integration
+@pytest.mark.django_db(transaction=True)
+def test_a_second_scheduler_waits_and_takes_over_when_the_first_stops(postgres, office):
+    first = JobsRun()
+    second = None
+    try:
+        wait_for(first.scheduling)
+        second = JobsRun()
+        wait_for(lambda: any("waiting to take over" in line for line in second.lines))
+        assert not second.scheduling()  # a standby on the advisory lock
+        assert first.stop() == 0
+        wait_for(second.scheduling, seconds=20)
+    finally:
+        for run in (first, second):
+            if run is not None and run.proc.poll() is None:
+                run.stop()
+    assert second.proc.returncode == 0
 
 
 @pytest.mark.integration

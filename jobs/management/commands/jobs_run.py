@@ -16,11 +16,16 @@ class Command(BaseCommand):
         stop = threading.Event()
         for sig in (signal.SIGTERM, signal.SIGINT):
             signal.signal(sig, lambda *_: stop.set())
-        if not runner.lock_wait(stop):
+        if not runner.lock_wait(stop, waiting=lambda: self.say("another scheduler runs; "
+                                                               "waiting to take over")):
             return
         scheduler = runner.run()
-        self.stdout.write(f"jobs_run: {len(scheduler.get_jobs())} jobs scheduled", ending="\n")
-        self.stdout.flush()
+        self.say(f"{len(scheduler.get_jobs())} jobs scheduled")
         stop.wait()
         scheduler.shutdown(wait=True)  # a run in progress finishes (each record commits alone)
-        self.stdout.write("jobs_run: stopped")
+        self.say("stopped")
+
+    def say(self, text: str) -> None:
+        """One line on stdout, at once (systemd's journal, make run's terminal)."""
+        self.stdout.write(f"jobs_run: {text}")
+        self.stdout.flush()
