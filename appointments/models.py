@@ -282,23 +282,3 @@ class Notification(models.Model):
 
     def __str__(self) -> str:
         return f"{self.booking_id} {self.kind} {self.channel}"
-
-
-class NotificationFailure(models.Model):
-    """A send that failed (refused address, mail server down): tried again after a back-off.
-
-    Holds the exception's class name only, never the address or the message.
-    """
-
-    booking = models.ForeignKey(Booking, on_delete=models.CASCADE,
-                                related_name="notification_failures")
-    kind = models.CharField(max_length=12, choices=Notification.Kind.choices)
-    at = models.DateTimeField()
-    attempt = models.PositiveIntegerField()
-    error = models.CharField(max_length=100)
-
-    class Meta:
-        ordering = ["at", "id"]
-
-    def __str__(self) -> str:
-        return f"{self.booking_id} {self.kind} #{self.attempt} {self.error}"

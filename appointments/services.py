@@ -20,7 +20,7 @@ from django.template.loader import render_to_string
 from django.utils import timezone, translation
 from django.utils.translation import gettext as _
 
-from queueing import retention
+from queueing import isolation, retention
 from queueing import services as queue
 from queueing.errors import Conflict, NotFound, QueueError
 from queueing.models import Device, Ticket
@@ -34,7 +34,6 @@ from .models import (
     BookingAction,
     BookingEvent,
     Notification,
-    NotificationFailure,
     Schedule,
     Slot,
 )
@@ -88,27 +87,44 @@ def slots_generate(*, schedule: Schedule, first: datetime.date | None = None,
     return counts
 
 
+def slots_generate_all(*, days: int | None = None) -> dict[str, int]:
+    """Generate the slots of every active schedule over its horizon, each schedule on its own
+    (one whose rules break is recorded and retried, the others are generated)."""
+    return isolation.each_on_its_own(
+        "slots_generate", list(Schedule.objects.filter(active=True).values_list("id", flat=True)),
+        lambda pk: slots_generate(schedule=Schedule.objects.get(pk=pk), days=days),
+        key=lambda pk: f"schedule {pk}", counts={"created": 0, "updated": 0, "removed": 0,
+                                                 "kept_booked": 0})
+
+
 # --- holds and bookings ---------------------------------------------------------
 
 
-@durable
 def holds_release_expired(*, now: datetime.datetime | None = None, slot: Slot | None = None,
-                          notice_reference: str | None = None) -> int:
-    """Give back the seats of holds past their hold time (all, or one slot's / one notice's)."""
+                          notice_reference: str | None = None) -> dict[str, int]:
+    """Give back the seats of holds past their hold time (all, or one slot's / one notice's),
+    each hold in its own transaction (``queueing.isolation``); counts ``expired``."""
     now = now or timezone.now()
-    released = 0
-    expired = Booking.objects.select_for_update(skip_locked=True).filter(
-        status=B.HELD, hold_expires_at__lt=now)
+    expired = Booking.objects.filter(status=B.HELD, hold_expires_at__lt=now)
     if slot is not None:
         expired = expired.filter(slot=slot)
     if notice_reference is not None:
         expired = expired.filter(notice_reference=notice_reference)
-    for booking in expired:
-        _give_back_seats(booking.slot_id, booking.party_size)
-        _transition(booking, to=B.EXPIRED, action=BA.EXPIRED, at=now,
-                    reason="Hold not confirmed in time.")
-        released += 1
-    return released
+    return _each_booking("holds_release_expired", expired, _hold_release, count="expired",
+                         now=now)
+
+
+@durable
+def _hold_release(booking_id: int, now: datetime.datetime) -> str | None:
+    """Release one expired hold (locked, checked again: another run may have released it)."""
+    booking = (Booking.objects.select_for_update(skip_locked=True)
+               .filter(pk=booking_id, status=B.HELD, hold_expires_at__lt=now).first())
+    if booking is None:
+        return None
+    _give_back_seats(booking.slot_id, booking.party_size)
+    _transition(booking, to=B.EXPIRED, action=BA.EXPIRED, at=now,
+                reason="Hold not confirmed in time.")
+    return "expired"
 
 
 class BookingRequest(TypedDict):
@@ -259,32 +275,57 @@ def booking_check_in(*, reference: str, device: Device, language: str | None = N
 # --- sweeps: no-shows, completions, notifications, retention ----------------------------
 
 
-@durable
-def bookings_mark_no_show(*, now: datetime.datetime | None = None) -> int:
-    """Mark booked residents who did not check in by slot start + late-arrival time as no-shows."""
+def bookings_sweep(*, now: datetime.datetime | None = None) -> dict[str, int]:
+    """The every-minute sweep: release expired holds, mark no-shows, mark completions."""
     now = now or timezone.now()
-    marked = 0
-    candidates = (Booking.objects.select_for_update(skip_locked=True, of=("self",))
-                  .select_related("slot__schedule")
-                  .filter(status=B.BOOKED, slot__start__lt=now))
-    for b in candidates:
-        if now > windows.no_show_after(schedule=b.slot.schedule, slot=b.slot):
-            _transition(b, to=B.NO_SHOW, action=BA.NO_SHOW, at=now,
-                        reason="Not checked in by the late-arrival time.")
-            marked += 1
-    return marked
+    counts: dict[str, int] = {}
+    for done in (holds_release_expired(now=now), bookings_mark_no_show(now=now),
+                 bookings_mark_completed(now=now)):
+        for name, n in done.items():
+            counts[name] = counts.get(name, 0) + n
+    return counts
+
+
+def bookings_mark_no_show(*, now: datetime.datetime | None = None) -> dict[str, int]:
+    """Mark booked residents who did not check in by slot start + late-arrival time as
+    no-shows, each booking on its own; counts ``no_show``."""
+    now = now or timezone.now()
+    candidates = Booking.objects.filter(status=B.BOOKED, slot__start__lt=now)
+    return _each_booking("bookings_mark_no_show", candidates, _no_show_mark, count="no_show",
+                         now=now)
 
 
 @durable
-def bookings_mark_completed(*, now: datetime.datetime | None = None) -> int:
-    """Mark checked-in bookings whose ticket the counter completed as completed."""
+def _no_show_mark(booking_id: int, now: datetime.datetime) -> str | None:
+    """Mark one booking a no-show if it still is one (locked, checked again)."""
+    b = (Booking.objects.select_for_update(skip_locked=True, of=("self",))
+         .select_related("slot__schedule").filter(pk=booking_id, status=B.BOOKED).first())
+    if b is None or now <= windows.no_show_after(schedule=b.slot.schedule, slot=b.slot):
+        return None
+    _transition(b, to=B.NO_SHOW, action=BA.NO_SHOW, at=now,
+                reason="Not checked in by the late-arrival time.")
+    return "no_show"
+
+
+def bookings_mark_completed(*, now: datetime.datetime | None = None) -> dict[str, int]:
+    """Mark checked-in bookings whose ticket the counter completed as completed, each on its
+    own; counts ``completed``."""
     now = now or timezone.now()
-    done = 0
-    for b in (Booking.objects.select_for_update(skip_locked=True, of=("self",))
-              .filter(status=B.CHECKED_IN, ticket__status=Ticket.Status.COMPLETED)):
-        _transition(b, to=B.COMPLETED, action=BA.COMPLETED, at=now)
-        done += 1
-    return done
+    done = Booking.objects.filter(status=B.CHECKED_IN, ticket__status=Ticket.Status.COMPLETED)
+    return _each_booking("bookings_mark_completed", done, _completed_mark, count="completed",
+                         now=now)
+
+
+@durable
+def _completed_mark(booking_id: int, now: datetime.datetime) -> str | None:
+    """Mark one checked-in booking completed if its ticket still is (locked, checked again)."""
+    b = (Booking.objects.select_for_update(skip_locked=True, of=("self",))
+         .filter(pk=booking_id, status=B.CHECKED_IN, ticket__status=Ticket.Status.COMPLETED)
+         .first())
+    if b is None:
+        return None
+    _transition(b, to=B.COMPLETED, action=BA.COMPLETED, at=now)
+    return "completed"
 
 
 def bookings_notify(*, now: datetime.datetime | None = None) -> dict:
@@ -293,14 +334,12 @@ def bookings_notify(*, now: datetime.datetime | None = None) -> dict:
     A row in Notification is written in the same transaction as the send, so a
     crash before commit means the next run sends again, and a committed run
     never sends twice (the unique constraint ``notification_once``). Each record
-    is on its own: a send that fails (a refused address, the mail server down)
-    is rolled back, written down as a ``NotificationFailure`` and tried again
-    on a later run after a back-off (1, 2, 4 ... minutes, at most a day); the
-    other bookings go on.
+    is on its own (``queueing.isolation``): a send that fails (a refused address,
+    the mail server down) is rolled back, written down as a ``RecordFailure``
+    and tried again on a later run after a back-off; the other bookings go on.
     """
     now = now or timezone.now()
     tomorrow = timezone.localdate(now) + datetime.timedelta(days=1)
-    counts = {"confirmation": 0, "reminder": 0, "no_email": 0, "failed": 0, "retry_later": 0}
     pending = [
         (Notification.Kind.CONFIRMATION,
          Booking.objects.filter(status=B.BOOKED).exclude(notifications__kind="confirmation")),
@@ -308,32 +347,13 @@ def bookings_notify(*, now: datetime.datetime | None = None) -> dict:
          Booking.objects.filter(status=B.BOOKED, slot__start__date=tomorrow)
          .exclude(notifications__kind="reminder")),
     ]
-    for kind, queryset in pending:
-        for booking_id in list(queryset.values_list("id", flat=True)):
-            failures = NotificationFailure.objects.filter(booking_id=booking_id, kind=kind)
-            last = failures.order_by("-at").first()
-            if last is not None and now < last.at + _notify_backoff(last.attempt):
-                counts["retry_later"] += 1
-                continue
-            try:
-                done = _notify_one(booking_id, kind, now)
-            except Exception as exc:  # noqa: BLE001 - one bad record must not block the others
-                counts["failed"] += 1
-                attempt = (last.attempt if last else 0) + 1
-                # The address is not logged: it is personal data (and may be what broke).
-                log.warning("%s for booking %s failed (attempt %s): %s", kind, booking_id,
-                            attempt, type(exc).__name__)
-                NotificationFailure.objects.create(booking_id=booking_id, kind=kind, at=now,
-                                                   attempt=attempt,
-                                                   error=type(exc).__name__[:100])
-            else:
-                if done is not None:
-                    counts[done] += 1
-    return counts
-
-
-def _notify_backoff(attempt: int) -> datetime.timedelta:
-    return datetime.timedelta(minutes=min(2 ** (attempt - 1), 24 * 60))
+    sends = [(str(kind), booking_id) for kind, queryset in pending
+             for booking_id in list(queryset.values_list("id", flat=True))]
+    # The address is never logged or recorded: it is personal data (and may be what broke).
+    return isolation.each_on_its_own(
+        "bookings_notify", sends, lambda send: _notify_one(send[1], send[0], now),
+        key=lambda send: f"booking {send[1]} {send[0]}", now=now,
+        counts={"confirmation": 0, "reminder": 0, "no_email": 0})
 
 
 @durable
@@ -362,21 +382,38 @@ def bookings_erase_personal_data(*, now: datetime.datetime | None = None) -> int
     bookings, their statuses and their audit rows stay.
     """
     now = now or timezone.now()
-    erased = 0
-    for schedule in Schedule.objects.all():
-        before = now - datetime.timedelta(days=schedule.retention_days)
-        with transaction.atomic(durable=True):  # one schedule at a time
-            due = (Booking.objects.filter(slot__schedule=schedule, slot__start__lt=before,
-                                          erased_at__isnull=True)
-                   .exclude(status__in=(B.HELD, B.BOOKED)))
-            ids = list(due.values_list("id", flat=True))
-            erased += Booking.objects.filter(pk__in=ids).update(
-                notice_reference=None, birth_date=None, email="", phone="", erased_at=now)
-            BookingEvent.objects.filter(booking_id__in=ids).update(reason="")
-    return erased
+    counts = isolation.each_on_its_own(
+        "bookings_erase_personal_data", list(Schedule.objects.values_list("id", flat=True)),
+        lambda pk: _bookings_erase_of(pk, now), key=lambda pk: f"schedule {pk}", now=now,
+        counts={"erased": 0})
+    return counts["erased"]
+
+
+@durable
+def _bookings_erase_of(schedule_id: int, now: datetime.datetime) -> dict[str, int]:
+    """Erase one schedule's bookings past its retention time (one transaction)."""
+    schedule = Schedule.objects.get(pk=schedule_id)
+    before = now - datetime.timedelta(days=schedule.retention_days)
+    due = (Booking.objects.filter(slot__schedule=schedule, slot__start__lt=before,
+                                  erased_at__isnull=True)
+           .exclude(status__in=(B.HELD, B.BOOKED)))
+    ids = list(due.values_list("id", flat=True))
+    erased = Booking.objects.filter(pk__in=ids).update(
+        notice_reference=None, birth_date=None, email="", phone="", erased_at=now)
+    BookingEvent.objects.filter(booking_id__in=ids).update(reason="")
+    return {"erased": erased}
 
 
 # --- internals -------------------------------------------------------------------
+
+
+def _each_booking(job: str, bookings, handle, *, count: str,
+                  now: datetime.datetime) -> dict[str, int]:
+    """Run ``handle(booking_id, now)`` on each of these bookings, each on its own
+    (``queueing.isolation``); the counts, ``count`` among them."""
+    return isolation.each_on_its_own(
+        job, list(bookings.values_list("id", flat=True)), lambda pk: handle(pk, now),
+        key=lambda pk: f"booking {pk}", now=now, counts={count: 0})
 
 
 def _clean_contact(*, notice_reference: str, birth_date, email: str, phone: str,
@@ -430,9 +467,9 @@ def _book(*, slot: Slot, notice_reference: str, birth_date: datetime.date | None
         # Expired holds are swept every minute; on a refusal, sweep the ones in the way
         # right now and try once more, so the common path costs no extra query.
         if refusal.code == "slot_full":
-            freed = holds_release_expired(slot=slot)
+            freed = holds_release_expired(slot=slot)["expired"]
         elif refusal.code == "already_booked":
-            freed = holds_release_expired(notice_reference=notice)
+            freed = holds_release_expired(notice_reference=notice)["expired"]
         else:
             raise
         if not freed:

@@ -51,6 +51,7 @@ INSTALLED_APPS = [
     "channels",
     "axes",  # sign-in lock-out per account and per address
     "auditlog",  # configuration history (queueing/history.py)
+    "django_apscheduler",  # the scheduled jobs' store and run records (jobs/runner.py)
     # Dependency direction (docs/architecture.md): screens -> appointments -> queueing.
     "queueing",
     "appointments",
@@ -60,6 +61,7 @@ INSTALLED_APPS = [
     "displays",
     "kiosk",
     "congestion",
+    "jobs",
     "demo",
 ]
 

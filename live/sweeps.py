@@ -2,16 +2,16 @@
 
 A counter must pause when nobody is at it even if no request comes (a console
 closed at lunchtime, a server restarted overnight), so something has to run
-``services.counter_presence_expire`` on a clock. Until the product has a
-scheduler, each server process runs it every ``COUNTER_PRESENCE_SWEEP_SECONDS``
-(default 10; 0 turns it off, e.g. when ``manage.py counter_presence_expire
---every 10`` or a scheduler runs it instead). It starts with the process's
+``services.counter_presence_expire`` on a clock. Each server process runs it
+every ``COUNTER_PRESENCE_SWEEP_SECONDS`` (default 10; 0 turns it off), and the
+scheduler (``jobs/schedule.py``) runs it every 30 s as a backstop for a process
+that has had no connection since it started. It starts with the process's
 first connection or request (``sweeping`` wraps the ASGI application: daphne
 has no lifespan events). Several processes sweeping at once is safe: the
 service locks each counter and checks again.
 
-This module is only the runner: moving the job onto a scheduler means calling
-the same service from there and setting the interval to 0.
+This module is only the runner: leaving the job to the scheduler alone means
+setting the interval to 0.
 """
 
 from __future__ import annotations

@@ -676,3 +676,25 @@ class ContractLevel(models.Model):
 
     def __str__(self) -> str:
         return f"{self.name}: {self.target_percent}% / {self.within_minutes}分"
+
+
+class RecordFailure(models.Model):
+    """One record a scheduled job could not handle (a send refused, a row that broke a rule):
+    written by ``queueing.isolation``, tried again after a back-off while the others go on.
+
+    Holds the record's kind and id and the exception's class name only, never the message
+    (it may quote an address or a typed value)."""
+
+    job = models.CharField(max_length=40)  # the service that failed, e.g. "bookings_notify"
+    record = models.CharField(max_length=80)  # e.g. "booking 12 confirmation"
+    at = models.DateTimeField()
+    attempt = models.PositiveIntegerField()
+    error = models.CharField(max_length=100)
+
+    class Meta:
+        ordering = ["at", "id"]
+        indexes = [models.Index(fields=["job", "record"], name="record_failure_job_idx"),
+                   models.Index(fields=["at"], name="record_failure_at_idx")]
+
+    def __str__(self) -> str:
+        return f"{self.job} {self.record} #{self.attempt} {self.error}"

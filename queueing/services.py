@@ -23,7 +23,7 @@ from django.db.models.expressions import RawSQL
 from django.db.models.sql import InsertQuery
 from django.utils import timezone
 
-from . import events, hours, numbering, presence, retention, routing
+from . import events, hours, isolation, numbering, presence, retention, routing
 from .errors import Conflict, Forbidden, NotFound, QueueError
 from .events import Action
 from .models import (
@@ -553,22 +553,39 @@ def counter_presence_sign_out(*, user: AbstractBaseUser, session_key: str) -> li
     return [c for c in counters if _unstaff_if_gone(c, now=now)]
 
 
-@durable
 def counter_presence_expire(*, now: datetime.datetime | None = None) -> list[Counter]:
     """Unstaff every staffed counter whose presences are all gone (silent past the timeout,
     closed past the grace time): it pauses with the reason, and a ticket at it goes back to
-    its place in line. Returns those counters. Safe to run in several processes at once."""
+    its place in line. Returns those counters. Each counter is on its own (its own
+    transaction; a failure is recorded and backed off, ``queueing.isolation``). Safe to run
+    in several processes at once."""
     now = now or timezone.now()
     live = CounterPresence.objects.filter(presence.live_q(now), counter_id=OuterRef("pk"))
     gone = list(Counter.objects.filter(staffed=True).exclude(Exists(live))
                 .values_list("pk", flat=True).order_by("pk"))
-    counters = _lock_counters_and_tickets(gone)
-    expired = [c for c in counters if _unstaff_if_gone(c, now=now)]
-    # Presence rows are the sweep's working state, not the audit (CounterEvent is): a day on.
+    expired: list[Counter] = []
+
+    @durable
+    def unstaff(counter_id: int) -> str | None:
+        [counter] = _lock_counters_and_tickets([counter_id]) or [None]
+        if counter is None or not _unstaff_if_gone(counter, now=now):
+            return None
+        expired.append(counter)
+        return "paused"
+
+    isolation.each_on_its_own("counter_presence_expire", gone, unstaff,
+                              key=lambda pk: f"counter {pk}", now=now)
+    _presences_forget(now=now)
+    return expired
+
+
+@durable
+def _presences_forget(*, now: datetime.datetime) -> None:
+    """Presence rows are the sweep's working state, not the audit (CounterEvent is): a day on
+    they go."""
     day_ago = now - datetime.timedelta(days=1)
     CounterPresence.objects.filter(left_at__lt=day_ago).delete()
     CounterPresence.objects.filter(left_at__isnull=True, seen_at__lt=day_ago).delete()
-    return expired
 
 
 # --- internals ----------------------------------------------------------------

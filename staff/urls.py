@@ -16,4 +16,5 @@ urlpatterns = [
     path("supervisor/contract/", views.contract, name="supervisor-contract"),
     path("supervisor/plan/", views.staffing_plan, name="supervisor-plan"),
     path("supervisor/audit/", views.audit_log, name="supervisor-audit"),
+    path("supervisor/jobs/", views.jobs_board, name="supervisor-jobs"),
 ]

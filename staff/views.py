@@ -27,6 +27,7 @@ from django.utils import timezone
 from django.views.decorators.http import require_GET
 
 from api.params import query_day, query_id, query_month
+from jobs import board
 from queueing import routing, selectors, services
 from queueing.errors import Forbidden
 from queueing.models import Counter, Office, PresetReason, SecurityAction
@@ -286,6 +287,17 @@ def audit_log(request: HttpRequest) -> HttpResponse:
         "day_from": day_from, "day_to": day_to, "errors": errors,
         "truncated": len(rows) >= audit.MAX_ROWS,
     })
+
+
+@login_required
+@require_GET
+def jobs_board(request: HttpRequest) -> HttpResponse:
+    """The scheduled jobs: each one's last run, counts and failures (supervisors only, read
+    only: the product offers no way to change these records)."""
+    if not is_supervisor(request.user):
+        return _forbidden(request, "監督者のみが閲覧できます。 Only supervisors may see this page.")
+    return _page(request, "staff/jobs.html", {"rows": board.job_rows(),
+                                              "failures": board.failures()})
 
 
 def _parse_month(value: str | None, default: datetime.date, errors: list) -> datetime.date:

@@ -1,6 +1,6 @@
 """The dependency direction of docs/architecture.md, read from the code's own imports.
 
-screens (api, live, staff, displays, kiosk, and appointments' pages)
+screens (api, live, staff, displays, kiosk, and appointments' pages) and the scheduler (jobs)
   -> appointments -> queueing; demo and config above them all.
 
 The imports of every module (migrations and tests left out) are parsed, not
@@ -13,12 +13,12 @@ from pathlib import Path
 
 ROOT = Path(__file__).resolve().parent.parent
 APPS = ["queueing", "appointments", "api", "live", "staff", "displays", "kiosk", "congestion",
-        "demo", "config"]
+        "jobs", "demo", "config"]
 # The modules of appointments that are screens (its booking pages), not its domain.
 APPOINTMENT_PAGES = {"appointments.views", "appointments.urls", "appointments.forms",
                      "appointments.admin"}
 LAYER = {"queueing": 0, "appointments": 1, "api": 2, "live": 2, "staff": 2, "displays": 2,
-         "kiosk": 2, "congestion": 2, "demo": 3, "config": 4}
+         "kiosk": 2, "congestion": 2, "jobs": 2, "demo": 3, "config": 4}
 
 
 def module_name(path: Path) -> str:

@@ -10,7 +10,7 @@ from django.utils import timezone, translation
 from appointments import services
 from appointments.models import Booking, BookingEvent, Notification, Slot
 from queueing.errors import Conflict, NotFound, QueueError
-from queueing.models import Device, Office, Ticket
+from queueing.models import Device, Office, RecordFailure, Ticket
 from tests.appointments.conftest import at
 
 TODAY = timezone.localdate
@@ -151,12 +151,30 @@ def test_expired_hold_frees_its_seats(future_slot):
     hold = services.booking_hold(slot=future_slot, notice_reference="ABC-123456", birth_date=DOB,
                                  email="a@example.jp", party_size=2)
     assert Slot.objects.get(pk=future_slot.pk).seats_taken == 2
-    assert services.holds_release_expired() == 0
+    assert services.holds_release_expired()["expired"] == 0
     Booking.objects.filter(pk=hold.pk).update(
         hold_expires_at=timezone.now() - datetime.timedelta(seconds=1))
-    assert services.holds_release_expired() == 1
+    assert services.holds_release_expired()["expired"] == 1
     assert Slot.objects.get(pk=future_slot.pk).seats_taken == 0
     assert Booking.objects.get(pk=hold.pk).status == "expired"
+
+
+@pytest.mark.django_db
+def test_one_hold_that_cannot_be_released_never_blocks_the_others(slot_factory, future_slot):
+    other_slot = slot_factory(at(days_ahead(11), 10))
+    good, bad = (services.booking_hold(slot=slot, notice_reference=notice, birth_date=DOB,
+                                       email="a@example.jp")
+                 for slot, notice in ((future_slot, "ABC-123456"), (other_slot, "DEF-123456")))
+    Booking.objects.filter(pk__in=(good.pk, bad.pk)).update(
+        hold_expires_at=timezone.now() - datetime.timedelta(seconds=1))
+    Slot.objects.filter(pk=other_slot.pk).update(seats_taken=0)  # giving back breaks the row
+    first = services.holds_release_expired()
+    assert (first["expired"], first["failed"]) == (1, 1)
+    assert Booking.objects.get(pk=good.pk).status == "expired"
+    assert Booking.objects.get(pk=bad.pk).status == "held"  # rolled back on its own
+    failure = RecordFailure.objects.get(job="holds_release_expired")
+    assert (failure.record, failure.attempt) == (f"booking {bad.pk}", 1)
+    assert services.holds_release_expired()["retry_later"] == 1  # backed off, not retried
 
 
 @pytest.mark.django_db
@@ -289,7 +307,7 @@ def test_no_show_after_slot_plus_late_arrival(slot_factory):
     late = booked_directly(slot_factory(timezone.now() - datetime.timedelta(minutes=6)))
     still_ok = booked_directly(slot_factory(timezone.now() - datetime.timedelta(minutes=3)),
                                notice="XYZ-000002")
-    assert services.bookings_mark_no_show() == 1
+    assert services.bookings_mark_no_show()["no_show"] == 1
     assert Booking.objects.get(pk=late.pk).status == "no_show"
     assert Booking.objects.get(pk=still_ok.pk).status == "booked"
     assert late.events.last().action == "no_show"
@@ -372,7 +390,7 @@ def test_completed_ticket_completes_the_booking_and_every_state_is_audited(
     called = queue.ticket_call_next(counter=counter, by=municipal)
     assert called.id == ticket.id  # the appointment is called first
     queue.ticket_complete(ticket=called, counter=counter, by=municipal)
-    assert services.bookings_mark_completed() == 1
+    assert services.bookings_mark_completed()["completed"] == 1
     assert [(e.action, e.to_status) for e in b.events.all()] == [
         ("checked_in", "checked_in"), ("completed", "completed")]
 
@@ -424,7 +442,8 @@ def test_one_crafted_address_never_blocks_the_other_confirmations(slot_factory, 
     first = services.bookings_notify()
     assert first["confirmation"] == 1 and first["failed"] == 1
     assert len(mail.outbox) == 1 and mail.outbox[0].to == ["hanako@example.jp"]
-    failure = crafted.notification_failures.get()
+    failure = RecordFailure.objects.get(job="bookings_notify",
+                                        record=f"booking {crafted.pk} confirmation")
     assert failure.attempt == 1 and "evil" not in failure.error
     # The next run backs off from the bad one; the next booking still gets its mail.
     book(slot_factory(at(days_ahead(11), 10)), notice="DEF-123456", email="taro@example.jp")
@@ -440,4 +459,5 @@ def test_a_failed_send_is_tried_again_after_its_back_off(future_slot):
     services.bookings_notify()
     later = timezone.now() + datetime.timedelta(minutes=2)
     assert services.bookings_notify(now=later)["failed"] == 1
-    assert list(crafted.notification_failures.values_list("attempt", flat=True)) == [1, 2]
+    assert list(RecordFailure.objects.filter(record=f"booking {crafted.pk} confirmation")
+                .values_list("attempt", flat=True)) == [1, 2]

@@ -64,6 +64,7 @@ RULES = {
     "supervisor/contract/": SUPERVISORS,
     "supervisor/plan/": SUPERVISORS,
     "supervisor/audit/": SUPERVISORS,
+    "supervisor/jobs/": SUPERVISORS,
     "display/<str:key>/": {"display"},  # the key in the address is the credential
     "kiosk/<str:key>/": {"kiosk"},
     "kiosk/<str:key>/ticket/<str:token>/": {"kiosk"},

@@ -16,8 +16,8 @@ PUBLIC_PAGES = [
     f"/kiosk/{KIOSK_KEY}/?lang=en",
 ]
 STAFF_PAGES = ["/staff/", "/staff/counter/{counter}/", "/supervisor/", "/supervisor/history/",
-               "/supervisor/contract/", "/supervisor/audit/", "/staff/bookings/demo/",
-               "/staff/bookings/demo/mynumber/phone/"]
+               "/supervisor/contract/", "/supervisor/audit/", "/supervisor/jobs/",
+               "/staff/bookings/demo/", "/staff/bookings/demo/mynumber/phone/"]
 ADMIN_PAGES = ["/admin/", "/admin/queueing/service/", "/admin/queueing/service/add/",
                "/admin/queueing/device/", "/admin/appointments/schedule/"]
 

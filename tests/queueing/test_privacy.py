@@ -139,8 +139,8 @@ NOT_FREE_TEXT = {
     "appointments.Booking.token", "appointments.Booking.language", "appointments.Booking.channel",
     "appointments.BookingEvent.action", "appointments.BookingEvent.from_status",
     "appointments.BookingEvent.to_status", "appointments.Notification.kind",
-    "appointments.Notification.channel", "appointments.NotificationFailure.kind",
-    "appointments.NotificationFailure.error",
+    "appointments.Notification.channel", "queueing.RecordFailure.job",
+    "queueing.RecordFailure.record", "queueing.RecordFailure.error",
 }
 
 

@@ -1,9 +1,10 @@
 """manage.py slots_generate: create the slots of every active schedule over its horizon."""
 
+import json
+
 from django.core.management.base import BaseCommand
 
 from appointments import services
-from appointments.models import Schedule
 
 
 class Command(BaseCommand):
@@ -13,6 +14,4 @@ class Command(BaseCommand):
         parser.add_argument("--days", type=int, default=None, help="horizon (default: schedule's)")
 
     def handle(self, *args, days=None, **options):
-        for schedule in Schedule.objects.filter(active=True):
-            counts = services.slots_generate(schedule=schedule, days=days)
-            self.stdout.write(f"{schedule}: {counts}")
+        self.stdout.write(json.dumps(services.slots_generate_all(days=days)))
