@@ -6,7 +6,7 @@ from django.db import migrations, models
 class Migration(migrations.Migration):
 
     dependencies = [
-        ('queueing', '0007_handoff_free_text'),
+        ('queueing', '0008_record_failure'),
     ]
 
     operations = [
