@@ -56,14 +56,15 @@ function render() {
   recent.textContent = "";
   state.recent.slice(0, RECENT).forEach(function (r) {
     const li = el("li");
-    li.appendChild(el("span", "", r.ticket));
-    li.appendChild(el("span", "", r.counter != null ? r.counter + "番" : ""));
+    li.appendChild(el("span", "number", r.ticket));
+    li.appendChild(el("span", "counter", r.counter != null ? r.counter + "番" : ""));
     recent.appendChild(li);
   });
   const body = $("queues");
   body.textContent = "";
   state.services.forEach(function (s) {
     const tr = el("tr");
+    tr.dataset.service = s.service_id;
     const name = el("td");
     const names = config.service_names[String(s.service_id)] || {};
     name.appendChild(document.createTextNode(names.ja || ""));  // names come with the page
@@ -86,6 +87,42 @@ function render() {
     tr.appendChild(wait);
     body.appendChild(tr);
   });
+  paginate();
+}
+
+// --- the waiting table: the rows that fit, the rest on pages that turn by themselves -----
+// Paged, not scaled: shrunk to fit 20 services, a row's type would be too small to read
+// across a lobby; a page keeps the size and the next one comes round every PAGE_MS.
+const PAGE_MS = 8000;
+const pager = { page: 0, pages: [[]] };  // pages: the row indexes each page shows
+function paginate() {
+  const frame = $("queues-frame");
+  const rows = Array.from($("queues").rows);
+  rows.forEach(function (row) { row.hidden = false; });
+  const room = frame.clientHeight - frame.querySelector("thead").offsetHeight;
+  const pages = [[]];
+  let used = 0;
+  rows.forEach(function (row, i) {
+    const height = row.getBoundingClientRect().height;
+    if (used + height > room && pages[pages.length - 1].length) { pages.push([]); used = 0; }
+    pages[pages.length - 1].push(i);
+    used += height;
+  });
+  pager.pages = pages;
+  pager.page = Math.min(pager.page, pages.length - 1);
+  showPage();
+}
+function showPage() {
+  const shown = new Set(pager.pages[pager.page]);
+  Array.from($("queues").rows).forEach(function (row, i) { row.hidden = !shown.has(i); });
+  const mark = $("queues-page");
+  mark.hidden = pager.pages.length < 2;
+  mark.textContent = (pager.page + 1) + " / " + pager.pages.length;
+}
+function turnPage() {
+  if (pager.pages.length < 2) return;
+  pager.page = (pager.page + 1) % pager.pages.length;
+  showPage();
 }
 
 function show(frame) {
@@ -184,8 +221,10 @@ function tick() {
     if (Date.now() - at >= BLINK_MS) fresh.delete(ticket);
   });
 }
-window.madoguchiDisplay = { state: state, announceQueue: queue }; // for browser tests
+window.madoguchiDisplay = { state: state, announceQueue: queue, pager: pager, turnPage: turnPage }; // for browser tests
 tick();
 setInterval(tick, 1000);
+setInterval(turnPage, PAGE_MS);
+window.addEventListener("resize", paginate);
 setInterval(offerSound, 5000);
 offerSound();

@@ -1,0 +1,166 @@
+"""The lobby display in a real lobby: a 1920x1080 screen of an office with 20 services.
+
+A real daphne process and Debian's Chromium. The office (20 services, one counter,
+a display in Japanese and English) is made with manage.py shell on the server's
+database; calls are made the same way, so they reach the screen through the
+server's channel layer (Redis) as a console's would.
+"""
+
+import json
+
+import pytest
+from playwright.sync_api import expect
+
+from tests.e2e.conftest import wait_until
+
+pytestmark = [pytest.mark.e2e, pytest.mark.integration]
+
+TIMEOUT = 10_000
+SCREEN = {"width": 1920, "height": 1080}
+BIG_DISPLAY = "/display/big-office-display/"
+
+BIG_OFFICE = """
+import json
+from django.contrib.auth.models import User
+from queueing import services
+from queueing.models import Counter, CounterService, Device, Kind, Office, Service, Step
+office = Office.objects.create(code="big", name="みどり市役所 北支所")
+made = []
+for i in range(20):
+    service = Service.objects.create(
+        office=office, code=f"s{i:02d}", prefix="AB"[i % 2] + "CDEFGHIJKL"[i // 2],
+        name=f"各種証明書の交付と届出の受付 {i + 1:02d}",
+        names={"en": f"Certificates and notifications, desk {i + 1:02d}"}, sort_order=i)
+    Step.objects.create(service=service, order=1, name="受付", kind=Kind.OUTSOURCED)
+    made.append(service)
+counter = Counter.objects.create(office=office, number=12, label="12番窓口", kind=Kind.OUTSOURCED)
+CounterService.objects.create(counter=counter, service=made[0], rank=0)
+spare = Counter.objects.create(office=office, number=13, label="13番窓口", kind=Kind.OUTSOURCED)
+CounterService.objects.create(counter=spare, service=made[0], rank=0)
+Device.objects.create(office=office, type=Device.Type.DISPLAY, key="big-office-display",
+                      name="北支所 ロビー", languages=["ja", "en"])
+for _ in range(3):
+    services.ticket_issue(service=made[0])
+called = services.ticket_call_next(counter=counter, by=User.objects.get(username="municipal"))
+print(json.dumps({"services": [s.id for s in made], "called": called.display_number,
+                  "first": made[0].id}))
+"""
+
+CALL_NEXT = """
+import json
+from django.contrib.auth.models import User
+from queueing import services
+from queueing.models import Counter
+counter = Counter.objects.get(office__code="big", number=13)
+called = services.ticket_call_next(counter=counter, by=User.objects.get(username="municipal"))
+print(json.dumps({"called": called.display_number}))
+"""
+
+# Every page of the waiting table, turned in one synchronous script (the page's own
+# rotation timer cannot run in between): per page, the services shown and whether each
+# row's box lies inside both the table's frame (which clips) and the window.
+PAGES = """() => {
+  const d = window.madoguchiDisplay;
+  const frame = document.getElementById("queues-frame").getBoundingClientRect();
+  const pages = [];
+  for (let n = 0; n < d.pager.pages.length; n++) {
+    const rows = Array.from(document.querySelectorAll("#queues tr")).filter(r => !r.hidden);
+    pages.push(rows.map(r => {
+      const b = r.getBoundingClientRect();
+      const inFrame = b.top >= frame.top - 0.5 && b.bottom <= frame.bottom + 0.5;
+      const inWindow = b.top >= 0 && b.bottom <= innerHeight && b.left >= 0
+        && b.right <= innerWidth;
+      return {service: Number(r.dataset.service), top: b.top, bottom: b.bottom,
+              inside: b.height > 0 && inFrame && inWindow};
+    }));
+    d.turnPage();
+  }
+  return pages;
+}"""
+
+SIZES = """sel => Array.from(document.querySelectorAll(sel)).map(li => {
+  const size = e => parseFloat(getComputedStyle(e).fontSize);
+  const n = li.querySelector(".number"), c = li.querySelector(".counter");
+  return {number: size(n), counter: size(c), numberHeight: n.getBoundingClientRect().height,
+          counterHeight: c.getBoundingClientRect().height, text: li.textContent};
+})"""
+
+
+@pytest.fixture(scope="module")
+def big_office(live_server):
+    """An office with 20 services, a counter, a display, and one ticket called."""
+    made = live_server.manage("shell", "-c", BIG_OFFICE, check=False)
+    assert made.returncode == 0, made.stderr
+    return json.loads(made.stdout.strip().splitlines()[-1])
+
+
+def open_display(new_context, live_server):
+    """The big office's display at 1920x1080, its first snapshot drawn."""
+    page = new_context(viewport=SCREEN, locale="ja-JP").new_page()
+    page.goto(live_server.url + BIG_DISPLAY)
+    wait_until(page, "window.madoguchiDisplay && madoguchiDisplay.state.version !== null",
+               timeout=TIMEOUT)
+    return page
+
+
+def test_display_of_20_services_shows_every_row_fully_on_its_pages(live_server, big_office,
+                                                                   new_context, screenshot):
+    """Paged, every row inside the window and the table's frame, each service on one page."""
+    page = open_display(new_context, live_server)
+    expect(page.locator("#queues tr")).to_have_count(20)
+    pages = page.evaluate(PAGES)
+    screenshot(page, "display_20_services", full_page=False)
+
+    assert len(pages) >= 2, "20 services of two lines each were expected not to fit one page"
+    seen = [row["service"] for rows in pages for row in rows]
+    assert sorted(seen) == sorted(big_office["services"]), "each service on exactly one page"
+    cut = [(n, row) for n, rows in enumerate(pages) for row in rows if not row["inside"]]
+    assert not cut, f"rows cut off at 1920x1080: {cut}"
+    expect(page.locator("#queues-page")).to_have_text(f"1 / {len(pages)}")
+
+    # The pages turn by themselves (every 8 s): an unattended screen has no one to turn them.
+    before = page.evaluate("() => madoguchiDisplay.pager.page")
+    wait_until(page, f"madoguchiDisplay.pager.page !== {before}", timeout=12_000)
+    turned = page.evaluate("() => madoguchiDisplay.pager.page")
+    expect(page.locator("#queues-page")).to_have_text(f"{turned + 1} / {len(pages)}")
+
+
+def test_counter_is_drawn_as_large_as_the_number(live_server, big_office, new_context):
+    """In the calls and in the recent calls, the counter label is no smaller than the number."""
+    page = open_display(new_context, live_server)
+    expect(page.locator("#recent li")).to_contain_text(big_office["called"], timeout=TIMEOUT)
+    expect(page.locator("#calling li")).to_contain_text(big_office["called"], timeout=TIMEOUT)
+    for where in ("#recent li", "#calling li"):
+        for row in page.evaluate(SIZES, where):
+            assert row["counter"] >= row["number"], f"{where}: counter smaller in {row}"
+            assert row["counterHeight"] >= row["numberHeight"] - 1, f"{where}: {row}"
+    # And the whole call fits its card: nothing of the counter runs out of it.
+    fits = page.evaluate("""() => Array.from(document.querySelectorAll('#calling li')).every(li =>
+        li.scrollWidth <= li.clientWidth && li.getBoundingClientRect().right <= innerWidth)""")
+    assert fits, "a call's number and counter do not fit its card"
+
+
+def test_waiting_count_changes_in_the_frame_that_calls(live_server, big_office, new_context,
+                                                       redis_url):
+    """The frame announcing a call already has the waiting count without the called ticket."""
+    page = open_display(new_context, live_server)
+    first = big_office["first"]
+    page.evaluate("""first => {
+      window.seenWithCall = [];
+      const d = madoguchiDisplay;
+      const count = () => d.state.services.find(s => s.service_id === first).waiting;
+      window.waitingBefore = count();
+      const push = d.announceQueue.push;
+      d.announceQueue.push = function (item) {
+        window.seenWithCall.push([item.number, count()]);
+        return push.call(this, item);
+      };
+    }""", first)
+    before = page.evaluate("() => window.waitingBefore")
+    called = live_server.manage("shell", "-c", CALL_NEXT, check=False)
+    assert called.returncode == 0, called.stderr
+    number = json.loads(called.stdout.strip().splitlines()[-1])["called"]
+    wait_until(page, "window.seenWithCall.length > 0", timeout=TIMEOUT)
+    assert page.evaluate("() => window.seenWithCall") == [[number, before - 1]]
+    row = page.locator(f"#queues tr[data-service='{first}'] td.n").first
+    expect(row).to_have_text(f"{before - 1}人")
