@@ -7,11 +7,13 @@ server's channel layer (Redis) as a console's would.
 """
 
 import json
+import re
 
 import pytest
 from playwright.sync_api import expect
 
 from tests.e2e.conftest import wait_until
+from tests.e2e.test_accessibility import assert_accessible
 
 pytestmark = [pytest.mark.e2e, pytest.mark.integration]
 
@@ -116,7 +118,8 @@ def test_display_of_20_services_shows_every_row_fully_on_its_pages(live_server, 
     assert sorted(seen) == sorted(big_office["services"]), "each service on exactly one page"
     cut = [(n, row) for n, rows in enumerate(pages) for row in rows if not row["inside"]]
     assert not cut, f"rows cut off at 1920x1080: {cut}"
-    expect(page.locator("#queues-page")).to_have_text(f"1 / {len(pages)}")
+    expect(page.locator("#queues-page")).to_have_text(re.compile(rf"^\d / {len(pages)}$"))
+    assert_accessible(page, "the lobby display of 20 services, paged")
 
     # The pages turn by themselves (every 8 s): an unattended screen has no one to turn them.
     before = page.evaluate("() => madoguchiDisplay.pager.page")
@@ -164,3 +167,8 @@ def test_waiting_count_changes_in_the_frame_that_calls(live_server, big_office, 
     assert page.evaluate("() => window.seenWithCall") == [[number, before - 1]]
     row = page.locator(f"#queues tr[data-service='{first}'] td.n").first
     expect(row).to_have_text(f"{before - 1}人")
+    # Announced in both of the display's languages, in the catalogues' words (A002 is read A2).
+    said = re.sub(r"^([A-Z]+)0*(\d)", r"\1\2", number)
+    expect(page.locator("#announce")).to_have_text(
+        f"受付番号 {said}番の方、13番窓口へお越しください"
+        f" / Number {said}, please come to counter 13")
