@@ -12,7 +12,7 @@ import re
 import pytest
 from playwright.sync_api import expect
 
-from tests.e2e.conftest import wait_until
+from tests.e2e.conftest import CHROMIUM_ARGS, wait_until
 from tests.e2e.test_accessibility import assert_accessible
 
 pytestmark = [pytest.mark.e2e, pytest.mark.integration]
@@ -20,6 +20,8 @@ pytestmark = [pytest.mark.e2e, pytest.mark.integration]
 TIMEOUT = 10_000
 SCREEN = {"width": 1920, "height": 1080}
 BIG_DISPLAY = "/display/big-office-display/"
+# docs/kiosk.md: how an unattended lobby screen's browser is started, sound allowed.
+UNATTENDED = "--autoplay-policy=no-user-gesture-required"
 
 BIG_OFFICE = """
 import json
@@ -56,6 +58,15 @@ from queueing.models import Counter
 counter = Counter.objects.get(office__code="big", number=13)
 called = services.ticket_call_next(counter=counter, by=User.objects.get(username="municipal"))
 print(json.dumps({"called": called.display_number}))
+"""
+
+RECALL = """
+from django.contrib.auth.models import User
+from queueing import services
+from queueing.models import Counter, Ticket
+counter = Counter.objects.get(office__code="big", number=12)
+ticket = Ticket.objects.get(counter=counter, status__in=Ticket.AT_COUNTER)
+services.ticket_recall(ticket=ticket, counter=counter, by=User.objects.get(username="municipal"))
 """
 
 # Every page of the waiting table, turned in one synchronous script (the page's own
@@ -172,3 +183,48 @@ def test_waiting_count_changes_in_the_frame_that_calls(live_server, big_office, 
     expect(page.locator("#announce")).to_have_text(
         f"受付番号 {said}番の方、13番窓口へお越しください"
         f" / Number {said}, please come to counter 13")
+
+
+@pytest.fixture(scope="module")
+def unattended_browser(playwright_instance, chromium_path):
+    """Chromium started as docs/kiosk.md says a lobby screen's browser is (headless here)."""
+    b = playwright_instance.chromium.launch(executable_path=chromium_path, headless=True,
+                                            args=[*CHROMIUM_ARGS, UNATTENDED])
+    yield b
+    b.close()
+
+
+def test_unattended_screen_sounds_without_a_click(live_server, big_office, unattended_browser):
+    """With the autoplay flag, the display's audio runs at once and no button is offered."""
+    context = unattended_browser.new_context(viewport=SCREEN)
+    try:
+        page = context.new_page()
+        page.goto(live_server.url + BIG_DISPLAY)
+        wait_until(page, "madoguchiDisplay.soundState() === 'running'", timeout=TIMEOUT)
+        expect(page.locator("#sound")).to_be_hidden()
+    finally:
+        context.close()
+
+
+def test_normal_browser_keeps_the_enable_sound_button(live_server, big_office, new_context):
+    """Without the flag the audio waits for a person: the button shows, and one click starts it."""
+    page = open_display(new_context, live_server)
+    button = page.locator("#sound")
+    expect(button).to_be_visible()
+    expect(button).to_contain_text("音声を有効にする")
+    assert page.evaluate("madoguchiDisplay.soundState()") == "suspended"
+    button.click()
+    wait_until(page, "madoguchiDisplay.soundState() === 'running'", timeout=TIMEOUT)
+    expect(button).to_be_hidden(timeout=TIMEOUT)
+
+
+def test_a_recall_is_announced_again_without_a_second_recent_line(live_server, big_office,
+                                                                  new_context, redis_url):
+    """Counter 12 recalls its ticket: spoken again, still one line in the recent calls, on top."""
+    page = open_display(new_context, live_server)
+    number = big_office["called"]
+    recalled = live_server.manage("shell", "-c", RECALL, check=False)
+    assert recalled.returncode == 0, recalled.stderr
+    expect(page.locator("#announce")).to_contain_text("12番窓口", timeout=TIMEOUT)
+    expect(page.locator("#recent li .number").first).to_have_text(number, timeout=TIMEOUT)
+    expect(page.locator("#recent li .number", has_text=number)).to_have_count(1)

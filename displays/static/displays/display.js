@@ -227,7 +227,10 @@ function tick() {
     if (Date.now() - at >= BLINK_MS) fresh.delete(ticket);
   });
 }
-window.madoguchiDisplay = { state: state, announceQueue: queue, pager: pager, turnPage: turnPage }; // for browser tests
+window.madoguchiDisplay = {  // for browser tests
+  state: state, announceQueue: queue, pager: pager, turnPage: turnPage,
+  soundState: function () { return audio ? audio.state : "none"; },
+};
 tick();
 setInterval(tick, 1000);
 setInterval(turnPage, PAGE_MS);
