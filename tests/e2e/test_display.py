@@ -228,3 +228,42 @@ def test_a_recall_is_announced_again_without_a_second_recent_line(live_server, b
     expect(page.locator("#announce")).to_contain_text("12番窓口", timeout=TIMEOUT)
     expect(page.locator("#recent li .number").first).to_have_text(number, timeout=TIMEOUT)
     expect(page.locator("#recent li .number", has_text=number)).to_have_count(1)
+
+
+EIGHT_CALLS = """
+from django.contrib.auth.models import User
+from queueing import services
+from queueing.models import Counter, CounterService, Kind, Service, Ticket
+service = Service.objects.get(office__code="big", code="s01")
+clerk = User.objects.get(username="municipal")
+for number in range(1, 9):
+    counter = Counter.objects.create(office=service.office, number=number,
+                                     label=f"{number}番窓口", kind=Kind.OUTSOURCED)
+    CounterService.objects.create(counter=counter, service=service, rank=0)
+    services.ticket_issue(service=service)
+    services.ticket_call_next(counter=counter, by=clerk)
+print(Ticket.objects.filter(office=service.office, status__in=Ticket.AT_COUNTER).count())
+"""
+
+
+def test_every_counter_calling_at_once_fits_the_screen(live_server, big_office, new_context,
+                                                       screenshot):
+    """Eight more counters call together: every call is whole on screen, counter as large."""
+    made = live_server.manage("shell", "-c", EIGHT_CALLS, check=False)
+    assert made.returncode == 0, made.stderr
+    at_counters = int(made.stdout.split()[-1])  # 8, and the ones other tests called
+    page = open_display(new_context, live_server)
+    expect(page.locator("#calling li")).to_have_count(at_counters, timeout=TIMEOUT)
+    screenshot(page, "display_ten_calls", full_page=False)
+    boxes = page.evaluate("""() => {
+      const list = document.getElementById("calling").getBoundingClientRect();
+      return Array.from(document.querySelectorAll("#calling li")).map(li => {
+        const b = li.getBoundingClientRect();
+        return {text: li.textContent, hidden: li.hidden, fits: li.scrollWidth <= li.clientWidth,
+                inside: b.height > 0 && b.top >= list.top && b.bottom <= list.bottom + 0.5
+                  && b.bottom <= innerHeight && b.right <= innerWidth};
+      });
+    }""")
+    assert all(b["inside"] and b["fits"] and not b["hidden"] for b in boxes), boxes
+    for row in page.evaluate(SIZES, "#calling li"):
+        assert row["counter"] >= row["number"], row

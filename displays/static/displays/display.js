@@ -60,6 +60,7 @@ function render() {
     list.appendChild(li);
   });
   $("calling-empty").hidden = state.calling.length > 0;
+  fitCalls(list);
   const recent = $("recent");
   recent.textContent = "";
   state.recent.slice(0, RECENT).forEach(function (r) {
@@ -93,6 +94,19 @@ function render() {
     body.appendChild(tr);
   });
   paginate();
+}
+
+// --- the calls: two columns in smaller (still large) type when one column runs out -------
+// Newest first: were even that too many, the oldest calls give way (they stay in the
+// recent calls), never a card cut in half.
+function fitCalls(list) {
+  const items = Array.from(list.children);
+  list.classList.remove("dense");
+  if (list.scrollHeight <= list.clientHeight) return;
+  list.classList.add("dense");
+  for (let i = items.length - 1; i > 0 && list.scrollHeight > list.clientHeight; i--) {
+    items[i].hidden = true;
+  }
 }
 
 // --- the waiting table: the rows that fit, the rest on pages that turn by themselves -----
