@@ -138,6 +138,13 @@ def test_display_of_20_services_shows_every_row_fully_on_its_pages(live_server, 
     turned = page.evaluate("() => madoguchiDisplay.pager.page")
     expect(page.locator("#queues-page")).to_have_text(f"{turned + 1} / {len(pages)}")
 
+    # Another window (a portrait screen) is paged again, each row still whole.
+    page.set_viewport_size({"width": 1080, "height": 1920})
+    portrait = page.evaluate(PAGES)
+    screenshot(page, "display_20_services_portrait", full_page=False)
+    assert sorted(row["service"] for rows in portrait for row in rows) == sorted(seen)
+    assert all(row["inside"] for rows in portrait for row in rows), portrait
+
 
 def test_counter_is_drawn_as_large_as_the_number(live_server, big_office, new_context):
     """In the calls and in the recent calls, the counter label is no smaller than the number."""

@@ -248,6 +248,6 @@ window.madoguchiDisplay = {  // for browser tests
 tick();
 setInterval(tick, 1000);
 setInterval(turnPage, PAGE_MS);
-window.addEventListener("resize", paginate);
+window.addEventListener("resize", render);  // the calls and the pages follow the window
 setInterval(offerSound, 5000);
 offerSound();
