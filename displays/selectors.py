@@ -1,5 +1,6 @@
 """Reads for the lobby display page: what it needs before its socket opens."""
 
+from queueing.languages import LANGUAGE_CODES
 from queueing.models import Device
 from queueing.selectors import display_service_ids
 
@@ -10,7 +11,8 @@ def display_page_config(*, device: Device) -> dict:
     services = device.office.services.filter(active=True)
     if shown:
         services = services.filter(id__in=shown)
-    languages = list(dict.fromkeys(["ja", *(device.languages or [])]))
+    configured = [code for code in device.languages or [] if code in LANGUAGE_CODES]
+    languages = list(dict.fromkeys(["ja", *configured]))
     return {
         "office": device.office.name,
         "display": device.name,

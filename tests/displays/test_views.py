@@ -1,5 +1,7 @@
 """The display page: rendered for an active display key, plain words for a bad one."""
 
+import json
+
 import pytest
 
 from demo.city_hall import DISPLAY_KEY
@@ -32,3 +34,40 @@ def test_display_shows_only_its_services(client, office):
     response = client.get(f"/display/{DISPLAY_KEY}/")
     assert response.context["config"]["service_ids"] == [juminhyo.id]
     assert list(response.context["config"]["service_names"]) == [str(juminhyo.id)]
+
+
+def _page_config(response) -> dict:
+    """The display's script configuration, as the page carries it (json_script)."""
+    html = response.content.decode()
+    start = html.index('<script id="display-config" type="application/json">')
+    body = html[html.index(">", start) + 1:html.index("</script>", start)]
+    return json.loads(body)
+
+
+@pytest.mark.django_db
+def test_announcement_in_each_configured_language_comes_from_the_catalogues(client, office):
+    Device.objects.filter(key=DISPLAY_KEY).update(languages=["ja", "en", "zh-hans"])
+    phrases = _page_config(client.get(f"/display/{DISPLAY_KEY}/"))["phrases"]
+    assert list(phrases) == ["ja", "en", "zh-hans"]
+    assert phrases["en"]["announce"] == "Number %(number)s, please come to counter %(counter)s"
+    assert phrases["ja"]["announce"] == (
+        "受付番号 %(number)s番の方、%(counter)s番窓口へお越しください")
+    assert phrases["zh-hans"]["announce"] == "请 %(number)s 号到 %(counter)s 号窗口"
+    assert phrases["ja"]["counter"] == "%(counter)s番窓口"
+    assert phrases["en"]["people_one"] == "%(count)s person"
+    assert phrases["en"]["people_other"] == "%(count)s people"
+
+
+@pytest.mark.django_db
+def test_screen_labels_are_in_the_first_two_languages(client, office):
+    Device.objects.filter(key=DISPLAY_KEY).update(languages=["ja", "ko"])
+    html = client.get(f"/display/{DISPLAY_KEY}/").content.decode()
+    assert "お待ちの人数" in html and '<span class="sub" lang="ko">대기 인원</span>' in html
+    assert "Waiting" not in html and "People waiting" not in html
+
+
+@pytest.mark.django_db
+def test_a_language_code_the_product_does_not_know_is_left_out(client, office):
+    Device.objects.filter(key=DISPLAY_KEY).update(languages=["ja", "klingon", "en"])
+    config = _page_config(client.get(f"/display/{DISPLAY_KEY}/"))
+    assert config["languages"] == ["ja", "en"]

@@ -13,25 +13,35 @@ const RECENT = 8, BLINK_MS = 6400;
 const state = { version: null, calling: [], recent: [], services: [] };
 const fresh = new Map();  // ticket -> when its call arrived (it blinks for BLINK_MS)
 
-// Announcement text per language: 「受付番号 A12番の方、3番窓口へお越しください」
-const PHRASES = {
-  "ja": function (n, c) { return "受付番号 " + n + "番の方、" + c + "番窓口へお越しください"; },
-  "ja-easy": function (n, c) { return "ばんごう " + n + " の かた、" + c + "ばん まどぐち へ きて ください"; },
-  "en": function (n, c) { return "Number " + n + ", please come to counter " + c; },
-  "zh-hans": function (n, c) { return "请 " + n + " 号到 " + c + " 号窗口"; },
-  "ko": function (n, c) { return n + "번 고객님, " + c + "번 창구로 오십시오"; },
-  "vi": function (n, c) { return "Số " + n + ", xin mời đến quầy số " + c; },
-  "pt-br": function (n, c) { return "Número " + n + ", por favor dirija-se ao guichê " + c; },
-  "es": function (n, c) { return "Número " + n + ", por favor acuda a la ventanilla " + c; }
-};
+// The words per language come with the page, from the translation catalogues
+// (displays/phrases.py): templates such as "Number %(number)s, please come to counter
+// %(counter)s" that say() and render() fill in. The first language is the screen's own,
+// the second is drawn beside it in smaller type; every one of them is spoken.
+const PHRASES = config.phrases;
+const FIRST = config.languages[0];
+const SECOND = config.languages.filter(function (l) { return l !== FIRST; })[0];
+function phrase(lang, key, values) {
+  return PHRASES[lang][key].replace(/%\((\w+)\)s/g, function (_, name) { return values[name]; });
+}
+function people(lang, count) {
+  let form = "other";
+  try { form = new Intl.PluralRules(VOICE_LANG[lang] || lang).select(count); } catch (e) { /* other */ }
+  return phrase(lang, form === "one" ? "people_one" : "people_other", { count: count });
+}
 const VOICE_LANG = { "ja": "ja-JP", "ja-easy": "ja-JP", "en": "en-US", "zh-hans": "zh-CN",
                    "ko": "ko-KR", "vi": "vi-VN", "pt-br": "pt-BR", "es": "es-ES" };
+const HTML_LANG = { "ja-easy": "ja" };  // as queueing/languages.py html_lang
 
 function $(id) { return document.getElementById(id); }
 function el(tag, cls, text) {
   let e = document.createElement(tag);
   if (cls) e.className = cls;
   if (text !== undefined) e.textContent = text;
+  return e;
+}
+function second(tag, text) {  // words in the second language, marked as such for voices
+  const e = el(tag, "", text);
+  e.lang = HTML_LANG[SECOND] || SECOND;
   return e;
 }
 function spoken(number) { return number.replace(/^([A-Z]+)0*(\d)/, "$1$2"); } // A012 -> A12
@@ -44,48 +54,95 @@ function render() {
     const since = fresh.get(c.ticket);
     const li = el("li", since && Date.now() - since < BLINK_MS ? "fresh" : "");
     li.appendChild(el("span", "number", c.ticket));
-    const counter = el("span", "counter", c.counter + "番窓口");
-    const en = el("small", "", "Counter " + c.counter);
-    en.lang = "en";
-    counter.appendChild(en);
+    const counter = el("span", "counter", phrase(FIRST, "counter", { counter: c.counter }));
+    if (SECOND) counter.appendChild(second("small", phrase(SECOND, "counter", { counter: c.counter })));
     li.appendChild(counter);
     list.appendChild(li);
   });
   $("calling-empty").hidden = state.calling.length > 0;
+  fitCalls(list);
   const recent = $("recent");
   recent.textContent = "";
   state.recent.slice(0, RECENT).forEach(function (r) {
     const li = el("li");
-    li.appendChild(el("span", "", r.ticket));
-    li.appendChild(el("span", "", r.counter != null ? r.counter + "番" : ""));
+    li.appendChild(el("span", "number", r.ticket));
+    li.appendChild(el("span", "counter",
+                      r.counter != null ? phrase(FIRST, "counter_short", { counter: r.counter }) : ""));
     recent.appendChild(li);
   });
   const body = $("queues");
   body.textContent = "";
   state.services.forEach(function (s) {
     const tr = el("tr");
+    tr.dataset.service = s.service_id;
     const name = el("td");
     const names = config.service_names[String(s.service_id)] || {};
-    name.appendChild(document.createTextNode(names.ja || ""));  // names come with the page
-    const second = config.languages.filter(function (l) { return l !== "ja"; })[0];
-    if (second && names[second] && names[second] !== names.ja) {
-      const sub = el("span", "lang2", names[second]);
-      sub.lang = second;
+    name.appendChild(document.createTextNode(names[FIRST] || ""));  // names come with the page
+    if (SECOND && names[SECOND] && names[SECOND] !== names[FIRST]) {
+      const sub = second("span", names[SECOND]);
+      sub.className = "lang2";
       name.appendChild(sub);
     }
     tr.appendChild(name);
-    tr.appendChild(el("td", "n", s.waiting + "人"));
-    // Nobody at any counter for it: the wait is not known, never "約0分".
+    tr.appendChild(el("td", "n", people(FIRST, s.waiting)));
+    // Nobody at any counter for it: the wait is not known, never "about 0 min".
     const unknown = s.estimated_wait_minutes === null || s.estimated_wait_minutes === undefined;
-    const wait = el("td", "n wait", unknown ? "未定" : (s.waiting ? "約" + s.estimated_wait_minutes + "分" : "—"));
-    if (unknown) {
-      const en = el("small", "", "not known");
-      en.lang = "en";
-      wait.appendChild(en);
-    }
+    const wait = el("td", "n wait", unknown ? phrase(FIRST, "wait_unknown", {}) : (s.waiting
+      ? phrase(FIRST, "wait_about", { minutes: s.estimated_wait_minutes }) : "—"));
+    if (unknown && SECOND) wait.appendChild(second("small", phrase(SECOND, "wait_unknown", {})));
     tr.appendChild(wait);
     body.appendChild(tr);
   });
+  paginate();
+}
+
+// --- the calls: two columns in smaller (still large) type when one column runs out -------
+// Newest first: were even that too many, the oldest calls give way (they stay in the
+// recent calls), never a card cut in half.
+function fitCalls(list) {
+  const items = Array.from(list.children);
+  list.classList.remove("dense");
+  if (list.scrollHeight <= list.clientHeight) return;
+  list.classList.add("dense");
+  for (let i = items.length - 1; i > 0 && list.scrollHeight > list.clientHeight; i--) {
+    items[i].hidden = true;
+  }
+}
+
+// --- the waiting table: the rows that fit, the rest on pages that turn by themselves -----
+// Paged, not scaled: shrunk to fit 20 services, a row's type would be too small to read
+// across a lobby; a page keeps the size and the next one comes round every PAGE_MS.
+const PAGE_MS = 8000;
+const pager = { page: 0, pages: [[]] };  // pages: the row indexes each page shows
+function paginate() {
+  const frame = $("queues-frame");
+  const rows = Array.from($("queues").rows);
+  rows.forEach(function (row) { row.hidden = false; });
+  const room = frame.clientHeight - frame.querySelector("thead").offsetHeight;
+  const pages = [[]];
+  let used = 0;
+  rows.forEach(function (row, i) {
+    const height = row.getBoundingClientRect().height;
+    if (used + height > room && pages[pages.length - 1].length) { pages.push([]); used = 0; }
+    pages[pages.length - 1].push(i);
+    used += height;
+  });
+  pager.pages = pages;
+  pager.page = Math.min(pager.page, pages.length - 1);
+  showPage();
+}
+function showPage() {
+  const shown = new Set(pager.pages[pager.page]);
+  Array.from($("queues").rows).forEach(function (row, i) { row.hidden = !shown.has(i); });
+  const mark = $("queues-page");
+  mark.hidden = pager.pages.length < 2;
+  mark.textContent = (pager.page + 1) + " / " + pager.pages.length;
+  mark.title = phrase(FIRST, "page", { page: pager.page + 1, pages: pager.pages.length });
+}
+function turnPage() {
+  if (pager.pages.length < 2) return;
+  pager.page = (pager.page + 1) % pager.pages.length;
+  showPage();
 }
 
 function show(frame) {
@@ -147,7 +204,7 @@ function next() {
   if (!item) { speaking = false; return; }
   speaking = true;
   let texts = config.languages.filter(function (l) { return PHRASES[l]; }).map(function (l) {
-    return { lang: l, text: PHRASES[l](spoken(item.number), item.counter) };
+    return { lang: l, text: phrase(l, "announce", { number: spoken(item.number), counter: item.counter }) };
   });
   $("announce").textContent = texts.map(function (t) { return t.text; }).join(" / ");
   let wait = chime();
@@ -184,8 +241,13 @@ function tick() {
     if (Date.now() - at >= BLINK_MS) fresh.delete(ticket);
   });
 }
-window.madoguchiDisplay = { state: state, announceQueue: queue }; // for browser tests
+window.madoguchiDisplay = {  // for browser tests
+  state: state, announceQueue: queue, pager: pager, turnPage: turnPage,
+  soundState: function () { return audio ? audio.state : "none"; },
+};
 tick();
 setInterval(tick, 1000);
+setInterval(turnPage, PAGE_MS);
+window.addEventListener("resize", render);  // the calls and the pages follow the window
 setInterval(offerSound, 5000);
 offerSound();
