@@ -98,7 +98,8 @@ async def ticket_issue_async(*, aconnection, service: Service, first_step: Step,
     ticket, event = _ticket_new(service=service, priority=priority, language=language,
                                 device=device, first_step=first_step, request_key=request_key)
     cursor = await aconnection.execute(*_issue_statement(ticket, event))
-    version = _issued(ticket, await cursor.fetchone())
+    number, pk, version = await cursor.fetchone()
+    _written(ticket, number=number, pk=pk)
     ticket.event_version = version
     await events.publish(office_id=ticket.office_id, version=version, event=events.ticket_payload(
         action=Action.ISSUED, ticket=ticket, at=ticket.issued_at, from_status="",
@@ -149,13 +150,17 @@ def _issued_insert(ticket: Ticket, event: TicketEvent) -> int:
     if connection.vendor != "postgresql":
         ticket.number = numbering.number_take(
             office_id=ticket.office_id, prefix=ticket.prefix, day=ticket.business_day)
-        ticket.save(force_insert=True)
-        event.ticket = ticket
-        event.save(force_insert=True)
+        with connection.cursor() as cursor:  # Django's INSERTs, their text built once
+            cursor.execute(_insert_sql_of(Ticket), _insert_params(ticket))
+            _written(ticket, number=ticket.number, pk=cursor.fetchone()[0])
+            event.ticket = ticket
+            cursor.execute(_insert_sql_of(TicketEvent), _insert_params(event))
         return _version_bump(office_id=ticket.office_id)
     with connection.cursor() as cursor:
         cursor.execute(*_issue_statement(ticket, event))
-        return _issued(ticket, cursor.fetchone())
+        number, pk, version = cursor.fetchone()
+    _written(ticket, number=number, pk=pk)
+    return version
 
 
 # In the issue statement the ticket's number and the audit row's ticket come from the
@@ -188,12 +193,17 @@ def _issue_sql() -> str:
         " (SELECT event_version FROM version)")
 
 
-def _issued(ticket: Ticket, row: tuple) -> int:
-    """Take the issue statement's answer (number, id, version) into the ticket; the version."""
-    ticket.number, ticket.pk, version = row
+@functools.cache
+def _insert_sql_of(model) -> str:
+    """The text of Django's ``INSERT ... RETURNING id`` of a model (all values parameters)."""
+    return _insert_sql(model())[0]
+
+
+def _written(ticket: Ticket, *, number: int, pk: int) -> None:
+    """Mark a ticket as saved with the number and id its INSERT gave it."""
+    ticket.number, ticket.pk = number, pk
     ticket._state.adding = False
     ticket._state.db = DEFAULT_DB_ALIAS
-    return version
 
 
 @functools.cache

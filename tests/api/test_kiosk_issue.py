@@ -210,7 +210,8 @@ async def test_a_retry_with_the_same_request_key_gets_the_same_ticket(office, ta
     assert await sync_to_async(TicketEvent.objects.filter(action="issued").count)() == 2
 
 
-async def test_the_same_request_sent_eight_times_at_once_issues_one_ticket(office, taken):
+async def test_the_same_request_sent_eight_times_at_once_issues_one_ticket(postgres, office, taken):
+    # (PostgreSQL: the test's in-memory SQLite locks whole tables between connections.)
     juminhyo = await sync_to_async(service)("juminhyo")
     answers = await asyncio.gather(*[
         post({"service": juminhyo.pk}, request_key="press-at-once-0001") for _ in range(8)])

@@ -27,7 +27,8 @@ Service.objects.filter(office=office).update(available_from=None, available_unti
 for i in range({KIOSKS}):
     Device.objects.update_or_create(key=f"load-kiosk-{{i}}", defaults=dict(
         office=office, type="kiosk", name=f"load kiosk {{i}}"))
-print(list(Service.objects.filter(office=office, code__in={SERVICES!r}).values_list("id", flat=True)))
+ids = Service.objects.filter(office=office, code__in={SERVICES!r}).values_list("id", flat=True)
+print(list(ids))
 """
 
 

@@ -127,6 +127,7 @@ NOT_FREE_TEXT = {
     "queueing.Step.kind", "queueing.Counter.kind", "queueing.Counter.status",
     "queueing.NumberSequence.prefix", "queueing.Ticket.prefix", "queueing.Ticket.status",
     "queueing.Ticket.language", "queueing.Ticket.token", "queueing.Ticket.booking_reference",
+    "queueing.Ticket.request_key",  # an Idempotency-Key: letters, digits, - and _ only
     "queueing.TicketEvent.action", "queueing.TicketEvent.from_status",
     "queueing.TicketEvent.to_status", "queueing.TicketEvent.counter_kind",
     "queueing.CounterEvent.action", "queueing.CounterEvent.from_status",
