@@ -7,6 +7,7 @@ never shown back); every change is in the configuration history
 services, which write the security audit; audit rows are read-only.
 """
 
+from django import forms
 from django.conf import settings
 from django.contrib import admin, messages
 from django.contrib.admin.forms import AdminAuthenticationForm
@@ -196,12 +197,22 @@ class CounterAdmin(admin.ModelAdmin):
     inlines = [CounterServiceInline]
 
 
+class DeviceForm(NeverEchoesModelForm):
+    """A device: a display's announcement languages ticked from the installation's list,
+    never typed as JSON."""
+
+    languages = forms.MultipleChoiceField(
+        label="案内の言語", required=False, choices=settings.LANGUAGES,
+        widget=forms.CheckboxSelectMultiple,
+        help_text="呼出表示のみ: 日本語のほかに案内する言語")
+
+
 @admin.register(Device)
 class DeviceAdmin(admin.ModelAdmin):
     """Devices: a new one gets its key from ``device_create``; keys are revoked by the action
     (``device_revoke``), never by editing, so each is in the security audit."""
 
-    form = NeverEchoesModelForm
+    form = DeviceForm
     list_display = ["name", "type", "office", "revoked", "paused"]
     list_filter = ["type", "revoked"]
     readonly_fields = ["key", "revoked"]

@@ -127,3 +127,35 @@ def test_every_field_the_admin_shows_has_a_japanese_label(clerk):
             if str(model._meta.verbose_name).isascii():
                 english.append(f"{model.__name__} (model)")
     assert english == [], english
+
+
+def test_a_steps_names_are_one_input_per_language_in_the_service_form_too(clerk, office):
+    service = office.services.get(code="tennyu")
+    url = f"/admin/queueing/service/{service.pk}/change/"
+    page = clerk.get(url).content.decode()
+    assert 'name="steps-0-names_en"' in page and 'name="steps-0-names"' not in page
+    steps = list(service.steps.all())
+    data = service_post(service, **{"steps-TOTAL_FORMS": len(steps),
+                                    "steps-INITIAL_FORMS": len(steps)})
+    for i, step in enumerate(steps):
+        data.update({f"steps-{i}-id": step.pk, f"steps-{i}-service": service.pk,
+                     f"steps-{i}-order": step.order, f"steps-{i}-name": step.name,
+                     f"steps-{i}-kind": step.kind})
+        data.update({f"steps-{i}-{names_field(c)}": t for c, t in step.names.items()})
+    data["steps-1-names_en"] = "Review"
+    response = clerk.post(url, data)
+    assert response.status_code == 302, response.content.decode()[:3000]
+    review = service.steps.get(order=2)
+    assert review.names["en"] == "Review" and review.names["ko"] == "심사·결정"
+
+
+def test_a_displays_languages_are_ticked_not_typed(clerk, office):
+    display = office.devices.get(type="display")
+    url = f"/admin/queueing/device/{display.pk}/change/"
+    page = clerk.get(url).content.decode()
+    assert re.search(r'type="checkbox" name="languages" value="en"[^>]*checked', page)
+    response = clerk.post(url, {"office": office.pk, "type": "display", "name": display.name,
+                                "languages": ["ja", "vi"], "pause_message": ""})
+    assert response.status_code == 302, response.content.decode()[:3000]
+    display.refresh_from_db()
+    assert display.languages == ["ja", "vi"]
