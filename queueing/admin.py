@@ -109,10 +109,21 @@ class ServiceForm(TranslatedNamesForm):
         return cleaned
 
 
-class StepInline(NeverEchoesInline):
+class TranslatedNamesLayout:
+    """Admin mixin: the per-language inputs right after the Japanese name, no JSON box."""
+
+    exclude = ["names"]
+
+    def get_fields(self, request, obj=None):
+        """The form's fields with the translations moved to follow ``name``."""
+        fields = [f for f in super().get_fields(request, obj) if f not in _name_inputs]
+        at = fields.index("name") + 1 if "name" in fields else len(fields)
+        return [*fields[:at], *_name_inputs, *fields[at:]]
+
+
+class StepInline(TranslatedNamesLayout, NeverEchoesInline):
     model = Step
     form = TranslatedNamesForm
-    exclude = ["names"]
 
 
 class CounterServiceInline(NeverEchoesInline):
@@ -136,11 +147,10 @@ class StepUnitInline(NeverEchoesInline):
 
 
 @admin.register(Step)
-class StepAdmin(admin.ModelAdmin):
+class StepAdmin(TranslatedNamesLayout, admin.ModelAdmin):
     """A step's units and their defaults: what its counter records in one key press."""
 
     form = TranslatedNamesForm
-    exclude = ["names"]
     list_display = ["__str__", "kind"]
     list_filter = ["service__office", "kind"]
     inlines = [StepUnitInline]
@@ -172,11 +182,10 @@ class ContractAdmin(admin.ModelAdmin):
 
 
 @admin.register(Service)
-class ServiceAdmin(admin.ModelAdmin):
+class ServiceAdmin(TranslatedNamesLayout, admin.ModelAdmin):
     """Services: their names per language, kiosk hours and display order."""
 
     form = ServiceForm
-    exclude = ["names"]
     list_display = ["prefix", "name", "office", "target_wait_minutes", "available_from",
                     "available_until", "active"]
     list_filter = ["office", "active"]

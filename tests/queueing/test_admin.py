@@ -38,6 +38,8 @@ def test_the_service_form_has_one_input_per_language_and_saves_them_as_the_names
         assert f'name="{names_field(code)}"' in page
     assert 'value="Certificate of residence"' in page
     assert "名称 (English)" in page
+    assert (page.index('name="name"') < page.index('name="names_ja_easy"')
+            < page.index('name="names_es"') < page.index('name="prefix"'))  # after the name
 
     response = clerk.post(f"/admin/queueing/service/{service.pk}/change/", service_post(
         service, names_en="Residence certificate", names_vi=""))
