@@ -15,7 +15,8 @@ from queueing.admin import names_field
 from queueing.models import Office, Service
 
 pytestmark = pytest.mark.django_db
-PROJECT_APPS = {"queueing", "appointments", "auth"}  # the libraries' admins are their own
+# The project's admins (and auth's, which it registers again); the libraries' are their own.
+PROJECT_APPS = {"queueing", "appointments", "jobs", "congestion", "staff", "auth"}
 
 
 def service_post(service: Service, **changes) -> dict:
