@@ -26,7 +26,15 @@ def generate_slots(modeladmin, request, queryset):
     """Admin action: generate each selected schedule's slots over its horizon (idempotent)."""
     for schedule in queryset:
         counts = services.slots_generate(schedule=schedule)
-        modeladmin.message_user(request, f"{schedule}: {counts}", messages.SUCCESS)
+        modeladmin.message_user(request, slots_generated_message(schedule, counts),
+                                messages.SUCCESS)
+
+
+def slots_generated_message(schedule: Schedule, counts: dict[str, int]) -> str:
+    """What slot generation did, as a sentence a clerk reads."""
+    return (f"{schedule}: 予約枠を{counts['created']}件作成、{counts['updated']}件更新、"
+            f"{counts['removed']}件削除しました。予約のある{counts['kept_booked']}件は"
+            "変更していません。")
 
 
 @admin.register(Schedule)
@@ -71,6 +79,7 @@ class BookingAdmin(admin.ModelAdmin):
     list_display = ["reference", "slot", "status", "party_size", "channel"]
     list_filter = ["status", "channel"]
     search_fields = ["reference"]
+    exclude = ["token"]  # the manage link's secret
     inlines = [BookingEventInline]
 
     def has_add_permission(self, request):

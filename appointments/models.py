@@ -11,6 +11,7 @@ import secrets
 from django.conf import settings
 from django.db import models
 from django.db.models import F, Q
+from django.utils import timezone
 
 from queueing.models import Device, Office, Service, Ticket
 from queueing.privacy import FreeTextField
@@ -28,26 +29,38 @@ def new_token() -> str:
 class Schedule(models.Model):
     """Booking rules of one service at one office (マイナンバーカード交付予約の設定)."""
 
-    office = models.ForeignKey(Office, on_delete=models.CASCADE, related_name="schedules")
-    service = models.ForeignKey(Service, on_delete=models.CASCADE, related_name="schedules")
-    slot_minutes = models.PositiveIntegerField(default=30)  # about 30 minutes per pickup
-    earliest_days = models.PositiveIntegerField(default=3)  # bookable from 3 days ahead
-    latest_days = models.PositiveIntegerField(default=31)  # ... up to 31 days ahead
+    office = models.ForeignKey(Office, on_delete=models.CASCADE, related_name="schedules",
+                               verbose_name="庁舎")
+    service = models.ForeignKey(Service, on_delete=models.CASCADE, related_name="schedules",
+                                verbose_name="手続き")
+    slot_minutes = models.PositiveIntegerField(default=30,
+        verbose_name="1枠の長さ (分)")  # about 30 minutes per pickup
+    earliest_days = models.PositiveIntegerField(default=3,
+        verbose_name="予約開始 (何日後から)")  # bookable from 3 days ahead
+    latest_days = models.PositiveIntegerField(default=31,
+        verbose_name="予約終了 (何日後まで)")  # ... up to 31 days ahead
     # Only when earliest_days is 0: a slot today closes this many minutes before it starts.
-    same_day_cutoff_minutes = models.PositiveIntegerField(default=60)
+    same_day_cutoff_minutes = models.PositiveIntegerField(default=60,
+                                                          verbose_name="当日の締切 (開始の何分前)")
     # Residents change or cancel until 2 days before the slot's day.
-    change_deadline_days = models.PositiveIntegerField(default=2)
-    late_arrival_minutes = models.PositiveIntegerField(default=5)  # later than this loses the turn
-    early_check_in_minutes = models.PositiveIntegerField(default=30)
-    max_party = models.PositiveIntegerField(default=4)
-    hold_minutes = models.PositiveIntegerField(default=10)
+    change_deadline_days = models.PositiveIntegerField(default=2,
+                                                       verbose_name="変更・取消の期限 (何日前まで)")
+    late_arrival_minutes = models.PositiveIntegerField(default=5, verbose_name="遅刻の猶予 (分)",
+        help_text="これより遅れると順番を失います")  # later than this loses the turn
+    early_check_in_minutes = models.PositiveIntegerField(default=30,
+                                                         verbose_name="早めの受付 (何分前から)")
+    max_party = models.PositiveIntegerField(default=4, verbose_name="1予約の最大人数")
+    hold_minutes = models.PositiveIntegerField(default=10, verbose_name="仮押さえの時間 (分)")
     # The national card server's cut-off: no slot ends after it (夜間窓口 included).
-    evening_cutoff = models.TimeField(default=datetime.time(19, 30))
-    horizon_days = models.PositiveIntegerField(default=45)  # how far ahead slots are generated
-    retention_days = models.PositiveIntegerField(default=90)
-    active = models.BooleanField(default=True)
+    evening_cutoff = models.TimeField(default=datetime.time(19, 30),
+                                      verbose_name="夜間の最終受付時刻")
+    horizon_days = models.PositiveIntegerField(default=45,
+        verbose_name="予約枠を作る期間 (日)")  # how far ahead slots are generated
+    retention_days = models.PositiveIntegerField(default=90, verbose_name="個人情報の保存期間 (日)")
+    active = models.BooleanField(default=True, verbose_name="予約を受け付ける")
 
     class Meta:
+        verbose_name = verbose_name_plural = "予約の設定"
         constraints = [
             models.UniqueConstraint(fields=["office", "service"], name="schedule_unique"),
             models.CheckConstraint(condition=Q(slot_minutes__gte=5), name="schedule_slot_length"),
@@ -64,15 +77,18 @@ class Schedule(models.Model):
 class WeeklyRule(models.Model):
     """Opening hours on one weekday, with the number of pickup counters (= seats per slot)."""
 
-    schedule = models.ForeignKey(Schedule, on_delete=models.CASCADE, related_name="weekly_rules")
+    schedule = models.ForeignKey(Schedule, on_delete=models.CASCADE, related_name="weekly_rules",
+                                 verbose_name="予約の設定")
     weekday = models.PositiveSmallIntegerField(
-        choices=[(0, "月"), (1, "火"), (2, "水"), (3, "木"), (4, "金"), (5, "土"), (6, "日")]
+        choices=[(0, "月"), (1, "火"), (2, "水"), (3, "木"), (4, "金"), (5, "土"), (6, "日")],
+        verbose_name="曜日"
     )
-    opens = models.TimeField()
-    closes = models.TimeField()
-    capacity = models.PositiveIntegerField()
+    opens = models.TimeField(verbose_name="開始時刻")
+    closes = models.TimeField(verbose_name="終了時刻")
+    capacity = models.PositiveIntegerField(verbose_name="窓口数", help_text="1枠あたりの人数")
 
     class Meta:
+        verbose_name = verbose_name_plural = "曜日ごとの受付時間"
         ordering = ["schedule", "weekday", "opens"]
         constraints = [
             models.CheckConstraint(condition=Q(weekday__lte=6), name="weekly_rule_weekday"),
@@ -86,11 +102,13 @@ class WeeklyRule(models.Model):
 class ClosedDay(models.Model):
     """An ad-hoc closure (臨時閉庁, system maintenance); national holidays are built in."""
 
-    schedule = models.ForeignKey(Schedule, on_delete=models.CASCADE, related_name="closed_days")
-    date = models.DateField()
-    reason = FreeTextField(max_length=100, blank=True)
+    schedule = models.ForeignKey(Schedule, on_delete=models.CASCADE, related_name="closed_days",
+                                 verbose_name="予約の設定")
+    date = models.DateField(verbose_name="日付")
+    reason = FreeTextField(max_length=100, blank=True, verbose_name="理由")
 
     class Meta:
+        verbose_name = verbose_name_plural = "休業日"
         ordering = ["date"]
         constraints = [
             models.UniqueConstraint(fields=["schedule", "date"], name="closed_day_unique")
@@ -103,14 +121,16 @@ class ClosedDay(models.Model):
 class ExtraOpening(models.Model):
     """Extra hours on a given date: 休日開庁 (weekend) or 夜間窓口 (evening)."""
 
-    schedule = models.ForeignKey(Schedule, on_delete=models.CASCADE, related_name="extra_openings")
-    date = models.DateField()
-    opens = models.TimeField()
-    closes = models.TimeField()
-    capacity = models.PositiveIntegerField()
-    label = FreeTextField(max_length=100, blank=True)  # "休日開庁", "夜間窓口"
+    schedule = models.ForeignKey(Schedule, on_delete=models.CASCADE, related_name="extra_openings",
+                                 verbose_name="予約の設定")
+    date = models.DateField(verbose_name="日付")
+    opens = models.TimeField(verbose_name="開始時刻")
+    closes = models.TimeField(verbose_name="終了時刻")
+    capacity = models.PositiveIntegerField(verbose_name="窓口数", help_text="1枠あたりの人数")
+    label = FreeTextField(max_length=100, blank=True, verbose_name="名称")  # "休日開庁", "夜間窓口"
 
     class Meta:
+        verbose_name = verbose_name_plural = "臨時の開庁"
         ordering = ["date", "opens"]
         constraints = [
             models.CheckConstraint(condition=Q(closes__gt=F("opens")), name="extra_opening_hours"),
@@ -123,13 +143,16 @@ class ExtraOpening(models.Model):
 class Slot(models.Model):
     """A bookable time at an office for a service; holds and bookings take its seats."""
 
-    schedule = models.ForeignKey(Schedule, on_delete=models.CASCADE, related_name="slots")
-    start = models.DateTimeField()
-    end = models.DateTimeField()
-    capacity = models.PositiveIntegerField()
-    seats_taken = models.PositiveIntegerField(default=0)
+    schedule = models.ForeignKey(Schedule, on_delete=models.CASCADE, related_name="slots",
+                                 verbose_name="予約の設定")
+    start = models.DateTimeField(verbose_name="開始")
+    end = models.DateTimeField(verbose_name="終了")
+    capacity = models.PositiveIntegerField(verbose_name="定員")
+    seats_taken = models.PositiveIntegerField(default=0, verbose_name="予約済の人数",
+                                              help_text="予約の操作でのみ変わります")
 
     class Meta:
+        verbose_name = verbose_name_plural = "予約枠"
         ordering = ["start"]
         constraints = [
             models.UniqueConstraint(fields=["schedule", "start"], name="slot_start_unique"),
@@ -141,7 +164,8 @@ class Slot(models.Model):
         ]
 
     def __str__(self) -> str:
-        return f"{self.start:%Y-%m-%d %H:%M} ({self.seats_taken}/{self.capacity})"
+        start = timezone.localtime(self.start)  # Asia/Tokyo, as the admin shows it
+        return f"{start:%Y-%m-%d %H:%M} ({self.seats_taken}/{self.capacity})"
 
     @property
     def seats_left(self) -> int:
@@ -168,32 +192,43 @@ class Booking(models.Model):
         WEB = "web", "ウェブ"
         PHONE = "phone", "電話"
 
-    slot = models.ForeignKey(Slot, on_delete=models.PROTECT, related_name="bookings")
-    office = models.ForeignKey(Office, on_delete=models.PROTECT, related_name="bookings")
-    service = models.ForeignKey(Service, on_delete=models.PROTECT, related_name="bookings")
-    status = models.CharField(max_length=12, choices=Status.choices, default=Status.HELD)
-    reference = models.CharField(max_length=9, unique=True)  # XXXX-XXXX, shown and in the QR
-    token = models.CharField(max_length=64, unique=True, default=new_token)  # manage link
-    party_size = models.PositiveSmallIntegerField()
-    language = models.CharField(max_length=10, default="ja")
-    channel = models.CharField(max_length=8, choices=Channel.choices, default=Channel.WEB)
+    slot = models.ForeignKey(Slot, on_delete=models.PROTECT, related_name="bookings",
+                             verbose_name="予約枠")
+    office = models.ForeignKey(Office, on_delete=models.PROTECT, related_name="bookings",
+                               verbose_name="庁舎")
+    service = models.ForeignKey(Service, on_delete=models.PROTECT, related_name="bookings",
+                                verbose_name="手続き")
+    status = models.CharField(max_length=12, choices=Status.choices, default=Status.HELD,
+                              verbose_name="状態")
+    reference = models.CharField(max_length=9, unique=True,
+                                 verbose_name="予約番号")  # XXXX-XXXX, shown and in the QR
+    token = models.CharField(max_length=64, unique=True, default=new_token,
+                             verbose_name="トークン")  # manage link
+    party_size = models.PositiveSmallIntegerField(verbose_name="人数")
+    language = models.CharField(max_length=10, default="ja", verbose_name="言語")
+    channel = models.CharField(max_length=8, choices=Channel.choices, default=Channel.WEB,
+                               verbose_name="受付方法")
     # Personal data (minimal; erased after the retention period). Never the Individual Number.
     # 交付通知書の番号; NULL once erased (retention), so "erased" differs from "not given".
-    notice_reference = FreeTextField(max_length=10, null=True, blank=True)  # noqa: DJ001
-    birth_date = models.DateField(null=True, blank=True)
-    email = FreeTextField(max_length=254, blank=True)  # appointments/contacts.py checks it
-    phone = FreeTextField(max_length=16, blank=True)
-    created_at = models.DateTimeField()
-    hold_expires_at = models.DateTimeField(null=True, blank=True)
-    booked_at = models.DateTimeField(null=True, blank=True)
-    checked_in_at = models.DateTimeField(null=True, blank=True)
-    erased_at = models.DateTimeField(null=True, blank=True)
+    notice_reference = FreeTextField(max_length=10, null=True, blank=True,
+                                     verbose_name="交付通知書の番号")  # noqa: DJ001
+    birth_date = models.DateField(null=True, blank=True, verbose_name="生年月日")
+    email = FreeTextField(max_length=254, blank=True,
+                          verbose_name="メールアドレス")  # appointments/contacts.py checks it
+    phone = FreeTextField(max_length=16, blank=True, verbose_name="電話番号")
+    created_at = models.DateTimeField(verbose_name="作成日時")
+    hold_expires_at = models.DateTimeField(null=True, blank=True, verbose_name="仮押さえの期限")
+    booked_at = models.DateTimeField(null=True, blank=True, verbose_name="予約日時")
+    checked_in_at = models.DateTimeField(null=True, blank=True, verbose_name="受付日時")
+    erased_at = models.DateTimeField(null=True, blank=True, verbose_name="個人情報の消去日時")
     ticket = models.ForeignKey(Ticket, null=True, blank=True, on_delete=models.SET_NULL,
-                               related_name="+")
+                               related_name="+", verbose_name="番号札")
     created_by = models.ForeignKey(settings.AUTH_USER_MODEL, null=True, blank=True,
-                                   on_delete=models.SET_NULL, related_name="+")
+                                   on_delete=models.SET_NULL, related_name="+",
+                                   verbose_name="登録者")
 
     class Meta:
+        verbose_name = verbose_name_plural = "予約"
         ordering = ["slot__start", "id"]
         indexes = [models.Index(fields=["status", "slot"], name="booking_status_slot_idx")]
         constraints = [
@@ -239,20 +274,22 @@ class BookingEvent(models.Model):
 
     Action = BookingAction
 
-    booking = models.ForeignKey(Booking, on_delete=models.CASCADE, related_name="events")
-    at = models.DateTimeField()
-    action = models.CharField(max_length=20, choices=BookingAction.choices)
-    from_status = models.CharField(max_length=12, blank=True)
-    to_status = models.CharField(max_length=12)
+    booking = models.ForeignKey(Booking, on_delete=models.CASCADE, related_name="events",
+                                verbose_name="予約")
+    at = models.DateTimeField(verbose_name="日時")
+    action = models.CharField(max_length=20, choices=BookingAction.choices, verbose_name="操作")
+    from_status = models.CharField(max_length=12, blank=True, verbose_name="変更前の状態")
+    to_status = models.CharField(max_length=12, verbose_name="変更後の状態")
     actor = models.ForeignKey(settings.AUTH_USER_MODEL, null=True, blank=True,
-                              on_delete=models.PROTECT, related_name="+")
+                              on_delete=models.PROTECT, related_name="+", verbose_name="操作者")
     device = models.ForeignKey(Device, null=True, blank=True, on_delete=models.PROTECT,
-                               related_name="+")
+                               related_name="+", verbose_name="端末")
     from_slot = models.ForeignKey(Slot, null=True, blank=True, on_delete=models.PROTECT,
-                                  related_name="+")
-    reason = FreeTextField(max_length=200, blank=True)
+                                  related_name="+", verbose_name="変更前の予約枠")
+    reason = FreeTextField(max_length=200, blank=True, verbose_name="理由")
 
     class Meta:
+        verbose_name = verbose_name_plural = "予約の記録"
         ordering = ["at", "id"]
         constraints = [
             models.CheckConstraint(condition=Q(action__in=BookingAction.values),
@@ -260,7 +297,7 @@ class BookingEvent(models.Model):
         ]
 
     def __str__(self) -> str:
-        return f"{self.booking_id} {self.action} {self.at:%Y-%m-%d %H:%M}"
+        return f"{self.booking_id} {self.action} {timezone.localtime(self.at):%Y-%m-%d %H:%M}"
 
 
 class Notification(models.Model):

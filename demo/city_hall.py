@@ -198,18 +198,27 @@ def demo_load() -> Office:
     for role in Role:
         Group.objects.get_or_create(name=role.value)
     for username, password, role, full_name in ACCOUNTS:
-        user, created = User.objects.get_or_create(username=username)
-        last, _, first = full_name.partition(" ")
-        user.last_name, user.first_name = last, first
-        user.set_password(password)
-        user.save()
+        user = _account_keep(username, password)
         user.groups.set([Group.objects.get(name=role.value)])
-    admin_user, _ = User.objects.get_or_create(username=ADMIN[0])
-    admin_user.is_staff = admin_user.is_superuser = True
-    admin_user.set_password(ADMIN[1])
-    admin_user.save()
+        if not (user.last_name or user.first_name):
+            user.last_name, _, user.first_name = full_name.partition(" ")
+            user.save(update_fields=["last_name", "first_name"])
+    admin_user = _account_keep(*ADMIN)
+    if not (admin_user.is_staff and admin_user.is_superuser):
+        admin_user.is_staff = admin_user.is_superuser = True
+        admin_user.save(update_fields=["is_staff", "is_superuser"])
     admin_user.groups.set([Group.objects.get(name=Role.SUPERVISOR.value)])
     return office
+
+
+def _account_keep(username: str, password: str) -> User:
+    """The demo account, created with its demo password if missing; an existing one keeps
+    its password (and so its sessions: ``make run`` restarts sign nobody out)."""
+    user, created = User.objects.get_or_create(username=username)
+    if created or not user.has_usable_password():
+        user.set_password(password)
+        user.save(update_fields=["password"])
+    return user
 
 
 def _contract_load(office: Office, services: dict[str, Service]) -> Contract:

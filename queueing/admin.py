@@ -7,11 +7,14 @@ never shown back); every change is in the configuration history
 services, which write the security audit; audit rows are read-only.
 """
 
+from django import forms
+from django.conf import settings
 from django.contrib import admin, messages
 from django.contrib.admin.forms import AdminAuthenticationForm
 from django.contrib.auth.admin import GroupAdmin, UserAdmin
-from django.contrib.auth.forms import UserChangeForm, UserCreationForm
+from django.contrib.auth.forms import AdminUserCreationForm, UserChangeForm
 from django.contrib.auth.models import Group, User
+from django.db.models import Max
 
 from . import services
 from .models import (
@@ -33,7 +36,7 @@ from .models import (
     TicketEvent,
     Unit,
 )
-from .privacy import NeverEchoes, NeverEchoesModelForm
+from .privacy import FreeTextFormField, NeverEchoes, NeverEchoesModelForm
 
 
 class AdminSignInForm(NeverEchoes, AdminAuthenticationForm):
@@ -51,8 +54,76 @@ class NeverEchoesInline(admin.TabularInline):
     extra = 0
 
 
-class StepInline(NeverEchoesInline):
+def names_field(code: str) -> str:
+    """The form field holding a name's translation into one language (names_pt_br)."""
+    return "names_" + code.replace("-", "_")
+
+
+class TranslatedNamesForm(NeverEchoesModelForm):
+    """A form for a model with a Japanese ``name`` and its ``names`` per language: one input
+    per language of settings.LANGUAGES (Japanese is ``name`` itself), assembled into the
+    JSON on save, never a raw JSON box. Empty inputs are left out (the name falls back to
+    Japanese)."""
+
+    LANGUAGES = [(code, label) for code, label in settings.LANGUAGES if code != "ja"]
+
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        names = self.instance.names or {}
+        for code, _ in self.LANGUAGES:
+            self.initial.setdefault(names_field(code), names.get(code, ""))
+
+    def _post_clean(self):
+        """Put the per-language inputs into ``names`` before the model is validated."""
+        self.instance.names = {
+            code: text for code, _ in self.LANGUAGES
+            if (text := (self.cleaned_data.get(names_field(code)) or "").strip())}
+        super()._post_clean()
+
+
+# Declared on the class (not per instance) so the admin lays them out in the form.
+_name_inputs = {names_field(code): FreeTextFormField(label=f"名称 ({label})", required=False,
+                                                     max_length=100)
+                for code, label in TranslatedNamesForm.LANGUAGES}
+TranslatedNamesForm.declared_fields.update(_name_inputs)
+TranslatedNamesForm.base_fields.update(_name_inputs)
+
+
+class ServiceForm(TranslatedNamesForm):
+    """A service: its names per language, and a new one placed after the office's last
+    service on the kiosk unless a display order is given."""
+
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        if "sort_order" in self.fields:
+            self.fields["sort_order"].required = False
+
+    def clean(self):
+        """An empty display order: after the office's last service."""
+        cleaned = super().clean()
+        office = cleaned.get("office")
+        if cleaned.get("sort_order") is None and office is not None:
+            last = (Service.objects.filter(office=office).exclude(pk=self.instance.pk)
+                    .aggregate(last=Max("sort_order"))["last"])
+            cleaned["sort_order"] = 0 if last is None else last + 1
+        return cleaned
+
+
+class TranslatedNamesLayout:
+    """Admin mixin: the per-language inputs right after the Japanese name, no JSON box."""
+
+    exclude = ["names"]
+
+    def get_fields(self, request, obj=None):
+        """The form's fields with the translations moved to follow ``name``."""
+        fields = [f for f in super().get_fields(request, obj) if f not in _name_inputs]
+        at = fields.index("name") + 1 if "name" in fields else len(fields)
+        return [*fields[:at], *_name_inputs, *fields[at:]]
+
+
+class StepInline(TranslatedNamesLayout, NeverEchoesInline):
     model = Step
+    form = TranslatedNamesForm
 
 
 class CounterServiceInline(NeverEchoesInline):
@@ -76,10 +147,10 @@ class StepUnitInline(NeverEchoesInline):
 
 
 @admin.register(Step)
-class StepAdmin(admin.ModelAdmin):
+class StepAdmin(TranslatedNamesLayout, admin.ModelAdmin):
     """A step's units and their defaults: what its counter records in one key press."""
 
-    form = NeverEchoesModelForm
+    form = TranslatedNamesForm
     list_display = ["__str__", "kind"]
     list_filter = ["service__office", "kind"]
     inlines = [StepUnitInline]
@@ -111,12 +182,18 @@ class ContractAdmin(admin.ModelAdmin):
 
 
 @admin.register(Service)
-class ServiceAdmin(admin.ModelAdmin):
-    form = NeverEchoesModelForm
+class ServiceAdmin(TranslatedNamesLayout, admin.ModelAdmin):
+    """Services: their names per language, kiosk hours and display order."""
+
+    form = ServiceForm
     list_display = ["prefix", "name", "office", "target_wait_minutes", "available_from",
                     "available_until", "active"]
     list_filter = ["office", "active"]
     inlines = [StepInline]
+
+    def get_changeform_initial_data(self, request):
+        """A new service's display order starts empty: it goes after the last one."""
+        return {"sort_order": None, **super().get_changeform_initial_data(request)}
 
 
 @admin.register(Counter)
@@ -124,7 +201,19 @@ class CounterAdmin(admin.ModelAdmin):
     form = NeverEchoesModelForm
     list_display = ["number", "label", "kind", "status", "office"]
     list_filter = ["office", "kind", "status"]
+    # Kept by the consoles and the presence services (open only while someone is there).
+    readonly_fields = ["status", "staffed"]
     inlines = [CounterServiceInline]
+
+
+class DeviceForm(NeverEchoesModelForm):
+    """A device: a display's announcement languages ticked from the installation's list,
+    never typed as JSON."""
+
+    languages = forms.MultipleChoiceField(
+        label="案内の言語", required=False, choices=settings.LANGUAGES,
+        widget=forms.CheckboxSelectMultiple,
+        help_text="呼出表示のみ: 日本語のほかに案内する言語")
 
 
 @admin.register(Device)
@@ -132,7 +221,7 @@ class DeviceAdmin(admin.ModelAdmin):
     """Devices: a new one gets its key from ``device_create``; keys are revoked by the action
     (``device_revoke``), never by editing, so each is in the security audit."""
 
-    form = NeverEchoesModelForm
+    form = DeviceForm
     list_display = ["name", "type", "office", "revoked", "paused"]
     list_filter = ["type", "revoked"]
     readonly_fields = ["key", "revoked"]
@@ -178,7 +267,7 @@ class TicketEventInline(admin.TabularInline):
     model = TicketEvent
     extra = 0
     can_delete = False
-    readonly_fields = [f.name for f in TicketEvent._meta.fields]
+    readonly_fields = [f.name for f in TicketEvent._meta.fields if f.name != "id"]
 
     def has_add_permission(self, request, obj=None):
         return False
@@ -191,9 +280,15 @@ class TicketEventInline(admin.TabularInline):
 class TicketAdmin(ReadOnlyAdmin):
     """Read-only: tickets change only through the counter actions (and their audit)."""
 
-    list_display = ["display_number", "business_day", "service", "step", "status", "counter"]
+    list_display = ["number_shown", "business_day", "service", "step", "status", "counter"]
     list_filter = ["office", "business_day", "status"]
+    exclude = ["token"]  # the status page's secret
     inlines = [TicketEventInline]
+
+    @admin.display(description="番号", ordering="number")
+    def number_shown(self, ticket: Ticket) -> str:
+        """The number residents see and hear (A001)."""
+        return ticket.display_number
 
 
 @admin.register(SecurityEvent)
@@ -209,7 +304,7 @@ class AuditedUserAdmin(UserAdmin):
     """Staff accounts, with forms that never show a refused Individual Number back."""
 
     form = type("UserForm", (NeverEchoes, UserChangeForm), {})
-    add_form = type("UserAddForm", (NeverEchoes, UserCreationForm), {})
+    add_form = type("UserAddForm", (NeverEchoes, AdminUserCreationForm), {})
 
 
 class AuditedGroupAdmin(GroupAdmin):

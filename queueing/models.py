@@ -5,6 +5,7 @@ import secrets
 from django.conf import settings
 from django.db import models
 from django.db.models import Q
+from django.utils import timezone
 
 from .events import COUNTER_ACTIONS, TICKET_ACTIONS, Action
 from .privacy import FreeTextField, FreeTextJSONField
@@ -37,19 +38,25 @@ class Kind(models.TextChoices):
 class Office(models.Model):
     """A city hall or a branch office (本庁舎・支所)."""
 
-    code = models.SlugField(unique=True)
-    name = FreeTextField(max_length=100)
+    code = models.SlugField(unique=True, verbose_name="コード",
+                            help_text="URL や設定で使う半角英数字の識別子 (例: honcho)")
+    name = FreeTextField(max_length=100, verbose_name="庁舎名")
     # Bumped in the same transaction as every state change; every live message
     # carries it so a screen that sees a gap re-fetches a snapshot.
-    event_version = models.BigIntegerField(default=0)
+    event_version = models.BigIntegerField(default=0, verbose_name="イベント番号",
+        help_text="内部用: 画面の更新を同期するため自動で増えます")
     # No-show rule: a called resident is recalled at most recall_limit times per call; a
     # no-show keeps the ticket's place but "call next" skips it for the cooldown (as
     # ZMS does), and the no_show_limit-th no-show closes it.
-    recall_limit = models.PositiveSmallIntegerField(default=3)
-    no_show_limit = models.PositiveSmallIntegerField(default=2)
-    no_show_cooldown_minutes = models.PositiveIntegerField(default=5)
+    recall_limit = models.PositiveSmallIntegerField(default=3, verbose_name="再呼出の上限回数",
+                                                    help_text="1回の呼出で再呼出できる回数")
+    no_show_limit = models.PositiveSmallIntegerField(default=2, verbose_name="不在の上限回数",
+                                                     help_text="この回数の不在で番号札を終了します")
+    no_show_cooldown_minutes = models.PositiveIntegerField(default=5,
+        verbose_name="不在後の保留時間 (分)", help_text="不在の番号札を「次を呼出」で飛ばす時間")
 
     class Meta:
+        verbose_name = verbose_name_plural = "庁舎"
         constraints = [
             models.CheckConstraint(condition=Q(no_show_limit__gte=1),
                                    name="office_no_show_limit_positive"),
@@ -62,20 +69,31 @@ class Office(models.Model):
 class Service(models.Model):
     """A procedure a resident can take a ticket for (住民票の写し, 転入届 ...)."""
 
-    office = models.ForeignKey(Office, on_delete=models.CASCADE, related_name="services")
-    code = models.SlugField()
-    name = FreeTextField(max_length=100)  # Japanese name
-    names = FreeTextJSONField(default=dict, blank=True)  # {"en": "...", "zh-hans": "..."}
-    prefix = models.CharField(max_length=2)  # ticket prefix: A, B, ...
-    target_wait_minutes = models.PositiveIntegerField(default=15)
+    office = models.ForeignKey(Office, on_delete=models.CASCADE, related_name="services",
+                               verbose_name="庁舎")
+    code = models.SlugField(verbose_name="コード", help_text="半角英数字の識別子 (例: juminhyo)")
+    name = FreeTextField(max_length=100, verbose_name="名称 (日本語)",
+                         help_text="発券機・表示に出る名前")  # Japanese name
+    names = FreeTextJSONField(default=dict, blank=True,
+                              verbose_name="名称 (各言語)")  # {"en": "...", "zh-hans": "..."}
+    prefix = models.CharField(max_length=2, verbose_name="番号札の記号",
+                              help_text="半角英大文字1〜2文字 (例: A)")  # ticket prefix: A, B, ...
+    target_wait_minutes = models.PositiveIntegerField(default=15, verbose_name="目標待ち時間 (分)")
     # Used by the estimator until enough services have been timed today.
-    default_service_minutes = models.PositiveIntegerField(default=5)
-    available_from = models.TimeField(null=True, blank=True)  # e.g. 08:30
-    available_until = models.TimeField(null=True, blank=True)  # e.g. 16:30
-    sort_order = models.PositiveIntegerField(default=0)
-    active = models.BooleanField(default=True)
+    default_service_minutes = models.PositiveIntegerField(default=5,
+                                                          verbose_name="標準の対応時間 (分)",
+        help_text="当日の実績が揃うまで待ち時間の見込みに使います")
+    available_from = models.TimeField(null=True, blank=True, verbose_name="受付開始時刻",
+                                      help_text="空欄: 開庁時刻から")  # e.g. 08:30
+    available_until = models.TimeField(null=True, blank=True, verbose_name="受付終了時刻",
+                                       help_text="空欄: 閉庁時刻まで")  # e.g. 16:30
+    sort_order = models.PositiveIntegerField(default=0, verbose_name="表示順",
+        help_text="発券機での並び順 (小さいほど先)。空欄: 最後に追加")
+    active = models.BooleanField(default=True, verbose_name="受付する",
+                                 help_text="外すと発券機に表示しません")
 
     class Meta:
+        verbose_name = verbose_name_plural = "手続き"
         ordering = ["office", "sort_order", "id"]
         constraints = [
             models.UniqueConstraint(fields=["office", "code"], name="service_code_unique"),
@@ -95,13 +113,17 @@ class Service(models.Model):
 class Step(models.Model):
     """One step of a service and which kind of counter handles it."""
 
-    service = models.ForeignKey(Service, on_delete=models.CASCADE, related_name="steps")
-    order = models.PositiveIntegerField()
-    name = FreeTextField(max_length=100)  # Japanese name
-    names = FreeTextJSONField(default=dict, blank=True)  # {"en": "Review", ...}: status pages
-    kind = models.CharField(max_length=12, choices=Kind.choices)
+    service = models.ForeignKey(Service, on_delete=models.CASCADE, related_name="steps",
+                                verbose_name="手続き")
+    order = models.PositiveIntegerField(verbose_name="順番", help_text="1 から始まる手順の番号")
+    name = FreeTextField(max_length=100, verbose_name="名称 (日本語)")  # Japanese name
+    names = FreeTextJSONField(default=dict, blank=True,
+                              verbose_name="名称 (各言語)")  # {"en": "Review", ...}: status pages
+    kind = models.CharField(max_length=12, choices=Kind.choices, verbose_name="担当",
+                            help_text="委託窓口か職員窓口か")
 
     class Meta:
+        verbose_name = verbose_name_plural = "手順"
         ordering = ["service", "order"]
         constraints = [
             models.UniqueConstraint(fields=["service", "order"], name="step_order_unique"),
@@ -124,16 +146,22 @@ class Counter(models.Model):
         BREAK = "break", "休憩中"
         CLOSED = "closed", "閉鎖"
 
-    office = models.ForeignKey(Office, on_delete=models.CASCADE, related_name="counters")
-    number = models.PositiveIntegerField()  # "3番窓口"
-    label = FreeTextField(max_length=100, blank=True)
-    kind = models.CharField(max_length=12, choices=Kind.choices)
-    status = models.CharField(max_length=8, choices=Status.choices, default=Status.CLOSED)
+    office = models.ForeignKey(Office, on_delete=models.CASCADE, related_name="counters",
+                               verbose_name="庁舎")
+    number = models.PositiveIntegerField(verbose_name="窓口番号",
+                                         help_text="「3番窓口」の 3")  # "3番窓口"
+    label = FreeTextField(max_length=100, blank=True, verbose_name="表示名")
+    kind = models.CharField(max_length=12, choices=Kind.choices, verbose_name="種別")
+    status = models.CharField(max_length=8, choices=Status.choices, default=Status.CLOSED,
+                              verbose_name="状態", help_text="窓口の画面から変わります")
     # Someone is signed in at it with a live console (kept by the presence services).
-    staffed = models.BooleanField(default=False)
-    services = models.ManyToManyField(Service, through="CounterService", related_name="counters")
+    staffed = models.BooleanField(default=False, verbose_name="在席",
+                                  help_text="内部用: コンソールにサインインしている人がいるか")
+    services = models.ManyToManyField(Service, through="CounterService", related_name="counters",
+                                      verbose_name="担当する手続き")
 
     class Meta:
+        verbose_name = verbose_name_plural = "窓口"
         ordering = ["office", "number"]
         constraints = [
             models.UniqueConstraint(fields=["office", "number"], name="counter_number_unique"),
@@ -150,11 +178,13 @@ class Counter(models.Model):
 class CounterService(models.Model):
     """A service a counter serves; lower rank is called first at that counter."""
 
-    counter = models.ForeignKey(Counter, on_delete=models.CASCADE)
-    service = models.ForeignKey(Service, on_delete=models.CASCADE)
-    rank = models.PositiveIntegerField(default=0)
+    counter = models.ForeignKey(Counter, on_delete=models.CASCADE, verbose_name="窓口")
+    service = models.ForeignKey(Service, on_delete=models.CASCADE, verbose_name="手続き")
+    rank = models.PositiveIntegerField(default=0, verbose_name="優先順位",
+                                       help_text="小さいほど先に呼出します")
 
     class Meta:
+        verbose_name = verbose_name_plural = "窓口の担当手続き"
         ordering = ["counter", "rank"]
         constraints = [
             models.UniqueConstraint(fields=["counter", "service"], name="counter_service_unique")
@@ -173,6 +203,7 @@ class NumberSequence(models.Model):
     last_number = models.PositiveIntegerField()
 
     class Meta:
+        verbose_name = verbose_name_plural = "番号の採番"
         constraints = [
             models.UniqueConstraint(
                 fields=["office", "prefix", "business_day"], name="number_sequence_unique"
@@ -211,37 +242,49 @@ class Ticket(models.Model):
         ASSISTANCE = 1, "要支援"
         APPOINTMENT = 2, "予約"
 
-    office = models.ForeignKey(Office, on_delete=models.PROTECT, related_name="tickets")
-    business_day = models.DateField()  # Asia/Tokyo
-    prefix = models.CharField(max_length=2)
-    number = models.PositiveIntegerField()
-    service = models.ForeignKey(Service, on_delete=models.PROTECT, related_name="tickets")
-    step = models.ForeignKey(Step, on_delete=models.PROTECT, related_name="tickets")
-    status = models.CharField(max_length=10, choices=Status.choices, default=Status.WAITING)
-    priority = models.PositiveSmallIntegerField(choices=Priority.choices, default=Priority.NORMAL)
-    language = models.CharField(max_length=10, default="ja")
-    token = models.CharField(max_length=64, unique=True, default=new_token)
+    office = models.ForeignKey(Office, on_delete=models.PROTECT, related_name="tickets",
+                               verbose_name="庁舎")
+    business_day = models.DateField(verbose_name="業務日")  # Asia/Tokyo
+    prefix = models.CharField(max_length=2, verbose_name="記号")
+    number = models.PositiveIntegerField(verbose_name="番号")
+    service = models.ForeignKey(Service, on_delete=models.PROTECT, related_name="tickets",
+                                verbose_name="手続き")
+    step = models.ForeignKey(Step, on_delete=models.PROTECT, related_name="tickets",
+                             verbose_name="手順")
+    status = models.CharField(max_length=10, choices=Status.choices, default=Status.WAITING,
+                              verbose_name="状態")
+    priority = models.PositiveSmallIntegerField(choices=Priority.choices, default=Priority.NORMAL,
+                                                verbose_name="優先区分")
+    language = models.CharField(max_length=10, default="ja", verbose_name="言語")
+    token = models.CharField(max_length=64, unique=True, default=new_token, verbose_name="トークン")
     counter = models.ForeignKey(
-        Counter, null=True, blank=True, on_delete=models.PROTECT, related_name="tickets"
+        Counter, null=True, blank=True, on_delete=models.PROTECT, related_name="tickets",
+        verbose_name="窓口"
     )
-    issued_at = models.DateTimeField()  # the original place in line; never changes
-    step_entered_at = models.DateTimeField()  # when the current step started waiting
-    called_at = models.DateTimeField(null=True, blank=True)
-    first_called_at = models.DateTimeField(null=True, blank=True)
-    started_at = models.DateTimeField(null=True, blank=True)
-    closed_at = models.DateTimeField(null=True, blank=True)
-    recall_count = models.PositiveSmallIntegerField(default=0)  # of the current call
-    no_show_count = models.PositiveSmallIntegerField(default=0)
+    # issued_at: the original place in line, never changes; step_entered_at: when the
+    # current step started waiting.
+    issued_at = models.DateTimeField(verbose_name="発券日時")
+    step_entered_at = models.DateTimeField(verbose_name="手順の開始日時")
+    called_at = models.DateTimeField(null=True, blank=True, verbose_name="呼出日時")
+    first_called_at = models.DateTimeField(null=True, blank=True, verbose_name="最初の呼出日時")
+    started_at = models.DateTimeField(null=True, blank=True, verbose_name="対応開始日時")
+    closed_at = models.DateTimeField(null=True, blank=True, verbose_name="終了日時")
+    recall_count = models.PositiveSmallIntegerField(default=0,
+        verbose_name="再呼出回数")  # of the current call
+    no_show_count = models.PositiveSmallIntegerField(default=0, verbose_name="不在回数")
     # After a no-show "call next" skips the ticket until then; it keeps its place.
-    call_after = models.DateTimeField(null=True, blank=True)
-    held_at = models.DateTimeField(null=True, blank=True)  # while held: since when
+    call_after = models.DateTimeField(null=True, blank=True, verbose_name="呼出再開日時")
+    held_at = models.DateTimeField(null=True, blank=True,
+                                   verbose_name="保留日時")  # while held: since when
     # Set by a booking check-in (appointments); an opaque reference, no personal data.
-    booking_reference = models.CharField(max_length=20, blank=True)
+    booking_reference = models.CharField(max_length=20, blank=True, verbose_name="予約番号")
     # The kiosk's Idempotency-Key of the request that issued it: a retry of a request whose
     # answer was lost gets this ticket again, not a second one (for the business day).
-    request_key = models.CharField(max_length=64, blank=True, default="", editable=False)
+    request_key = models.CharField(max_length=64, blank=True, default="", editable=False,
+                                   verbose_name="発券要求キー")
 
     class Meta:
+        verbose_name = verbose_name_plural = "番号札"
         ordering = ["issued_at", "id"]  # chronological; the call order is routing.CALL_ORDER
         indexes = [
             models.Index(
@@ -292,27 +335,35 @@ class Ticket(models.Model):
 class TicketEvent(models.Model):
     """Audit trail: who changed a ticket, when, from what to what, and why."""
 
-    ticket = models.ForeignKey(Ticket, on_delete=models.CASCADE, related_name="events")
-    at = models.DateTimeField()
-    action = models.CharField(max_length=20, choices=Action.choices)
+    ticket = models.ForeignKey(Ticket, on_delete=models.CASCADE, related_name="events",
+                               verbose_name="番号札")
+    at = models.DateTimeField(verbose_name="日時")
+    action = models.CharField(max_length=20, choices=Action.choices, verbose_name="操作")
     actor = models.ForeignKey(
-        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.PROTECT
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.PROTECT,
+        verbose_name="操作者"
     )
-    device = models.ForeignKey("Device", null=True, blank=True, on_delete=models.PROTECT)
-    from_status = models.CharField(max_length=10, blank=True)
-    to_status = models.CharField(max_length=10)
+    device = models.ForeignKey("Device", null=True, blank=True, on_delete=models.PROTECT,
+                               verbose_name="端末")
+    from_status = models.CharField(max_length=10, blank=True, verbose_name="変更前の状態")
+    to_status = models.CharField(max_length=10, verbose_name="変更後の状態")
     from_step = models.ForeignKey(
-        Step, null=True, blank=True, on_delete=models.PROTECT, related_name="+"
+        Step, null=True, blank=True, on_delete=models.PROTECT, related_name="+",
+        verbose_name="変更前の手順"
     )
-    to_step = models.ForeignKey(Step, on_delete=models.PROTECT, related_name="+")
-    counter = models.ForeignKey(Counter, null=True, blank=True, on_delete=models.PROTECT)
-    counter_kind = models.CharField(max_length=12, blank=True)  # kept for contract reports
-    reason = FreeTextField(max_length=200, blank=True)
+    to_step = models.ForeignKey(Step, on_delete=models.PROTECT, related_name="+",
+                                verbose_name="変更後の手順")
+    counter = models.ForeignKey(Counter, null=True, blank=True, on_delete=models.PROTECT,
+                                verbose_name="窓口")
+    counter_kind = models.CharField(max_length=12, blank=True,
+                                    verbose_name="窓口の種別")  # kept for contract reports
+    reason = FreeTextField(max_length=200, blank=True, verbose_name="理由")
     # A hand-off's note for the next counter: staff-facing only, never on displays,
     # status pages, events or public answers (and never an Individual Number).
-    note = FreeTextField(max_length=500, blank=True)
+    note = FreeTextField(max_length=500, blank=True, verbose_name="引継ぎメモ")
 
     class Meta:
+        verbose_name = verbose_name_plural = "番号札の記録"
         ordering = ["at", "id"]
         indexes = [models.Index(fields=["at"], name="ticket_event_at_idx")]
         constraints = [
@@ -321,7 +372,8 @@ class TicketEvent(models.Model):
         ]
 
     def __str__(self) -> str:
-        return f"{self.at:%H:%M:%S} {self.action} {self.from_status}->{self.to_status}"
+        at = timezone.localtime(self.at)
+        return f"{at:%H:%M:%S} {self.action} {self.from_status}->{self.to_status}"
 
 
 class CounterEvent(models.Model):
@@ -338,6 +390,7 @@ class CounterEvent(models.Model):
     reason = FreeTextField(max_length=200, blank=True)
 
     class Meta:
+        verbose_name = verbose_name_plural = "窓口の記録"
         ordering = ["at", "id"]
         constraints = [
             models.CheckConstraint(condition=Q(action__in=sorted(COUNTER_ACTIONS)),
@@ -345,7 +398,8 @@ class CounterEvent(models.Model):
         ]
 
     def __str__(self) -> str:
-        return f"{self.at:%H:%M:%S} {self.counter} {self.from_status}->{self.to_status}"
+        at = timezone.localtime(self.at)
+        return f"{at:%H:%M:%S} {self.counter} {self.from_status}->{self.to_status}"
 
 
 class Device(models.Model):
@@ -355,17 +409,25 @@ class Device(models.Model):
         KIOSK = "kiosk", "発券機"
         DISPLAY = "display", "呼出表示"
 
-    office = models.ForeignKey(Office, on_delete=models.CASCADE, related_name="devices")
-    type = models.CharField(max_length=8, choices=Type.choices)
-    name = FreeTextField(max_length=100)
-    key = models.CharField(max_length=64, unique=True, default=new_token)
-    revoked = models.BooleanField(default=False)
+    office = models.ForeignKey(Office, on_delete=models.CASCADE, related_name="devices",
+                               verbose_name="庁舎")
+    type = models.CharField(max_length=8, choices=Type.choices, verbose_name="種類")
+    name = FreeTextField(max_length=100, verbose_name="名称")
+    key = models.CharField(max_length=64, unique=True, default=new_token, verbose_name="端末鍵",
+                           help_text="内部用: 失効は一覧の操作から")
+    revoked = models.BooleanField(default=False, verbose_name="失効済")
     # Displays: which services to show (empty = all) and the announcement languages.
-    services = models.ManyToManyField(Service, blank=True)
-    languages = models.JSONField(default=list, blank=True)
+    services = models.ManyToManyField(Service, blank=True, verbose_name="表示する手続き",
+                                      help_text="呼出表示のみ。空欄: すべて")
+    languages = models.JSONField(default=list, blank=True, verbose_name="案内の言語",
+                                 help_text="呼出表示のみ: 言語コードの一覧 (例: [\"ja\", \"en\"])")
     # Kiosks: maintenance mode pauses issuing with a message for residents.
-    paused = models.BooleanField(default=False)
-    pause_message = FreeTextField(max_length=200, blank=True)
+    paused = models.BooleanField(default=False, verbose_name="一時停止",
+                                 help_text="発券機のみ: 発券を止めて案内を表示します")
+    pause_message = FreeTextField(max_length=200, blank=True, verbose_name="一時停止中の案内")
+
+    class Meta:
+        verbose_name = verbose_name_plural = "端末"
 
     def __str__(self) -> str:
         return f"{self.get_type_display()} {self.name}"
@@ -443,18 +505,19 @@ class SecurityEvent(models.Model):
     which device key was issued or revoked, by whom. Written by services only; the product
     offers no way to change or delete a row (configuration changes are in auditlog's log)."""
 
-    at = models.DateTimeField()
-    action = models.CharField(max_length=20, choices=SecurityAction.choices)
+    at = models.DateTimeField(verbose_name="日時")
+    action = models.CharField(max_length=20, choices=SecurityAction.choices, verbose_name="操作")
     actor = models.ForeignKey(settings.AUTH_USER_MODEL, null=True, blank=True,
-                              on_delete=models.PROTECT, related_name="+")
+                              on_delete=models.PROTECT, related_name="+", verbose_name="操作者")
     # What was typed at a failed sign-in (redacted of anything like an Individual Number).
-    username = FreeTextField(max_length=150, blank=True)
-    address = models.GenericIPAddressField(null=True, blank=True)
+    username = FreeTextField(max_length=150, blank=True, verbose_name="入力されたユーザー名")
+    address = models.GenericIPAddressField(null=True, blank=True, verbose_name="IPアドレス")
     device = models.ForeignKey(Device, null=True, blank=True, on_delete=models.PROTECT,
-                               related_name="+")
-    detail = FreeTextField(max_length=200, blank=True)
+                               related_name="+", verbose_name="端末")
+    detail = FreeTextField(max_length=200, blank=True, verbose_name="詳細")
 
     class Meta:
+        verbose_name = verbose_name_plural = "セキュリティ記録"
         ordering = ["at", "id"]
         indexes = [models.Index(fields=["at"], name="security_event_at_idx")]
         constraints = [
@@ -463,7 +526,7 @@ class SecurityEvent(models.Model):
         ]
 
     def __str__(self) -> str:
-        return f"{self.at:%Y-%m-%d %H:%M:%S} {self.action} {self.username}"
+        return f"{timezone.localtime(self.at):%Y-%m-%d %H:%M:%S} {self.action} {self.username}"
 
 
 class PresetReason(models.Model):
@@ -473,13 +536,15 @@ class PresetReason(models.Model):
         HAND_OFF = "hand_off", "回付・引継ぎ"
         HOLD = "hold", "保留"
 
-    office = models.ForeignKey(Office, on_delete=models.CASCADE, related_name="reasons")
-    purpose = models.CharField(max_length=10, choices=Purpose.choices)
-    text = FreeTextField(max_length=200)
-    sort_order = models.PositiveIntegerField(default=0)
-    active = models.BooleanField(default=True)
+    office = models.ForeignKey(Office, on_delete=models.CASCADE, related_name="reasons",
+                               verbose_name="庁舎")
+    purpose = models.CharField(max_length=10, choices=Purpose.choices, verbose_name="用途")
+    text = FreeTextField(max_length=200, verbose_name="理由")
+    sort_order = models.PositiveIntegerField(default=0, verbose_name="表示順")
+    active = models.BooleanField(default=True, verbose_name="使用する")
 
     class Meta:
+        verbose_name = verbose_name_plural = "定型の理由"
         ordering = ["office", "purpose", "sort_order", "id"]
         constraints = [
             models.UniqueConstraint(fields=["office", "purpose", "text"],
@@ -504,13 +569,15 @@ class Unit(models.Model):
         DOCUMENT = "document", "通 (交付)"
         COUNTER_HOUR = "counter_hour", "時間 (窓口開設)"
 
-    office = models.ForeignKey(Office, on_delete=models.CASCADE, related_name="units")
-    code = models.SlugField()
-    name = FreeTextField(max_length=100)  # 住民票の写し 交付
-    measure = models.CharField(max_length=12, choices=Measure.choices)
-    sort_order = models.PositiveIntegerField(default=0)
+    office = models.ForeignKey(Office, on_delete=models.CASCADE, related_name="units",
+                               verbose_name="庁舎")
+    code = models.SlugField(verbose_name="コード", help_text="半角英数字の識別子")
+    name = FreeTextField(max_length=100, verbose_name="名称")  # 住民票の写し 交付
+    measure = models.CharField(max_length=12, choices=Measure.choices, verbose_name="数え方")
+    sort_order = models.PositiveIntegerField(default=0, verbose_name="表示順")
 
     class Meta:
+        verbose_name = verbose_name_plural = "出来高の単位"
         ordering = ["office", "sort_order", "id"]
         constraints = [
             models.UniqueConstraint(fields=["office", "code"], name="unit_code_unique"),
@@ -526,12 +593,15 @@ class Unit(models.Model):
 class StepUnit(models.Model):
     """A unit a step's counter records when the step ends, with its default quantity."""
 
-    step = models.ForeignKey(Step, on_delete=models.CASCADE, related_name="units")
-    unit = models.ForeignKey(Unit, on_delete=models.CASCADE, related_name="+")
-    default_quantity = models.PositiveSmallIntegerField(default=1)
-    sort_order = models.PositiveIntegerField(default=0)
+    step = models.ForeignKey(Step, on_delete=models.CASCADE, related_name="units",
+                             verbose_name="手順")
+    unit = models.ForeignKey(Unit, on_delete=models.CASCADE, related_name="+",
+                             verbose_name="出来高の単位")
+    default_quantity = models.PositiveSmallIntegerField(default=1, verbose_name="既定の数量")
+    sort_order = models.PositiveIntegerField(default=0, verbose_name="表示順")
 
     class Meta:
+        verbose_name = verbose_name_plural = "手順の出来高"
         ordering = ["step", "sort_order", "id"]
         constraints = [
             models.UniqueConstraint(fields=["step", "unit"], name="step_unit_unique"),
@@ -555,6 +625,7 @@ class WorkUnit(models.Model):
     quantity = models.PositiveSmallIntegerField()
 
     class Meta:
+        verbose_name = verbose_name_plural = "出来高"
         ordering = ["event", "unit__sort_order", "id"]
         constraints = [
             models.UniqueConstraint(fields=["event", "unit"], name="work_unit_once_per_event"),
@@ -581,18 +652,21 @@ class CounterPresence(models.Model):
         SESSION_EXPIRED = "session_expired", "セッションが切れました (session expired)"
         SILENT = "silent", "コンソールの応答がありません (no heartbeat)"
 
-    counter = models.ForeignKey(Counter, on_delete=models.CASCADE, related_name="presences")
+    counter = models.ForeignKey(Counter, on_delete=models.CASCADE, related_name="presences",
+                                verbose_name="窓口")
     user = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.CASCADE,
-                             related_name="+")
-    role = models.CharField(max_length=12)
-    session_key = models.CharField(max_length=40, blank=True)
-    socket = models.CharField(max_length=64, unique=True, default=new_token)
-    started_at = models.DateTimeField()
-    seen_at = models.DateTimeField()
-    left_at = models.DateTimeField(null=True, blank=True)
-    left_reason = models.CharField(max_length=16, choices=Left.choices, blank=True)
+                             related_name="+", verbose_name="利用者")
+    role = models.CharField(max_length=12, verbose_name="役割")
+    session_key = models.CharField(max_length=40, blank=True, verbose_name="セッション")
+    socket = models.CharField(max_length=64, unique=True, default=new_token, verbose_name="接続")
+    started_at = models.DateTimeField(verbose_name="開始日時")
+    seen_at = models.DateTimeField(verbose_name="最終確認日時")
+    left_at = models.DateTimeField(null=True, blank=True, verbose_name="終了日時")
+    left_reason = models.CharField(max_length=16, choices=Left.choices, blank=True,
+                                   verbose_name="終了の理由")
 
     class Meta:
+        verbose_name = verbose_name_plural = "窓口の在席記録"
         ordering = ["counter", "started_at", "id"]
         indexes = [models.Index(fields=["counter", "left_at"], name="presence_counter_idx")]
         constraints = [
@@ -602,7 +676,7 @@ class CounterPresence(models.Model):
         ]
 
     def __str__(self) -> str:
-        return f"{self.counter} {self.role} {self.started_at:%H:%M}"
+        return f"{self.counter} {self.role} {timezone.localtime(self.started_at):%H:%M}"
 
 
 class Contract(models.Model):
@@ -612,14 +686,18 @@ class Contract(models.Model):
     company (委託事業者), never a person.
     """
 
-    office = models.ForeignKey(Office, on_delete=models.PROTECT, related_name="contracts")
-    name = FreeTextField(max_length=200)  # 窓口業務委託契約 (令和8年度)
-    contractor = FreeTextField(max_length=200)  # 株式会社〇〇
-    starts_on = models.DateField()
-    ends_on = models.DateField()
-    tax_percent = models.PositiveSmallIntegerField(default=10)  # 消費税
+    office = models.ForeignKey(Office, on_delete=models.PROTECT, related_name="contracts",
+                               verbose_name="庁舎")
+    name = FreeTextField(max_length=200, verbose_name="契約名")  # 窓口業務委託契約 (令和8年度)
+    contractor = FreeTextField(max_length=200, verbose_name="委託事業者",
+                               help_text="会社名 (個人名は入れない)")  # 株式会社〇〇
+    starts_on = models.DateField(verbose_name="契約開始日")
+    ends_on = models.DateField(verbose_name="契約終了日")
+    tax_percent = models.PositiveSmallIntegerField(default=10,
+                                                   verbose_name="消費税率 (%)")  # 消費税
 
     class Meta:
+        verbose_name = verbose_name_plural = "委託契約"
         ordering = ["office", "starts_on", "id"]
         constraints = [
             models.CheckConstraint(condition=Q(ends_on__gte=models.F("starts_on")),
@@ -635,11 +713,14 @@ class Contract(models.Model):
 class ContractPrice(models.Model):
     """The contract's price of one countable unit, in yen (税抜)."""
 
-    contract = models.ForeignKey(Contract, on_delete=models.CASCADE, related_name="prices")
-    unit = models.ForeignKey(Unit, on_delete=models.PROTECT, related_name="+")
-    unit_price_yen = models.PositiveIntegerField()
+    contract = models.ForeignKey(Contract, on_delete=models.CASCADE, related_name="prices",
+                                 verbose_name="契約")
+    unit = models.ForeignKey(Unit, on_delete=models.PROTECT, related_name="+",
+                             verbose_name="出来高の単位")
+    unit_price_yen = models.PositiveIntegerField(verbose_name="単価 (円・税抜)")
 
     class Meta:
+        verbose_name = verbose_name_plural = "契約単価"
         ordering = ["contract", "unit__sort_order", "id"]
         constraints = [
             models.UniqueConstraint(fields=["contract", "unit"], name="contract_price_unique"),
@@ -659,14 +740,18 @@ class ContractLevel(models.Model):
     day, and a percentage of the month's amount when the month is missed.
     """
 
-    contract = models.ForeignKey(Contract, on_delete=models.CASCADE, related_name="levels")
-    name = FreeTextField(max_length=200)  # 呼出までの待ち時間
-    within_minutes = models.PositiveIntegerField(default=15)
-    target_percent = models.PositiveSmallIntegerField(default=90)
-    deduction_yen_per_missed_day = models.PositiveIntegerField(default=0)
-    deduction_percent_if_month_missed = models.PositiveSmallIntegerField(default=0)
+    contract = models.ForeignKey(Contract, on_delete=models.CASCADE, related_name="levels",
+                                 verbose_name="契約")
+    name = FreeTextField(max_length=200, verbose_name="名称")  # 呼出までの待ち時間
+    within_minutes = models.PositiveIntegerField(default=15, verbose_name="呼出までの時間 (分)")
+    target_percent = models.PositiveSmallIntegerField(default=90, verbose_name="目標の割合 (%)")
+    deduction_yen_per_missed_day = models.PositiveIntegerField(default=0,
+        verbose_name="未達1日あたりの減額 (円)")
+    deduction_percent_if_month_missed = models.PositiveSmallIntegerField(default=0,
+        verbose_name="月間未達時の減額 (%)")
 
     class Meta:
+        verbose_name = verbose_name_plural = "サービス水準"
         ordering = ["contract", "id"]
         constraints = [
             models.CheckConstraint(condition=Q(target_percent__lte=100,

@@ -100,6 +100,18 @@ def supervisor(office):
     return User.objects.get(username="supervisor")
 
 
+@pytest.fixture
+def clerk(office):
+    """A test client signed in to the admin as the demo superuser, asking for Japanese."""
+    from django.test import Client
+
+    from demo.city_hall import ADMIN
+
+    client = Client(HTTP_ACCEPT_LANGUAGE="ja")
+    client.force_login(User.objects.get(username=ADMIN[0]))
+    return client
+
+
 def api_as(user) -> APIClient:
     """An API client signed in as the user (None: anonymous)."""
     client = APIClient()

@@ -154,7 +154,7 @@ def test_a_device_added_in_the_admin_gets_its_key_through_the_service(office):
     client = Client()
     client.force_login(admin)
     response = client.post("/admin/queueing/device/add/", {
-        "office": office.pk, "type": "kiosk", "name": "2階 発券機", "languages": "[]",
+        "office": office.pk, "type": "kiosk", "name": "2階 発券機",
         "pause_message": ""})
     assert response.status_code == 302, response.content[:1500]
     device = Device.objects.get(name="2階 発券機")

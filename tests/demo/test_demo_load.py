@@ -1,0 +1,42 @@
+"""Loading the demo again (each `make run`) keeps the accounts, their passwords and sessions."""
+
+import pytest
+from django.contrib.auth.models import User
+from django.test import Client
+
+from demo.city_hall import ACCOUNTS, ADMIN, demo_load
+
+pytestmark = pytest.mark.django_db
+
+
+def test_a_rerun_keeps_a_changed_password_and_the_session_made_before(office):
+    user = User.objects.get(username="municipal")
+    user.set_password("a-password-the-clerk-chose")
+    user.save()
+    client = Client()
+    response = client.post("/staff/login/", {"username": "municipal",
+                                             "password": "a-password-the-clerk-chose"})
+    assert response.status_code == 302
+    assert client.get("/staff/").status_code == 200
+
+    demo_load()
+
+    assert client.get("/staff/").status_code == 200  # still signed in
+    user.refresh_from_db()
+    assert user.check_password("a-password-the-clerk-chose")
+    assert not user.check_password("municipal-demo-pass")
+    assert Client().post("/staff/login/", {"username": "municipal",
+                                           "password": "a-password-the-clerk-chose"}
+                         ).status_code == 302
+
+
+def test_a_rerun_creates_only_the_missing_accounts_with_their_demo_passwords(office):
+    User.objects.filter(username="contractor").delete()
+    admin_before = User.objects.get(username=ADMIN[0]).password
+
+    demo_load()
+
+    for username, password, _role, _name in ACCOUNTS:
+        assert User.objects.get(username=username).check_password(password)
+    admin = User.objects.get(username=ADMIN[0])
+    assert admin.password == admin_before and admin.is_superuser
