@@ -183,7 +183,7 @@ async def issue_for_kiosk_on_loop(request, key: str,
 # The connections of the lean path, per event loop (one per server process; tests run
 # several loops). A handful is enough: a statement holds one for about a millisecond.
 KIOSK_DATABASE_CONNECTIONS = 4
-KIOSK_DATABASE_WAIT = 5.0  # seconds a request waits for a connection before Django's path
+KIOSK_DATABASE_WAIT = 2.0  # seconds a request waits for a connection before Django's path
 _pools: weakref.WeakKeyDictionary = weakref.WeakKeyDictionary()
 
 
