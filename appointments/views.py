@@ -19,7 +19,7 @@ from django.views.decorators.http import require_http_methods
 from api.bookings import BookingRateThrottle
 from api.params import query_day, query_id
 from queueing.errors import QueueError
-from queueing.languages import html_lang, language_or
+from queueing.languages import day_with_weekday, html_lang, language_or
 from queueing.models import Office
 from queueing.privacy import holds_individual_number
 from queueing.roles import has_staff_role, is_city_staff
@@ -159,7 +159,7 @@ def manage(request, token: str):
         "qr": qr_svg(b.reference, label=_("QR code of booking %(code)s for the kiosk")
                      % {"code": b.reference}),
         # Shown as the last minute it is still possible (23:59), not the next midnight.
-        "deadline": deadline - datetime.timedelta(minutes=1),
+        "deadline_text": _day_and_time(deadline - datetime.timedelta(minutes=1)),
         "changeable": b.status == Booking.Status.BOOKED and timezone.now() < deadline,
         "change_url": _url("booking-change", b.token, lang=lang),
         "cancel_url": _url("booking-cancel", b.token, lang=lang),
@@ -257,8 +257,7 @@ def staff_phone_booking(request, office_code: str, service_code: str):
     if not is_city_staff(request.user):
         return _page(request, "staff_forbidden.html", {}, status=403)
     schedule = _schedule_or_404(office_code, service_code)
-    slots = [(s.id, f"{timezone.localtime(s.start):%Y-%m-%d %H:%M} "
-                    f"({_('%(n)s left') % {'n': s.seats_left}})")
+    slots = [(s.id, f"{_day_and_time(s.start)} ({_('%(n)s left') % {'n': s.seats_left}})")
              for s in selectors.open_slots(schedule=schedule)]
     form = PhoneBookingForm(request.POST or None, max_party=schedule.max_party, slots=slots)
     refusal, booked = None, None
@@ -316,6 +315,11 @@ def _weeks(days: list[dict]) -> list[list[dict | None]]:
         weeks[-1].append(d)
     weeks[-1] += [None] * (7 - len(weeks[-1]))
     return weeks
+
+
+def _day_and_time(moment: datetime.datetime) -> str:
+    """12月8日(火) 23:59 in the page's language (Asia/Tokyo)."""
+    return f"{day_with_weekday(moment)} {timezone.localtime(moment):%H:%M}"
 
 
 def _booking_or_404(token: str) -> Booking:

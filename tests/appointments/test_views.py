@@ -297,3 +297,39 @@ def test_booking_api_limits_per_address_whatever_forwarded_header_the_client_sen
     assert r.json()["code"] == "throttled"
     assert r.json()["detail"].startswith("このネットワークからの予約が多すぎます")
     assert Booking.objects.count() == 2
+
+
+# --- dates with their weekday ---------------------------------------------------------
+
+
+def _next_tuesday(schedule) -> datetime.date:
+    day = timezone.localdate() + datetime.timedelta(days=schedule.earliest_days + 1)
+    return day + datetime.timedelta(days=(1 - day.weekday()) % 7)
+
+
+@pytest.mark.django_db
+@pytest.mark.parametrize(("lang", "shape"), [
+    ("ja", "{m}月{d}日(火)"), ("en", "Tue, {mon} {d}"), ("ko", "{m}월 {d}일 (화)"),
+    ("es", "Mar {d} de {month}")])
+def test_booking_pages_show_each_date_with_its_weekday(demo, lang, shape):
+    tuesday = _next_tuesday(demo)
+    start = datetime.datetime.combine(tuesday, datetime.time(10), timezone.get_current_timezone())
+    slot, _ = Slot.objects.get_or_create(schedule=demo, start=start, defaults={
+        "end": start + datetime.timedelta(minutes=30), "capacity": 2})
+    spanish = ["enero", "febrero", "marzo", "abril", "mayo", "junio", "julio", "agosto",
+               "septiembre", "octubre", "noviembre", "diciembre"]
+    shown = shape.format(m=tuesday.month, d=tuesday.day, mon=f"{tuesday:%b}",
+                         month=spanish[tuesday.month - 1])
+    c = Client()
+    day_page = c.get(f"/book/demo/mynumber/{tuesday.isoformat()}/?lang={lang}").content.decode()
+    assert f"{shown}</h1>" in day_page
+    form = c.get(f"/book/demo/mynumber/slot/{slot.id}/?lang={lang}").content.decode()
+    assert f"<strong>{shown} 10:00</strong>" in form
+    r = c.post(f"/book/demo/mynumber/slot/{slot.id}/", details(lang=lang, party_size="1"))
+    assert f"{shown} 10:00–10:30" in c.get(r["Location"]).content.decode()  # the hold page
+    manage = c.get(c.post(r["Location"], {"lang": lang})["Location"]).content.decode()
+    assert f"{shown} 10:00–10:30" in manage
+    sunday = tuesday - datetime.timedelta(days=demo.change_deadline_days)  # until 23:59 then
+    assert shape.replace("火", "日").replace("Tue", "Sun").replace("화", "일").replace(
+        "Mar", "Dom").format(m=sunday.month, d=sunday.day, mon=f"{sunday:%b}",
+                             month=spanish[sunday.month - 1]) + " 23:59" in manage
