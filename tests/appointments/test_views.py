@@ -11,6 +11,7 @@ from demo.bookings import appointments_demo_load
 from tests.conftest import api_as
 
 DOB = "1985-04-01"
+DOB_PARTS = {"birth_date_0": "昭和60", "birth_date_1": "4", "birth_date_2": "1"}  # 1985-04-01
 
 
 @pytest.fixture
@@ -24,7 +25,7 @@ def first_open_slot(schedule) -> Slot:
 
 
 def details(**kw):
-    data = {"notice_reference": "ABC-123456", "birth_date": DOB, "email": "hanako@example.jp",
+    data = {"notice_reference": "ABC-123456", **DOB_PARTS, "email": "hanako@example.jp",
             "phone": "", "party_size": "2", "lang": "en"}
     data.update(kw)
     return data
@@ -78,7 +79,8 @@ def test_a_refused_number_is_not_echoed_even_when_another_field_is_wrong_too(dem
     slot = first_open_slot(demo)
     r = Client().post(f"/book/demo/mynumber/slot/{slot.id}/",
                       details(notice_reference=spelling, email=spelling, phone=spelling,
-                              birth_date=spelling))
+                              birth_date_0=spelling, birth_date_1=spelling,
+                              birth_date_2=spelling))
     page = r.content.decode()
     assert r.status_code == 400 and "Individual Number" in page
     assert spelling not in page and "5678" not in page and "٤٥٦٧" not in page
@@ -130,7 +132,7 @@ def test_staff_books_by_phone_on_a_residents_behalf(demo, municipal):
     c = Client()
     c.force_login(municipal)
     r = c.post("/staff/bookings/demo/mynumber/phone/", {
-        "slot": slot.id, "notice_reference": "ABC-123456", "birth_date": DOB,
+        "slot": slot.id, "notice_reference": "ABC-123456", **DOB_PARTS,
         "phone": "090-1111-2222", "party_size": "1"})
     assert r.status_code == 200
     b = Booking.objects.get()
@@ -333,3 +335,51 @@ def test_booking_pages_show_each_date_with_its_weekday(demo, lang, shape):
     assert shape.replace("火", "日").replace("Tue", "Sun").replace("화", "일").replace(
         "Mar", "Dom").format(m=sunday.month, d=sunday.day, mon=f"{sunday:%b}",
                              month=spanish[sunday.month - 1]) + " 23:59" in manage
+
+
+# --- date of birth as 年/月/日, 和暦 accepted --------------------------------------------
+
+
+@pytest.mark.django_db
+def test_birth_date_in_the_japanese_era_is_stored_as_the_date(demo):
+    slot = first_open_slot(demo)
+    r = Client().post(f"/book/demo/mynumber/slot/{slot.id}/", details(
+        lang="ja", birth_date_0="平成２", birth_date_1="７", birth_date_2="15"))
+    assert r.status_code == 302, r.content.decode()
+    assert Booking.objects.get().birth_date == datetime.date(1990, 7, 15)
+
+
+@pytest.mark.django_db
+def test_the_details_form_asks_the_birth_date_as_year_month_and_day(demo):
+    slot = first_open_slot(demo)
+    page = Client().get(f"/book/demo/mynumber/slot/{slot.id}/?lang=ja").content.decode()
+    assert "<legend>生年月日</legend>" in page
+    for n, part in enumerate("年月日"):
+        assert f'<label for="id_birth_date_{n}">{part}</label>' in page
+
+
+@pytest.mark.django_db
+@pytest.mark.parametrize(("lang", "year", "message"), [
+    ("ja", "昭和64", "正しい生年月日を入力してください。"),  # 1月8日 was 平成元年
+    ("en", "平成31", "Enter a real date of birth."),
+    ("ko", "1990", "올바른 생년월일을 입력하세요."),
+])
+def test_a_day_outside_its_era_is_refused_in_the_pages_language(demo, lang, year, message):
+    slot = first_open_slot(demo)
+    month, day = ("1", "8") if year == "昭和64" else ("5", "1") if year == "平成31" else ("2", "30")
+    r = Client().post(f"/book/demo/mynumber/slot/{slot.id}/", details(
+        lang=lang, birth_date_0=year, birth_date_1=month, birth_date_2=day))
+    page = r.content.decode()
+    assert r.status_code == 400 and message in page
+    assert f'value="{year}"' in page  # what was typed is kept to correct it
+    assert not Booking.objects.exists()
+
+
+@pytest.mark.django_db
+def test_an_unreadable_year_says_how_to_write_it(demo):
+    slot = first_open_slot(demo)
+    r = Client().post(f"/book/demo/mynumber/slot/{slot.id}/", details(
+        lang="en", birth_date_0="90", birth_date_1="7", birth_date_2="15"))
+    assert r.status_code == 400
+    assert "Write the year as a number such as 1990, or with its era such as 平成2." in \
+        r.content.decode()

@@ -25,6 +25,16 @@ AXE_OPTIONS = {
 LOCALES = {"ja": "ja-JP", "en": "en-US"}
 # (notice, email) per language, so the two runs never share a notice number.
 RESIDENT = {"ja": ("KAN-100001", "hanako@example.jp"), "en": ("ENG-100002", "tom@example.jp")}
+# The date of birth as typed in its three inputs: 平成2年7月15日 and 1985-04-01.
+BIRTH_DATE = {"ja": ("平成2", "7", "15"), "en": ("1985", "4", "1")}
+BIRTH_DATE_STORED = {"ja": "1990-07-15", "en": "1985-04-01"}
+# A day with its weekday: 12月8日(火) / Tue, Dec 8.
+WITH_WEEKDAY = {"ja": r"\d{1,2}月\d{1,2}日\([月火水木金土日]\)",
+                "en": r"(Mon|Tue|Wed|Thu|Fri|Sat|Sun), [A-Z][a-z]{2} \d{1,2}"}
+BIRTH_DATE_OF = """
+from appointments.models import Booking
+print(Booking.objects.get(notice_reference={notice!r}).birth_date.isoformat())
+"""
 
 
 def assert_accessible(page, what: str) -> None:
@@ -79,8 +89,9 @@ def test_book_by_keyboard_through_the_qr_link_and_cancel_through_the_manage_link
     tab_to(page, "a.day.open")
     page.keyboard.press("Enter")
 
-    # 2. A time of that day.
+    # 2. A time of that day, the day written with its weekday.
     expect(page.locator("a.slot").first).to_be_visible(timeout=TIMEOUT)
+    expect(page.locator("h1")).to_have_text(re.compile(WITH_WEEKDAY[lang] + "$"))
     assert_accessible(page, f"the times of a day ({lang})")
     tab_to(page, "a.slot")
     chosen = page.evaluate("document.activeElement.textContent").split()[0]
@@ -90,8 +101,9 @@ def test_book_by_keyboard_through_the_qr_link_and_cancel_through_the_manage_link
     expect(page.locator("#id_notice_reference")).to_be_visible(timeout=TIMEOUT)
     tab_to(page, "#id_notice_reference")
     page.keyboard.type("1234 5678 9012")
-    tab_to(page, "#id_birth_date")
-    _type_date(page)
+    for part, typed in enumerate(BIRTH_DATE[lang]):  # 年/月/日, 和暦 in Japanese
+        tab_to(page, f"#id_birth_date_{part}")
+        page.keyboard.type(typed)
     tab_to(page, "#id_email")
     page.keyboard.type(email)
     tab_to(page, "#id_party_size")
@@ -121,12 +133,15 @@ def test_book_by_keyboard_through_the_qr_link_and_cancel_through_the_manage_link
     code = page.locator("#booking-code").inner_text()
     assert re.fullmatch(r"[A-Z2-9]{4}-[A-Z2-9]{4}", code)
     expect(page.locator("svg.qr")).to_be_visible()
-    expect(page.locator(".summary")).to_contain_text(chosen)
+    expect(page.locator(".summary")).to_contain_text(
+        re.compile(WITH_WEEKDAY[lang] + " " + re.escape(chosen)))
     expect(page.locator(".bring li")).to_have_count(4)
     assert_accessible(page, f"the confirmation ({lang})")
     if lang == "ja":
         screenshot(page, "booking_confirmation")
     manage_url = page.url
+    stored = schedule.manage("shell", "-c", BIRTH_DATE_OF.format(notice=notice), check=False)
+    assert stored.stdout.split()[-1] == BIRTH_DATE_STORED[lang], stored.stderr
 
     # Cancel through the manage link: the link opens a confirm page; only the button cancels.
     tab_to(page, "a.button.danger")
@@ -144,15 +159,3 @@ def test_book_by_keyboard_through_the_qr_link_and_cancel_through_the_manage_link
         "この予約は取り消されました" if lang == "ja" else "This booking is cancelled")
     assert page.locator("svg.qr").count() == 0
     context.close()
-
-
-def _type_date(page) -> None:
-    """Fill the native date field from the keyboard with 1985-04-01.
-
-    Chromium lays the field out in its own UI language (en-US here: mm/dd/yyyy),
-    whatever the page's or the context's locale; two-digit segments move on by
-    themselves as digits are typed.
-    """
-    page.keyboard.type("04011985")
-    value = page.locator("#id_birth_date").input_value()
-    assert value == "1985-04-01", value
