@@ -1,6 +1,7 @@
 """Booking pages and API through the test client: the flow, refusals, manage link, staff views."""
 
 import datetime
+import re
 
 import pytest
 from django.test import Client
@@ -383,3 +384,37 @@ def test_an_unreadable_year_says_how_to_write_it(demo):
     assert r.status_code == 400
     assert "Write the year as a number such as 1990, or with its era such as 平成2." in \
         r.content.decode()
+
+
+# --- the poster -------------------------------------------------------------------------
+
+
+@pytest.mark.django_db
+@pytest.mark.parametrize(("lang", "expected"), [
+    ("ja", ["月曜日〜水曜日", "木曜日", "9:00–16:30, 17:30–19:30", "5番窓口", "交付通知書",
+            "祝日と12月29日〜1月3日は休みです。", "<h1>マイナンバーカード 交付の予約</h1>"]),
+    ("en", ["Opening hours", "Monday to Wednesday", "Thursday", "Friday", "9:00–16:30",
+            "Counter 5", "What to bring", "Photo ID"]),
+])
+def test_poster_shows_the_hours_the_place_and_what_to_bring(demo, lang, expected):
+    page = Client().get(f"/book/demo/mynumber/poster/?lang={lang}").content.decode()
+    for text in expected:
+        assert text in page, text
+    assert "20:00" not in page  # Thursday evenings end at the 19:30 cut-off
+    assert demo.office.name in page
+
+
+@pytest.mark.django_db
+def test_poster_lists_the_extra_openings_with_their_weekday(demo):
+    sunday = demo.extra_openings.order_by("date").first().date
+    page = Client().get("/book/demo/mynumber/poster/?lang=ja").content.decode()
+    assert f"{sunday.month}月{sunday.day}日(日) 9:00–12:00 休日開庁" in page
+
+
+@pytest.mark.django_db
+def test_poster_qr_code_prints_at_least_six_centimetres(demo):
+    page = Client().get("/book/demo/mynumber/poster/").content.decode()
+    svg = re.search(r'<div class="poster-qr"><svg [^>]*>', page)[0]
+    width, height = (float(re.search(fr'{side}="([\d.]+)mm"', svg)[1])
+                     for side in ("width", "height"))
+    assert width >= 60 and height >= 60

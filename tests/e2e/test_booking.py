@@ -76,7 +76,14 @@ def test_book_by_keyboard_through_the_qr_link_and_cancel_through_the_manage_link
     assert page.locator("svg.qr").count() == 1
     assert f"{base}{BOOKING}" in page.locator(".url").inner_text()
     assert page.locator(".poster-lines li").count() == 8
+    expect(page.locator(".poster-hours dt").first).to_have_text(
+        "月曜日〜水曜日" if lang == "ja" else "Monday to Wednesday")
+    expect(page.locator(".poster-bring .bring li")).to_have_count(4)
     assert_accessible(page, f"the poster ({lang})")
+    page.emulate_media(media="print")  # printed, the QR code is 6 cm wide at least
+    box = page.locator(".poster-qr svg.qr").bounding_box()
+    assert min(box["width"], box["height"]) >= 60 / 25.4 * 96, box
+    page.emulate_media(media="screen")
 
     # 1. Calendar: the QR link opens it (the browser's language decides when no ?lang).
     page.goto(f"{base}{BOOKING}" + ("" if lang == "ja" else "?lang=en"))
