@@ -1,7 +1,9 @@
 """My Number card pickup booking in a real browser, against a real daphne process.
 
-A resident follows the QR poster's link, books in Japanese with the keyboard
-alone, gets the confirmation with its code and QR code, and cancels through
+A resident follows the QR poster's link (the poster shows the hours and what to
+bring, its QR code 6 cm at least when printed), books in Japanese with the keyboard
+alone (the date of birth typed as 平成2 / 7 / 15), sees every date with its weekday
+(12月8日(火)), gets the confirmation with its code and QR code, and cancels through
 the private manage link (a confirm button, never a bare GET). Every page on
 the way passes axe-core (no serious or critical WCAG 2.1 AA violation) in
 Japanese and in English.
@@ -147,6 +149,11 @@ def test_book_by_keyboard_through_the_qr_link_and_cancel_through_the_manage_link
     if lang == "ja":
         screenshot(page, "booking_confirmation")
     manage_url = page.url
+    # Changing the time: the other times are listed with their weekday too.
+    page.goto(manage_url.replace("?", "change/?"))
+    expect(page.locator("a.slot").first).to_contain_text(re.compile(WITH_WEEKDAY[lang]))
+    assert_accessible(page, f"the change page ({lang})")
+    page.goto(manage_url)
     stored = schedule.manage("shell", "-c", BIRTH_DATE_OF.format(notice=notice), check=False)
     assert stored.stdout.split()[-1] == BIRTH_DATE_STORED[lang], stored.stderr
 
@@ -165,4 +172,26 @@ def test_book_by_keyboard_through_the_qr_link_and_cancel_through_the_manage_link
     expect(page.locator("h1")).to_have_text(
         "この予約は取り消されました" if lang == "ja" else "This booking is cancelled")
     assert page.locator("svg.qr").count() == 0
+    context.close()
+
+
+@pytest.mark.parametrize("lang", ["ja", "en"])
+def test_an_impossible_birth_date_is_refused_in_plain_words(schedule, browser, lang):
+    """昭和64年1月8日 was 平成元年: the form says so in the page's language, keeps what was
+    typed, and stays accessible with the error shown."""
+    context = browser.new_context(locale=LOCALES[lang], viewport={"width": 390, "height": 844})
+    page = context.new_page()
+    page.goto(f"{schedule.url}{BOOKING}?lang={lang}")
+    page.locator("a.day.open").first.click()
+    page.locator("a.slot").first.click()
+    page.locator("#id_notice_reference").fill("SHO-640108")
+    for part, typed in enumerate(("昭和64", "1", "8")):
+        page.locator(f"#id_birth_date_{part}").fill(typed)
+    page.locator("#id_email").fill("showa@example.jp")
+    page.locator("form button[type=submit]").click()
+    error = page.locator("fieldset.field .error")
+    expect(error).to_have_text("正しい生年月日を入力してください。" if lang == "ja"
+                               else "Enter a real date of birth.", timeout=TIMEOUT)
+    expect(page.locator("#id_birth_date_0")).to_have_value("昭和64")
+    assert_accessible(page, f"the details form with an impossible birth date ({lang})")
     context.close()
