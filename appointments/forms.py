@@ -29,10 +29,11 @@ class BirthDateWidget(forms.MultiWidget):
 
     def __init__(self, attrs=None):
         text = {"autocomplete": "off", "spellcheck": "false"}
+        number = {**text, "size": 3, "inputmode": "numeric"}
         super().__init__([
-            forms.TextInput(attrs={**text, "size": 8, "class": "year"}),
-            forms.TextInput(attrs={**text, "size": 3, "inputmode": "numeric", "class": "month"}),
-            forms.TextInput(attrs={**text, "size": 3, "inputmode": "numeric", "class": "day"}),
+            forms.TextInput(attrs={**text, "size": 8, "class": "birth-year"}),
+            forms.TextInput(attrs={**number, "class": "birth-month"}),
+            forms.TextInput(attrs={**number, "class": "birth-day"}),
         ], attrs)
 
     def decompress(self, value):
