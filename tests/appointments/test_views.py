@@ -418,3 +418,16 @@ def test_poster_qr_code_prints_at_least_six_centimetres(demo):
     width, height = (float(re.search(fr'{side}="([\d.]+)mm"', svg)[1])
                      for side in ("width", "height"))
     assert width >= 60 and height >= 60
+
+
+@pytest.mark.django_db
+def test_a_twelve_digit_number_in_the_birth_year_is_refused_and_not_echoed(demo):
+    slot = first_open_slot(demo)
+    r = Client().post(f"/book/demo/mynumber/slot/{slot.id}/", details(
+        lang="ja", birth_date_0="１２３４ ５６７８ ９０１２", birth_date_1="7", birth_date_2="15"))
+    page = r.content.decode()
+    assert r.status_code == 400
+    assert re.search(r'id="birth_date_error">12桁の個人番号（マイナンバー）は入力しないで', page)
+    assert "５６７８" not in page and "5678" not in page
+    assert 'value="ABC-123456"' in page  # the other fields are kept
+    assert not Booking.objects.exists()
