@@ -1,11 +1,14 @@
 """Booking forms: parse what residents and staff type; the rules live in services."""
 
 from django import forms
+from django.core.exceptions import ValidationError
 from django.utils.translation import gettext_lazy as _
+from django.utils.translation import pgettext_lazy
 
-from queueing.privacy import NeverEchoes
+from queueing.privacy import FreeTextFormField, NeverEchoes
 
 from .contacts import phone_domestic
+from .eras import NotADate, birth_date_read
 
 INVALID_CHOICE = _("Choose one of the options.")  # never quotes what was sent
 
@@ -15,6 +18,60 @@ class PhoneField(forms.CharField):
     (+81 90 1234 5678 has 12 digits), so a valid number is shown back when the form is."""
 
     privacy_reader = staticmethod(phone_domestic)
+
+
+class BirthDateWidget(forms.MultiWidget):
+    """Three inputs 年/月/日, each with its own label, in a fieldset (the field's legend)."""
+
+    template_name = "appointments/birth_date_widget.html"
+    PARTS = (pgettext_lazy("part of a date", "Year"), pgettext_lazy("part of a date", "Month"),
+             pgettext_lazy("part of a date", "Day"))
+
+    def __init__(self, attrs=None):
+        text = {"autocomplete": "off", "spellcheck": "false"}
+        number = {**text, "size": 3, "inputmode": "numeric"}
+        super().__init__([
+            forms.TextInput(attrs={**text, "size": 8, "class": "birth-year"}),
+            forms.TextInput(attrs={**number, "class": "birth-month"}),
+            forms.TextInput(attrs={**number, "class": "birth-day"}),
+        ], attrs)
+
+    def decompress(self, value):
+        """A date as its three inputs (the year written as a Western year)."""
+        if not value:
+            return [None, None, None]
+        return [str(value.year), str(value.month), str(value.day)]
+
+    def get_context(self, name, value, attrs):
+        """The sub-inputs, each with the label of its part."""
+        context = super().get_context(name, value, attrs)
+        for part, label in zip(context["widget"]["subwidgets"], self.PARTS, strict=True):
+            part["part_label"] = label
+        return context
+
+
+class BirthDateField(forms.MultiValueField):
+    """A date of birth typed as 年/月/日; the year Western (1990) or in an era (平成2, H2,
+    令和元). Each input refuses an Individual Number (and NeverEchoes never shows it back)."""
+
+    widget = BirthDateWidget
+    default_error_messages = {
+        "year": _("Write the year as a number such as 1990, or with its era such as 平成2."),
+    }
+
+    def __init__(self, **kwargs):
+        parts = [FreeTextFormField(max_length=length) for length in (20, 10, 10)]
+        super().__init__(fields=parts, **kwargs)
+
+    def compress(self, data_list):
+        """The date of the three cleaned inputs."""
+        if not data_list:
+            return None
+        try:
+            return birth_date_read(*data_list)
+        except NotADate as exc:
+            key = "year" if exc.code == "year" else "invalid"
+            raise ValidationError(self.error_messages[key], code=f"invalid_{exc.code}") from exc
 
 
 class IdentifyForm(NeverEchoes, forms.Form):
@@ -28,9 +85,12 @@ class IdentifyForm(NeverEchoes, forms.Form):
         widget=forms.TextInput(attrs={"autocomplete": "off", "inputmode": "text",
                                       "placeholder": "ABC-123456", "spellcheck": "false"}),
     )
-    birth_date = forms.DateField(
-        label=_("Date of birth"), widget=forms.DateInput(attrs={"type": "date"}),
+    birth_date = BirthDateField(
+        label=_("Date of birth"),
+        help_text=_("The year as 1990 or in the Japanese era (平成2, H2, 令和元), then the "
+                    "month and the day."),
         error_messages={"required": _("Enter your date of birth."),
+                        "incomplete": _("Enter your date of birth."),
                         "invalid": _("Enter a real date of birth.")},
     )
     email = forms.CharField(label=_("Email (for the confirmation)"), max_length=254,

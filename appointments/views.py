@@ -13,14 +13,16 @@ from django.http import Http404, HttpResponse, HttpResponseRedirect
 from django.shortcuts import get_object_or_404, render
 from django.urls import reverse
 from django.utils import timezone, translation
+from django.utils.dates import WEEKDAYS
+from django.utils.formats import time_format
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_http_methods
 
 from api.bookings import BookingRateThrottle
 from api.params import query_day, query_id
 from queueing.errors import QueueError
-from queueing.languages import html_lang, language_or
-from queueing.models import Office
+from queueing.languages import day_with_weekday, html_lang, language_or
+from queueing.models import Counter, Office
 from queueing.privacy import holds_individual_number
 from queueing.roles import has_staff_role, is_city_staff
 
@@ -159,7 +161,7 @@ def manage(request, token: str):
         "qr": qr_svg(b.reference, label=_("QR code of booking %(code)s for the kiosk")
                      % {"code": b.reference}),
         # Shown as the last minute it is still possible (23:59), not the next midnight.
-        "deadline": deadline - datetime.timedelta(minutes=1),
+        "deadline_text": _day_and_time(deadline - datetime.timedelta(minutes=1)),
         "changeable": b.status == Booking.Status.BOOKED and timezone.now() < deadline,
         "change_url": _url("booking-change", b.token, lang=lang),
         "cancel_url": _url("booking-cancel", b.token, lang=lang),
@@ -211,9 +213,14 @@ def change(request, token: str):
         status=409 if refusal else 200)
 
 
+# The poster's QR code, printed: large enough to scan from a step away (at least 6 cm).
+POSTER_QR_MM = 70
+
+
 def poster(request, office_code: str, service_code: str):
-    """A printable poster: the QR code to the booking page, with a line in each language."""
-    _lang(request)
+    """A printable poster: the QR code to the booking page, the hours, the place and what to
+    bring in the page's language, and a line in each language."""
+    lang = _lang(request)
     schedule = _schedule_or_404(office_code, service_code)
     url = request.build_absolute_uri(reverse("booking-calendar",
                                              args=[office_code, service_code]))
@@ -224,9 +231,16 @@ def poster(request, office_code: str, service_code: str):
                           "title": _("Book your My Number card pickup"),
                           "hint": _("Scan the QR code with your phone to choose a time."),
                           "service": schedule.service.name_in(code)})
+    today = timezone.localdate()
+    extras = schedule.extra_openings.filter(
+        date__gte=today, date__lte=today + datetime.timedelta(days=schedule.latest_days))
+    counters = Counter.objects.filter(office=schedule.office, services=schedule.service)
     return _page(request, "poster.html", {
-        "schedule": schedule, "url": url, "lines": lines,
-        "qr": qr_svg(url, label=_("QR code of the booking page"))})
+        "schedule": schedule, "service_name": schedule.service.name_in(lang), "url": url,
+        "lines": lines, "hours": _weekly_hours(schedule), "extra_openings": extras,
+        "counters": [_("Counter %(number)s") % {"number": c.number}
+                     for c in counters.order_by("number").distinct()],
+        "qr": qr_svg(url, label=_("QR code of the booking page"), size_mm=POSTER_QR_MM)})
 
 
 # --- staff ----------------------------------------------------------------------------
@@ -257,8 +271,7 @@ def staff_phone_booking(request, office_code: str, service_code: str):
     if not is_city_staff(request.user):
         return _page(request, "staff_forbidden.html", {}, status=403)
     schedule = _schedule_or_404(office_code, service_code)
-    slots = [(s.id, f"{timezone.localtime(s.start):%Y-%m-%d %H:%M} "
-                    f"({_('%(n)s left') % {'n': s.seats_left}})")
+    slots = [(s.id, f"{_day_and_time(s.start)} ({_('%(n)s left') % {'n': s.seats_left}})")
              for s in selectors.open_slots(schedule=schedule)]
     form = PhoneBookingForm(request.POST or None, max_party=schedule.max_party, slots=slots)
     refusal, booked = None, None
@@ -305,6 +318,26 @@ def _form_status(form, refusal: dict | None) -> int:
     return 400 if form.is_bound and form.errors else 200
 
 
+def _weekly_hours(schedule) -> list[dict]:
+    """The weekly hours as poster rows: runs of weekdays with the same hours ("Monday to
+    Wednesday", "9:00–16:30"), each closing at the latest at the evening cut-off."""
+    periods: dict[int, list[str]] = {}
+    for rule in schedule.weekly_rules.all():
+        closes = min(rule.closes, schedule.evening_cutoff)
+        if closes > rule.opens:
+            periods.setdefault(rule.weekday, []).append(
+                f"{time_format(rule.opens, 'G:i')}–{time_format(closes, 'G:i')}")
+    runs: list[list[int]] = []
+    for weekday in sorted(periods):
+        if runs and runs[-1][-1] == weekday - 1 and periods[runs[-1][0]] == periods[weekday]:
+            runs[-1].append(weekday)
+        else:
+            runs.append([weekday])
+    return [{"days": str(WEEKDAYS[run[0]]) if len(run) == 1 else _("%(first)s to %(last)s") % {
+                "first": WEEKDAYS[run[0]], "last": WEEKDAYS[run[-1]]},
+             "hours": ", ".join(periods[run[0]])} for run in runs]
+
+
 def _weeks(days: list[dict]) -> list[list[dict | None]]:
     """Days laid out Monday-Sunday in rows for the calendar table."""
     if not days:
@@ -316,6 +349,11 @@ def _weeks(days: list[dict]) -> list[list[dict | None]]:
         weeks[-1].append(d)
     weeks[-1] += [None] * (7 - len(weeks[-1]))
     return weeks
+
+
+def _day_and_time(moment: datetime.datetime) -> str:
+    """12月8日(火) 23:59 in the page's language (Asia/Tokyo)."""
+    return f"{day_with_weekday(moment)} {timezone.localtime(moment):%H:%M}"
 
 
 def _booking_or_404(token: str) -> Booking:

@@ -1,6 +1,11 @@
 """The languages residents can choose (kiosk, status page, booking): one list, from settings."""
 
+import datetime
+
 from django.conf import settings
+from django.utils import timezone
+from django.utils.formats import date_format
+from django.utils.translation import gettext
 
 LANGUAGE_CODES: tuple[str, ...] = tuple(code for code, _name in settings.LANGUAGES)
 DEFAULT = settings.LANGUAGE_CODE  # Japanese: kiosks return to it after inactivity
@@ -14,3 +19,14 @@ def language_or(value: str | None, default: str = DEFAULT) -> str:
 def html_lang(code: str) -> str:
     """The BCP 47 tag for a page in that language (やさしい日本語 is Japanese to browsers)."""
     return "ja" if code == "ja-easy" else code
+
+
+def day_with_weekday(day: datetime.date | datetime.datetime) -> str:
+    """A date as residents read it, with its weekday, in the active language: 12月2日(水),
+    Wed, Dec 2, ... (a moment is read in Asia/Tokyo). The one home of this format: the
+    printed ticket and the booking pages use it (template filter ``with_weekday``)."""
+    if isinstance(day, datetime.datetime):
+        day = timezone.localtime(day).date()
+    # Translators: a date format of Django's date filter for a day with its weekday: ja
+    # n月j日(D) is 12月2日(水). Backslash a letter to print it as is.
+    return date_format(day, gettext("D, M j"))

@@ -461,3 +461,14 @@ def test_a_failed_send_is_tried_again_after_its_back_off(future_slot):
     assert services.bookings_notify(now=later)["failed"] == 1
     assert list(RecordFailure.objects.filter(record=f"booking {crafted.pk} confirmation")
                 .values_list("attempt", flat=True)) == [1, 2]
+
+
+@pytest.mark.django_db
+def test_confirmation_email_gives_the_day_with_its_weekday_in_the_bookings_language(
+        future_slot):
+    from django.core.management import call_command
+
+    book(future_slot, language="en")
+    call_command("bookings_notify")
+    start = timezone.localtime(future_slot.start)
+    assert f"Date and time: {start:%a, %b} {start.day} 10:00" in mail.outbox[0].body

@@ -1,6 +1,7 @@
 """Booking pages and API through the test client: the flow, refusals, manage link, staff views."""
 
 import datetime
+import re
 
 import pytest
 from django.test import Client
@@ -11,6 +12,7 @@ from demo.bookings import appointments_demo_load
 from tests.conftest import api_as
 
 DOB = "1985-04-01"
+DOB_PARTS = {"birth_date_0": "昭和60", "birth_date_1": "4", "birth_date_2": "1"}  # 1985-04-01
 
 
 @pytest.fixture
@@ -24,7 +26,7 @@ def first_open_slot(schedule) -> Slot:
 
 
 def details(**kw):
-    data = {"notice_reference": "ABC-123456", "birth_date": DOB, "email": "hanako@example.jp",
+    data = {"notice_reference": "ABC-123456", **DOB_PARTS, "email": "hanako@example.jp",
             "phone": "", "party_size": "2", "lang": "en"}
     data.update(kw)
     return data
@@ -78,7 +80,8 @@ def test_a_refused_number_is_not_echoed_even_when_another_field_is_wrong_too(dem
     slot = first_open_slot(demo)
     r = Client().post(f"/book/demo/mynumber/slot/{slot.id}/",
                       details(notice_reference=spelling, email=spelling, phone=spelling,
-                              birth_date=spelling))
+                              birth_date_0=spelling, birth_date_1=spelling,
+                              birth_date_2=spelling))
     page = r.content.decode()
     assert r.status_code == 400 and "Individual Number" in page
     assert spelling not in page and "5678" not in page and "٤٥٦٧" not in page
@@ -130,7 +133,7 @@ def test_staff_books_by_phone_on_a_residents_behalf(demo, municipal):
     c = Client()
     c.force_login(municipal)
     r = c.post("/staff/bookings/demo/mynumber/phone/", {
-        "slot": slot.id, "notice_reference": "ABC-123456", "birth_date": DOB,
+        "slot": slot.id, "notice_reference": "ABC-123456", **DOB_PARTS,
         "phone": "090-1111-2222", "party_size": "1"})
     assert r.status_code == 200
     b = Booking.objects.get()
@@ -297,3 +300,134 @@ def test_booking_api_limits_per_address_whatever_forwarded_header_the_client_sen
     assert r.json()["code"] == "throttled"
     assert r.json()["detail"].startswith("このネットワークからの予約が多すぎます")
     assert Booking.objects.count() == 2
+
+
+# --- dates with their weekday ---------------------------------------------------------
+
+
+def _next_tuesday(schedule) -> datetime.date:
+    day = timezone.localdate() + datetime.timedelta(days=schedule.earliest_days + 1)
+    return day + datetime.timedelta(days=(1 - day.weekday()) % 7)
+
+
+@pytest.mark.django_db
+@pytest.mark.parametrize(("lang", "shape"), [
+    ("ja", "{m}月{d}日(火)"), ("en", "Tue, {mon} {d}"), ("ko", "{m}월 {d}일 (화)"),
+    ("es", "Mar {d} de {month}")])
+def test_booking_pages_show_each_date_with_its_weekday(demo, lang, shape):
+    tuesday = _next_tuesday(demo)
+    start = datetime.datetime.combine(tuesday, datetime.time(10), timezone.get_current_timezone())
+    slot, _ = Slot.objects.get_or_create(schedule=demo, start=start, defaults={
+        "end": start + datetime.timedelta(minutes=30), "capacity": 2})
+    spanish = ["enero", "febrero", "marzo", "abril", "mayo", "junio", "julio", "agosto",
+               "septiembre", "octubre", "noviembre", "diciembre"]
+    shown = shape.format(m=tuesday.month, d=tuesday.day, mon=f"{tuesday:%b}",
+                         month=spanish[tuesday.month - 1])
+    c = Client()
+    day_page = c.get(f"/book/demo/mynumber/{tuesday.isoformat()}/?lang={lang}").content.decode()
+    assert f"{shown}</h1>" in day_page
+    form = c.get(f"/book/demo/mynumber/slot/{slot.id}/?lang={lang}").content.decode()
+    assert f"<strong>{shown} 10:00</strong>" in form
+    r = c.post(f"/book/demo/mynumber/slot/{slot.id}/", details(lang=lang, party_size="1"))
+    assert f"{shown} 10:00–10:30" in c.get(r["Location"]).content.decode()  # the hold page
+    manage = c.get(c.post(r["Location"], {"lang": lang})["Location"]).content.decode()
+    assert f"{shown} 10:00–10:30" in manage
+    sunday = tuesday - datetime.timedelta(days=demo.change_deadline_days)  # until 23:59 then
+    assert shape.replace("火", "日").replace("Tue", "Sun").replace("화", "일").replace(
+        "Mar", "Dom").format(m=sunday.month, d=sunday.day, mon=f"{sunday:%b}",
+                             month=spanish[sunday.month - 1]) + " 23:59" in manage
+
+
+# --- date of birth as 年/月/日, 和暦 accepted --------------------------------------------
+
+
+@pytest.mark.django_db
+def test_birth_date_in_the_japanese_era_is_stored_as_the_date(demo):
+    slot = first_open_slot(demo)
+    r = Client().post(f"/book/demo/mynumber/slot/{slot.id}/", details(
+        lang="ja", birth_date_0="平成２", birth_date_1="７", birth_date_2="15"))
+    assert r.status_code == 302, r.content.decode()
+    assert Booking.objects.get().birth_date == datetime.date(1990, 7, 15)
+
+
+@pytest.mark.django_db
+def test_the_details_form_asks_the_birth_date_as_year_month_and_day(demo):
+    slot = first_open_slot(demo)
+    page = Client().get(f"/book/demo/mynumber/slot/{slot.id}/?lang=ja").content.decode()
+    assert "<legend>生年月日</legend>" in page
+    for n, part in enumerate("年月日"):
+        assert f'<label for="id_birth_date_{n}">{part}</label>' in page
+
+
+@pytest.mark.django_db
+@pytest.mark.parametrize(("lang", "year", "message"), [
+    ("ja", "昭和64", "正しい生年月日を入力してください。"),  # 1月8日 was 平成元年
+    ("en", "平成31", "Enter a real date of birth."),
+    ("ko", "1990", "올바른 생년월일을 입력하세요."),
+])
+def test_a_day_outside_its_era_is_refused_in_the_pages_language(demo, lang, year, message):
+    slot = first_open_slot(demo)
+    month, day = ("1", "8") if year == "昭和64" else ("5", "1") if year == "平成31" else ("2", "30")
+    r = Client().post(f"/book/demo/mynumber/slot/{slot.id}/", details(
+        lang=lang, birth_date_0=year, birth_date_1=month, birth_date_2=day))
+    page = r.content.decode()
+    assert r.status_code == 400 and message in page
+    assert f'value="{year}"' in page  # what was typed is kept to correct it
+    assert not Booking.objects.exists()
+
+
+@pytest.mark.django_db
+def test_an_unreadable_year_says_how_to_write_it(demo):
+    slot = first_open_slot(demo)
+    r = Client().post(f"/book/demo/mynumber/slot/{slot.id}/", details(
+        lang="en", birth_date_0="90", birth_date_1="7", birth_date_2="15"))
+    assert r.status_code == 400
+    assert "Write the year as a number such as 1990, or with its era such as 平成2." in \
+        r.content.decode()
+
+
+# --- the poster -------------------------------------------------------------------------
+
+
+@pytest.mark.django_db
+@pytest.mark.parametrize(("lang", "expected"), [
+    ("ja", ["月曜日〜水曜日", "木曜日", "9:00–16:30, 17:30–19:30", "5番窓口", "交付通知書",
+            "祝日と12月29日〜1月3日は休みです。", "<h1>マイナンバーカード 交付の予約</h1>"]),
+    ("en", ["Opening hours", "Monday to Wednesday", "Thursday", "Friday", "9:00–16:30",
+            "Counter 5", "What to bring", "Photo ID"]),
+])
+def test_poster_shows_the_hours_the_place_and_what_to_bring(demo, lang, expected):
+    page = Client().get(f"/book/demo/mynumber/poster/?lang={lang}").content.decode()
+    for text in expected:
+        assert text in page, text
+    assert "20:00" not in page  # Thursday evenings end at the 19:30 cut-off
+    assert demo.office.name in page
+
+
+@pytest.mark.django_db
+def test_poster_lists_the_extra_openings_with_their_weekday(demo):
+    sunday = demo.extra_openings.order_by("date").first().date
+    page = Client().get("/book/demo/mynumber/poster/?lang=ja").content.decode()
+    assert f"{sunday.month}月{sunday.day}日(日) 9:00–12:00 休日開庁" in page
+
+
+@pytest.mark.django_db
+def test_poster_qr_code_prints_at_least_six_centimetres(demo):
+    page = Client().get("/book/demo/mynumber/poster/").content.decode()
+    svg = re.search(r'<div class="poster-qr"><svg [^>]*>', page)[0]
+    width, height = (float(re.search(fr'{side}="([\d.]+)mm"', svg)[1])
+                     for side in ("width", "height"))
+    assert width >= 60 and height >= 60
+
+
+@pytest.mark.django_db
+def test_a_twelve_digit_number_in_the_birth_year_is_refused_and_not_echoed(demo):
+    slot = first_open_slot(demo)
+    r = Client().post(f"/book/demo/mynumber/slot/{slot.id}/", details(
+        lang="ja", birth_date_0="１２３４ ５６７８ ９０１２", birth_date_1="7", birth_date_2="15"))
+    page = r.content.decode()
+    assert r.status_code == 400
+    assert re.search(r'id="birth_date_error">12桁の個人番号（マイナンバー）は入力しないで', page)
+    assert "５６７８" not in page and "5678" not in page
+    assert 'value="ABC-123456"' in page  # the other fields are kept
+    assert not Booking.objects.exists()

@@ -1,7 +1,9 @@
 """My Number card pickup booking in a real browser, against a real daphne process.
 
-A resident follows the QR poster's link, books in Japanese with the keyboard
-alone, gets the confirmation with its code and QR code, and cancels through
+A resident follows the QR poster's link (the poster shows the hours and what to
+bring, its QR code 6 cm at least when printed), books in Japanese with the keyboard
+alone (the date of birth typed as 平成2 / 7 / 15), sees every date with its weekday
+(12月8日(火)), gets the confirmation with its code and QR code, and cancels through
 the private manage link (a confirm button, never a bare GET). Every page on
 the way passes axe-core (no serious or critical WCAG 2.1 AA violation) in
 Japanese and in English.
@@ -25,6 +27,16 @@ AXE_OPTIONS = {
 LOCALES = {"ja": "ja-JP", "en": "en-US"}
 # (notice, email) per language, so the two runs never share a notice number.
 RESIDENT = {"ja": ("KAN-100001", "hanako@example.jp"), "en": ("ENG-100002", "tom@example.jp")}
+# The date of birth as typed in its three inputs: 平成2年7月15日 and 1985-04-01.
+BIRTH_DATE = {"ja": ("平成2", "7", "15"), "en": ("1985", "4", "1")}
+BIRTH_DATE_STORED = {"ja": "1990-07-15", "en": "1985-04-01"}
+# A day with its weekday: 12月8日(火) / Tue, Dec 8.
+WITH_WEEKDAY = {"ja": r"\d{1,2}月\d{1,2}日\([月火水木金土日]\)",
+                "en": r"(Mon|Tue|Wed|Thu|Fri|Sat|Sun), [A-Z][a-z]{2} \d{1,2}"}
+BIRTH_DATE_OF = """
+from appointments.models import Booking
+print(Booking.objects.get(notice_reference={notice!r}).birth_date.isoformat())
+"""
 
 
 def assert_accessible(page, what: str) -> None:
@@ -66,7 +78,14 @@ def test_book_by_keyboard_through_the_qr_link_and_cancel_through_the_manage_link
     assert page.locator("svg.qr").count() == 1
     assert f"{base}{BOOKING}" in page.locator(".url").inner_text()
     assert page.locator(".poster-lines li").count() == 8
+    expect(page.locator(".poster-hours dt").first).to_have_text(
+        "月曜日〜水曜日" if lang == "ja" else "Monday to Wednesday")
+    expect(page.locator(".poster-bring .bring li")).to_have_count(4)
     assert_accessible(page, f"the poster ({lang})")
+    page.emulate_media(media="print")  # printed, the QR code is 6 cm wide at least
+    box = page.locator(".poster-qr svg.qr").bounding_box()
+    assert min(box["width"], box["height"]) >= 60 / 25.4 * 96, box
+    page.emulate_media(media="screen")
 
     # 1. Calendar: the QR link opens it (the browser's language decides when no ?lang).
     page.goto(f"{base}{BOOKING}" + ("" if lang == "ja" else "?lang=en"))
@@ -79,8 +98,9 @@ def test_book_by_keyboard_through_the_qr_link_and_cancel_through_the_manage_link
     tab_to(page, "a.day.open")
     page.keyboard.press("Enter")
 
-    # 2. A time of that day.
+    # 2. A time of that day, the day written with its weekday.
     expect(page.locator("a.slot").first).to_be_visible(timeout=TIMEOUT)
+    expect(page.locator("h1")).to_have_text(re.compile(WITH_WEEKDAY[lang] + "$"))
     assert_accessible(page, f"the times of a day ({lang})")
     tab_to(page, "a.slot")
     chosen = page.evaluate("document.activeElement.textContent").split()[0]
@@ -90,8 +110,9 @@ def test_book_by_keyboard_through_the_qr_link_and_cancel_through_the_manage_link
     expect(page.locator("#id_notice_reference")).to_be_visible(timeout=TIMEOUT)
     tab_to(page, "#id_notice_reference")
     page.keyboard.type("1234 5678 9012")
-    tab_to(page, "#id_birth_date")
-    _type_date(page)
+    for part, typed in enumerate(BIRTH_DATE[lang]):  # 年/月/日, 和暦 in Japanese
+        tab_to(page, f"#id_birth_date_{part}")
+        page.keyboard.type(typed)
     tab_to(page, "#id_email")
     page.keyboard.type(email)
     tab_to(page, "#id_party_size")
@@ -121,12 +142,20 @@ def test_book_by_keyboard_through_the_qr_link_and_cancel_through_the_manage_link
     code = page.locator("#booking-code").inner_text()
     assert re.fullmatch(r"[A-Z2-9]{4}-[A-Z2-9]{4}", code)
     expect(page.locator("svg.qr")).to_be_visible()
-    expect(page.locator(".summary")).to_contain_text(chosen)
+    expect(page.locator(".summary")).to_contain_text(
+        re.compile(WITH_WEEKDAY[lang] + " " + re.escape(chosen)))
     expect(page.locator(".bring li")).to_have_count(4)
     assert_accessible(page, f"the confirmation ({lang})")
     if lang == "ja":
         screenshot(page, "booking_confirmation")
     manage_url = page.url
+    # Changing the time: the other times are listed with their weekday too.
+    page.goto(manage_url.replace("?", "change/?"))
+    expect(page.locator("a.slot").first).to_contain_text(re.compile(WITH_WEEKDAY[lang]))
+    assert_accessible(page, f"the change page ({lang})")
+    page.goto(manage_url)
+    stored = schedule.manage("shell", "-c", BIRTH_DATE_OF.format(notice=notice), check=False)
+    assert stored.stdout.split()[-1] == BIRTH_DATE_STORED[lang], stored.stderr
 
     # Cancel through the manage link: the link opens a confirm page; only the button cancels.
     tab_to(page, "a.button.danger")
@@ -146,13 +175,23 @@ def test_book_by_keyboard_through_the_qr_link_and_cancel_through_the_manage_link
     context.close()
 
 
-def _type_date(page) -> None:
-    """Fill the native date field from the keyboard with 1985-04-01.
-
-    Chromium lays the field out in its own UI language (en-US here: mm/dd/yyyy),
-    whatever the page's or the context's locale; two-digit segments move on by
-    themselves as digits are typed.
-    """
-    page.keyboard.type("04011985")
-    value = page.locator("#id_birth_date").input_value()
-    assert value == "1985-04-01", value
+@pytest.mark.parametrize("lang", ["ja", "en"])
+def test_an_impossible_birth_date_is_refused_in_plain_words(schedule, browser, lang):
+    """昭和64年1月8日 was 平成元年: the form says so in the page's language, keeps what was
+    typed, and stays accessible with the error shown."""
+    context = browser.new_context(locale=LOCALES[lang], viewport={"width": 390, "height": 844})
+    page = context.new_page()
+    page.goto(f"{schedule.url}{BOOKING}?lang={lang}")
+    page.locator("a.day.open").first.click()
+    page.locator("a.slot").first.click()
+    page.locator("#id_notice_reference").fill("SHO-640108")
+    for part, typed in enumerate(("昭和64", "1", "8")):
+        page.locator(f"#id_birth_date_{part}").fill(typed)
+    page.locator("#id_email").fill("showa@example.jp")
+    page.locator("form button[type=submit]").click()
+    error = page.locator("fieldset.field .error")
+    expect(error).to_have_text("正しい生年月日を入力してください。" if lang == "ja"
+                               else "Enter a real date of birth.", timeout=TIMEOUT)
+    expect(page.locator("#id_birth_date_0")).to_have_value("昭和64")
+    assert_accessible(page, f"the details form with an impossible birth date ({lang})")
+    context.close()

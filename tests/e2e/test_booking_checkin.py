@@ -52,7 +52,8 @@ def test_book_then_check_in_at_the_kiosk_gets_a_priority_ticket(live_server, bro
     page.goto(f"{base}/book/demo/mynumber/{slot['day']}/?lang=en")
     page.locator(f"a.slot[href*='/slot/{slot['slot']}/']").click()
     page.locator("#id_notice_reference").fill("CHK-200001")
-    page.locator("#id_birth_date").fill("1990-07-15")
+    for part, typed in enumerate(("1990", "7", "15")):  # 年/月/日
+        page.locator(f"#id_birth_date_{part}").fill(typed)
     page.locator("#id_phone").fill("090-2222-3333")
     page.locator("form button[type=submit]").click()
     page.wait_for_url(re.compile(r"/book/hold/"), timeout=TIMEOUT)

@@ -1,0 +1,1 @@
+"""Template filters every resident page shares (kiosk, status, booking)."""
