@@ -24,13 +24,13 @@ from queueing.errors import QueueError
 from queueing.languages import day_with_weekday, html_lang, language_or
 from queueing.models import Counter, Office
 from queueing.privacy import holds_individual_number
+from queueing.qrcodes import qr_svg
 from queueing.roles import has_staff_role, is_city_staff
 
 from . import selectors, services, windows
 from .contacts import phone_domestic
 from .forms import IdentifyForm, PhoneBookingForm
 from .models import Booking, Slot
-from .qrcodes import qr_svg
 
 # Which form field a service refusal belongs to (for the error next to the field).
 ERROR_FIELD = {

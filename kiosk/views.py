@@ -23,11 +23,11 @@ from queueing.languages import DEFAULT as START_LANGUAGE  # kiosks return to it 
 from queueing.languages import html_lang, language_or
 from queueing.models import Device
 from queueing.privacy import FreeTextFormField, NeverEchoes
+from queueing.qrcodes import qr_svg
 from queueing.selectors import device_by_key
 
 from . import selectors, services
 from .links import status_url
-from .qrcodes import qr_svg
 
 
 def _language(request: HttpRequest, default: str) -> str:
@@ -143,7 +143,7 @@ def kiosk_ticket(request: HttpRequest, key: str, token: str) -> HttpResponse:
         return _render(request, "kiosk/status_404.html", lang, {"kiosk": device}, status=404)
     url = status_url(request, ticket.token)
     with translation.override(lang):
-        qr = qr_svg(url=url, label=_("QR code for your ticket's status page"))
+        qr = qr_svg(url, label=_("QR code for your ticket's status page"))
     return _render(request, "kiosk/ticket.html", lang, {
         "device": device,
         "office": device.office,

@@ -65,7 +65,7 @@ def test_hand_off_presence_and_contract_report_in_japanese(live_server, new_cont
     kiosk_button(kiosk, "転入届").click()
     kiosk.wait_for_url(re.compile(r"/kiosk/demo-kiosk-key/ticket/[^/]+/"))
     number = kiosk.locator("#ticket-number").inner_text()
-    status_url = kiosk.locator("svg.qr").get_attribute("data-url")
+    status_url = kiosk.locator("svg.qr").get_attribute("data-qr")
     phone = new_context(**PHONE).new_page()
     phone.goto(status_url)
     expect(phone.locator("#ticket-number")).to_have_text(number)

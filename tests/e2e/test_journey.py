@@ -70,7 +70,7 @@ def test_resident_is_served_by_contractor_then_staff(live_server, new_context, s
     assert re.fullmatch(r"D\d{3}", number), number
     qr = page.locator("svg.qr")
     expect(qr).to_be_visible()
-    status_url = qr.get_attribute("data-url")
+    status_url = qr.get_attribute("data-qr")
     screenshot(page, "journey-ticket", full_page=False)
     assert re.fullmatch(re.escape(base) + r"/t/[^/]+/", status_url), status_url
     page.emulate_media(media="print")  # what the ticket printer gets

@@ -53,7 +53,7 @@ def test_take_ticket_in_english_and_follow_it_from_the_qr_code(
     assert box["width"] >= 150 and box["height"] >= 150
     assert kiosk.locator("#ticket-number").inner_text() == "A001"
     assert "Assistance requested" in kiosk.locator("#ticket").inner_text()
-    url = qr.get_attribute("data-url")
+    url = qr.get_attribute("data-qr")
     assert url == live_server.url + re.search(r"/t/[^/]+/", url).group(0)
     # The QR code drawn in the browser encodes exactly that URL, module by module.
     assert qr_modules_in_svg(qr.evaluate("e => e.outerHTML")) == qr_modules_for(url)

@@ -61,7 +61,7 @@ def test_public_pages_run_with_no_csp_violation(browser, with_bookings):
     page.wait_for_url(re.compile(r".*/ticket/.*"))
     page.wait_for_timeout(300)
     assert not seen, seen
-    status = page.locator("svg.qr").get_attribute("data-url")
+    status = page.locator("svg.qr").get_attribute("data-qr")
     visit(page, status, seen)
     context.close()
 

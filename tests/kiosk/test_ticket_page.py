@@ -8,8 +8,8 @@ import pytest
 import qrcode
 
 from demo.city_hall import KIOSK_KEY
-from kiosk.qrcodes import qr_svg
 from queueing.models import Device, Office
+from queueing.qrcodes import qr_svg
 
 pytestmark = pytest.mark.django_db
 
@@ -45,13 +45,13 @@ def test_qr_code_on_ticket_encodes_exactly_the_status_page_url(client, issue):
     html = client.get(f"/kiosk/{KIOSK_KEY}/ticket/{ticket.token}/?lang=en").content.decode()
     url = f"http://testserver/t/{ticket.token}/"
     svg = re.search(r"<svg class=\"qr\".*?</svg>", html, re.S).group(0)
-    assert f'data-url="{url}"' in svg
+    assert f'data-qr="{url}"' in svg
     assert qr_modules_in_svg(svg) == qr_modules_for(url)
     assert qr_modules_in_svg(svg) != qr_modules_for(url + "x")  # the check can fail
 
 
 def test_qr_svg_escapes_its_label():
-    svg = qr_svg(url="http://example.jp/t/abc/", label='a "b" <c>')
+    svg = qr_svg("http://example.jp/t/abc/", label='a "b" <c>')
     assert 'aria-label="a &quot;b&quot; &lt;c&gt;"' in svg
 
 
@@ -59,7 +59,7 @@ def test_status_page_url_uses_public_base_url_behind_a_proxy(client, issue, sett
     settings.PUBLIC_BASE_URL = "https://madoguchi.city.example.jp/"
     ticket = issue()
     html = client.get(f"/kiosk/{KIOSK_KEY}/ticket/{ticket.token}/").content.decode()
-    assert f'data-url="https://madoguchi.city.example.jp/t/{ticket.token}/"' in html
+    assert f'data-qr="https://madoguchi.city.example.jp/t/{ticket.token}/"' in html
 
 
 def test_print_view_is_requested_only_with_print_flag(client, issue):
