@@ -5,6 +5,7 @@ Without ``REQUIRE_SERVICES`` it skips with the reason; with
 ``REQUIRE_SERVICES=1`` (CI) a missing service fails the test instead.
 """
 
+import contextlib
 import datetime
 import os
 import shutil
@@ -205,9 +206,10 @@ class SmtpInbox:
         return self.to(address)
 
 
-@pytest.fixture
-def smtp_server():
-    """A real SMTP server for the test: ``(host, port, inbox)``; stopped afterwards."""
+@contextlib.contextmanager
+def smtp_running():
+    """A real SMTP server (aiosmtpd) on a free port while the block runs: ``(host, port,
+    inbox)``. Skips (fails under REQUIRE_SERVICES=1) without aiosmtpd."""
     try:
         from aiosmtpd.controller import Controller
     except ImportError:
@@ -217,8 +219,17 @@ def smtp_server():
     inbox = SmtpInbox()
     controller = Controller(inbox, hostname="127.0.0.1", port=free_port())
     controller.start()
-    yield "127.0.0.1", controller.port, inbox
-    controller.stop()
+    try:
+        yield "127.0.0.1", controller.port, inbox
+    finally:
+        controller.stop()
+
+
+@pytest.fixture
+def smtp_server():
+    """A real SMTP server for the test: ``(host, port, inbox)``; stopped afterwards."""
+    with smtp_running() as server:
+        yield server
 
 
 @pytest.fixture
