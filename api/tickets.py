@@ -106,9 +106,7 @@ class TicketStatusView(APIView):
 
     @extend_schema(responses={200: TICKET_STATUS, 404: ErrorOut})
     def get(self, request, token: str):
-        ticket = _ticket_by_token(token)
-        return Response(selectors.ticket_status(
-            ticket=ticket, language=language_or(request.query_params.get("lang"), None)))
+        return Response(_status_in_page_language(request, _ticket_by_token(token)))
 
 
 class TicketLeaveView(APIView):
@@ -132,7 +130,7 @@ class TicketOnMyWayView(APIView):
     @extend_schema(request=None, responses={200: TICKET_STATUS, **ERRORS})
     def post(self, request, token: str):
         ticket = services.ticket_on_my_way(ticket=_ticket_by_token(token))
-        return Response(selectors.ticket_status(ticket=ticket, language=ticket.language))
+        return Response(_status_in_page_language(request, ticket))
 
 
 class TicketNoticeView(APIView):
@@ -147,7 +145,13 @@ class TicketNoticeView(APIView):
         email = contacts.email_clean(valid(NoticeIn, request)["email"])
         ticket = _ticket_by_token(token)
         services.ticket_notice_opt_in(ticket=ticket, email=email)
-        return Response(selectors.ticket_status(ticket=ticket, language=ticket.language))
+        return Response(_status_in_page_language(request, ticket))
+
+
+def _status_in_page_language(request, ticket: Ticket) -> dict:
+    """The resident's status, names in the page's ``?lang=`` (the ticket's language without)."""
+    return selectors.ticket_status(
+        ticket=ticket, language=language_or(request.query_params.get("lang"), None))
 
 
 def _ticket_by_token(token: str) -> Ticket:
