@@ -880,8 +880,9 @@ def _call(ticket: Ticket, *, counter: Counter, by: AbstractBaseUser, action: Act
     ticket.status, ticket.counter, ticket.called_at = S.CALLED, counter, at
     ticket.first_called_at = ticket.first_called_at or at
     ticket.recall_count, ticket.call_after, ticket.held_at = 0, None, None
+    ticket.on_my_way_at = None  # the call answers it; back in line, the resident says it anew
     ticket.save(update_fields=["status", "counter", "called_at", "first_called_at",
-                               "recall_count", "call_after", "held_at"])
+                               "recall_count", "call_after", "held_at", "on_my_way_at"])
     if counter.status != Counter.Status.OPEN:  # calling opens the counter, audited like any
         _counter_record(counter, to=Counter.Status.OPEN, by=by, reason="A ticket was called.",
                         at=at)
