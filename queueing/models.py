@@ -289,7 +289,8 @@ class Ticket(models.Model):
     request_key = models.CharField(max_length=64, blank=True, default="", editable=False,
                                    verbose_name="発券要求キー")
     # The resident said "I am on my way" on the status page (the console shows the mark).
-    on_my_way_at = models.DateTimeField(null=True, blank=True, verbose_name="「向かっています」の連絡")
+    on_my_way_at = models.DateTimeField(null=True, blank=True,
+                                        verbose_name="「向かっています」の連絡")
 
     class Meta:
         verbose_name = verbose_name_plural = "番号札"
