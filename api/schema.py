@@ -3,13 +3,16 @@
 drf-spectacular has no decorator for links, so this post-processing hook adds
 them to the generated schema; clients (and the stateful fuzz test in
 tests/integration/test_api_fuzz.py) follow them: a new ticket's ``token`` to
-its status and leave operations, a booking's ``token`` to its cancellation.
+its status, leave, on-my-way and e-mail operations, a booking's ``token`` to its cancellation.
 """
 
 LINKS = {
     ("/api/v1/tickets/", "post", "201"): {
         "TicketStatus": ("/api/v1/tickets/status/{token}/", "get", {"token": "token"}),
         "TicketLeave": ("/api/v1/tickets/status/{token}/leave/", "post", {"token": "token"}),
+        "TicketOnMyWay": ("/api/v1/tickets/status/{token}/on-my-way/", "post",
+                          {"token": "token"}),
+        "TicketNotice": ("/api/v1/tickets/status/{token}/notice/", "post", {"token": "token"}),
     },
     ("/api/v1/kiosk/check-in/", "post", "201"): {
         "CheckedInStatus": ("/api/v1/tickets/status/{token}/", "get", {"token": "token"}),

@@ -37,6 +37,12 @@ class IssueIn(serializers.Serializer):
     language = serializers.ChoiceField(choices=LANGUAGE_CODES, default="ja")
 
 
+class NoticeIn(serializers.Serializer):
+    email = serializers.CharField(max_length=254, validators=[refuse_individual_number],
+                                  help_text="Checked by appointments/contacts.py: a plain "
+                                            "address, nothing that could break a header")
+
+
 class CallNumberIn(serializers.Serializer):
     number = serializers.CharField(max_length=10, validators=[refuse_individual_number])
 

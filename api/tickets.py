@@ -12,6 +12,7 @@ from rest_framework import permissions, serializers, status
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
+from appointments import contacts
 from queueing import routing, selectors, services
 from queueing.errors import Forbidden, NotFound, QueueError
 from queueing.languages import language_or
@@ -30,6 +31,7 @@ from .serializers import (
     HoldIn,
     IssuedOut,
     IssueIn,
+    NoticeIn,
     TicketOut,
     TransferIn,
     issued_out,
@@ -85,22 +87,26 @@ class TicketIssueView(APIView):
         return Response(issued_out(request, ticket), status=status.HTTP_201_CREATED)
 
 
+TICKET_STATUS = inline_serializer("TicketStatus", {
+    "ticket": serializers.CharField(), "status": serializers.CharField(),
+    "people_ahead": serializers.IntegerField(),
+    "estimated_wait_minutes": serializers.IntegerField(allow_null=True),
+    "counter": serializers.IntegerField(allow_null=True),
+    "near_turn": serializers.BooleanField(help_text="Near the front: back to the lobby, please"),
+    "on_my_way": serializers.BooleanField(help_text="The resident said they are on their way"),
+    "notified": serializers.BooleanField(help_text="An e-mail address is kept for the messages"),
+    "version": serializers.IntegerField()})
+
+
 class TicketStatusView(APIView):
     """A resident's view of their ticket, by its unguessable token (no sign-in)."""
 
     authentication_classes = []
     permission_classes = []
 
-    @extend_schema(responses={200: inline_serializer("TicketStatus", {
-        "ticket": serializers.CharField(), "status": serializers.CharField(),
-        "people_ahead": serializers.IntegerField(),
-        "estimated_wait_minutes": serializers.IntegerField(allow_null=True),
-        "counter": serializers.IntegerField(allow_null=True),
-        "version": serializers.IntegerField()}), 404: ErrorOut})
+    @extend_schema(responses={200: TICKET_STATUS, 404: ErrorOut})
     def get(self, request, token: str):
-        ticket = _ticket_by_token(token)
-        return Response(selectors.ticket_status(
-            ticket=ticket, language=language_or(request.query_params.get("lang"), None)))
+        return Response(_status_in_page_language(request, _ticket_by_token(token)))
 
 
 class TicketLeaveView(APIView):
@@ -113,6 +119,39 @@ class TicketLeaveView(APIView):
     def post(self, request, token: str):
         ticket = services.ticket_cancel(ticket=_ticket_by_token(token), reason="Resident left.")
         return Response(ticket_out(ticket))
+
+
+class TicketOnMyWayView(APIView):
+    """The resident is on the way back to the lobby (status page; the console shows it)."""
+
+    authentication_classes = []
+    permission_classes = []
+
+    @extend_schema(request=None, responses={200: TICKET_STATUS, **ERRORS})
+    def post(self, request, token: str):
+        ticket = services.ticket_on_my_way(ticket=_ticket_by_token(token))
+        return Response(_status_in_page_language(request, ticket))
+
+
+class TicketNoticeView(APIView):
+    """The resident leaves an e-mail address for this ticket's near-turn and call messages;
+    it is kept for this ticket only and erased after the day."""
+
+    authentication_classes = []
+    permission_classes = []
+
+    @extend_schema(request=NoticeIn, responses={200: TICKET_STATUS, **ERRORS})
+    def post(self, request, token: str):
+        email = contacts.email_clean(valid(NoticeIn, request)["email"])
+        ticket = _ticket_by_token(token)
+        services.ticket_notice_opt_in(ticket=ticket, email=email)
+        return Response(_status_in_page_language(request, ticket))
+
+
+def _status_in_page_language(request, ticket: Ticket) -> dict:
+    """The resident's status, names in the page's ``?lang=`` (the ticket's language without)."""
+    return selectors.ticket_status(
+        ticket=ticket, language=language_or(request.query_params.get("lang"), None))
 
 
 def _ticket_by_token(token: str) -> Ticket:

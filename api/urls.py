@@ -11,6 +11,10 @@ urlpatterns = [
          name="api-ticket-status"),
     path("tickets/status/<str:token>/leave/", tickets.TicketLeaveView.as_view(),
          name="api-ticket-leave"),
+    path("tickets/status/<str:token>/on-my-way/", tickets.TicketOnMyWayView.as_view(),
+         name="api-ticket-on-my-way"),
+    path("tickets/status/<str:token>/notice/", tickets.TicketNoticeView.as_view(),
+         name="api-ticket-notice"),
     path("kiosk/check-in/", bookings.CheckInView.as_view(), name="api-kiosk-check-in"),
     # Offices and counters (staff)
     path("offices/<id:office_id>/services/", tickets.ServiceListView.as_view(),

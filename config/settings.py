@@ -310,6 +310,10 @@ CACHES["per-process"] = {"BACKEND": "django.core.cache.backends.locmem.LocMemCac
 
 EMAIL_BACKEND = os.environ.get("EMAIL_BACKEND", "django.core.mail.backends.console.EmailBackend")
 DEFAULT_FROM_EMAIL = os.environ.get("DEFAULT_FROM_EMAIL", "madoguchi@city.example.jp")
+# The SMTP backend's server (django.core.mail.backends.smtp.EmailBackend).
+EMAIL_HOST = os.environ.get("EMAIL_HOST", "localhost")
+EMAIL_PORT = int(os.environ.get("EMAIL_PORT", "25"))
+EMAIL_TIMEOUT = 10  # seconds: a mail server that hangs does not hold a job's run for long
 
 # --- Security (production: DEBUG off) -------------------------------------
 # Content-Security-Policy on every response (django-csp): scripts and styles come only

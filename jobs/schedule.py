@@ -19,6 +19,7 @@ from django.utils import timezone
 from django_apscheduler.models import DjangoJobExecution
 
 from appointments import services as bookings
+from kiosk import notices
 from queueing import isolation, retention
 from queueing import services as queue
 
@@ -61,6 +62,9 @@ JOBS: tuple[Job, ...] = (
     Job("bookings_notify", bookings.bookings_notify, every_seconds=300,
         what="予約確認と前日のお知らせの送信 (confirmations and reminders)",
         covers=("bookings_notify",)),
+    Job("ticket_notices_send", notices.ticket_notices_send, every_seconds=30,
+        what="順番が近い・呼出のメール送信 (near-turn and call e-mails to residents)",
+        covers=("ticket_notices_send",)),
     Job("counter_presence_expire", counter_presence_expire, every_seconds=30,
         what="誰もいない窓口の一時停止 (pause counters nobody is at)",
         covers=("counter_presence_expire",)),

@@ -13,3 +13,10 @@ def status_url(request, token: str) -> str:
     path = reverse("ticket-status-page", args=[token])
     base = settings.PUBLIC_BASE_URL.rstrip("/")
     return base + path if base else request.build_absolute_uri(path)
+
+
+def status_link(token: str) -> str:
+    """The absolute URL of a ticket's status page for an e-mail (a job has no request to take
+    the host from): from ``PUBLIC_BASE_URL``, or "" when it is not set."""
+    base = settings.PUBLIC_BASE_URL.rstrip("/")
+    return base + reverse("ticket-status-page", args=[token]) if base else ""

@@ -22,6 +22,7 @@ from queueing.errors import QueueError
 from queueing.languages import DEFAULT as START_LANGUAGE  # kiosks return to it when idle
 from queueing.languages import html_lang, language_or
 from queueing.models import Device
+from queueing.privacy import MESSAGE as INDIVIDUAL_NUMBER_REFUSED
 from queueing.privacy import FreeTextFormField, NeverEchoes
 from queueing.qrcodes import qr_svg
 from queueing.selectors import device_by_key
@@ -246,6 +247,12 @@ def _status_messages() -> dict:
         "reconnecting": _("Reconnecting… the page checks again every 30 seconds."),
         "leave_failed": _("Could not cancel the ticket. Please try again or ask a staff member."),
         "sound_on": _("Sound and vibration are on."),
+        "on_my_way_failed": _("Could not send that. Please try again or ask a staff member."),
+        # By the API's error code (api/tickets.py TicketNoticeView).
+        "notice_invalid_email": _("Enter a valid email address."),
+        "notice_individual_number": str(INDIVIDUAL_NUMBER_REFUSED),
+        "notice_invalid": _("Enter a valid email address."),
+        "notice_error": _("Could not save the address. Please try again or ask a staff member."),
     }
 
 
@@ -277,6 +284,8 @@ def ticket_status_page(request: HttpRequest, token: str) -> HttpResponse:
             "wsPath": f"/ws/ticket/{ticket.token}/",
             "statusUrl": reverse("api-ticket-status", args=[ticket.token]) + f"?lang={lang}",
             "leaveUrl": reverse("api-ticket-leave", args=[ticket.token]),
+            "onMyWayUrl": reverse("api-ticket-on-my-way", args=[ticket.token]) + f"?lang={lang}",
+            "noticeUrl": reverse("api-ticket-notice", args=[ticket.token]) + f"?lang={lang}",
             "pollSeconds": 30,
             "initial": status,
         },

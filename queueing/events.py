@@ -55,6 +55,10 @@ class Action(models.TextChoices):
     # Its counter stopped with nobody at it (console closed, signed out, silent): the
     # ticket goes back to its place in line.
     RETURNED = "returned", "窓口休止で列に戻す"
+    # The resident, on the status page: on the way back to the lobby; an e-mail address
+    # left for the near-turn and call messages. The ticket keeps its status and place.
+    ON_MY_WAY = "on_my_way", "向かっています"
+    NOTICE_OPTED_IN = "notice_opted_in", "通知メール登録"
     # A counter's status (CounterEvent).
     COUNTER_OPENED = "counter_opened", "窓口開始"
     COUNTER_PAUSED = "counter_paused", "窓口休止"
@@ -83,6 +87,8 @@ JOINS_A_LINE = frozenset({A.ISSUED, A.STEP_COMPLETED, A.TRANSFERRED})
 # A hand-off to another step (a transfer, or a step completed that has a next one): it
 # carries a reason, a note for the next counter, and the counter it came from.
 HAND_OFFS = frozenset({A.STEP_COMPLETED, A.TRANSFERRED})
+# What a resident tells about their ticket: no status changes, no one moves in line.
+RESIDENT_SAYS = frozenset({A.ON_MY_WAY, A.NOTICE_OPTED_IN})
 
 
 def counter_action(status: str) -> Action:
@@ -184,11 +190,14 @@ def changes_waiting_line(event: dict, *, step_id: int) -> bool:
 
     Only the waiting line of a step sets a resident's place in it: a ticket
     issued, called, transferred, cancelled or resumed moves the others; one
-    completed at a counter does not. A counter opening or closing changes
+    completed at a counter does not, nor does what a resident says of their
+    ticket. A counter opening or closing changes
     every estimate, so it counts too.
     """
     if is_counter_event(event):
         return True
+    if event.get("action") in RESIDENT_SAYS:
+        return False
     waiting = "waiting"
     joins = event.get("status") == waiting and event.get("step_id") == step_id
     left_step = event.get("from_step_id") or event.get("step_id")

@@ -54,6 +54,12 @@ class Office(models.Model):
                                                      help_text="この回数の不在で番号札を終了します")
     no_show_cooldown_minutes = models.PositiveIntegerField(default=5,
         verbose_name="不在後の保留時間 (分)", help_text="不在の番号札を「次を呼出」で飛ばす時間")
+    # A waiting resident this many places (or fewer) from the front is near their turn:
+    # the status page asks them back to the lobby, and an opted-in address is told by e-mail.
+    near_turn_ahead = models.PositiveSmallIntegerField(
+        default=3, verbose_name="呼び戻しの人数",
+        help_text="前の人数がこの数以下になると、状況ページでロビーへ戻るよう案内し、"
+                  "登録されたメールに知らせます")
 
     class Meta:
         verbose_name = verbose_name_plural = "庁舎"
@@ -282,6 +288,9 @@ class Ticket(models.Model):
     # answer was lost gets this ticket again, not a second one (for the business day).
     request_key = models.CharField(max_length=64, blank=True, default="", editable=False,
                                    verbose_name="発券要求キー")
+    # The resident said "I am on my way" on the status page (the console shows the mark).
+    on_my_way_at = models.DateTimeField(null=True, blank=True,
+                                        verbose_name="「向かっています」の連絡")
 
     class Meta:
         verbose_name = verbose_name_plural = "番号札"
@@ -330,6 +339,35 @@ class Ticket(models.Model):
     def display_number(self) -> str:
         """The number residents see and hear: A001, B014."""
         return f"{self.prefix}{self.number:03d}"
+
+
+class TicketNotice(models.Model):
+    """A resident's e-mail opt-in on the status page: "your turn is near" and "you are being
+    called", each sent once (``queueing.services.ticket_notice_send``).
+
+    The address belongs to this ticket only and is erased after its business day
+    (the ``ticket_notice_addresses`` eraser); the times of the sends stay.
+    """
+
+    class Kind(models.TextChoices):
+        NEAR = "near", "順番が近づきました"
+        CALLED = "called", "呼出"
+
+    ticket = models.OneToOneField(Ticket, on_delete=models.CASCADE, related_name="notice",
+                                  verbose_name="番号札")
+    # appointments/contacts.py checks it
+    email = FreeTextField(max_length=254, blank=True, verbose_name="メールアドレス")
+    opted_in_at = models.DateTimeField(verbose_name="登録日時")
+    near_sent_at = models.DateTimeField(null=True, blank=True, verbose_name="順番が近い通知の送信")
+    called_sent_at = models.DateTimeField(null=True, blank=True, verbose_name="呼出通知の送信")
+    called_counter = models.PositiveIntegerField(null=True, blank=True,  # named in the message
+                                                 verbose_name="呼出の窓口番号")
+
+    class Meta:
+        verbose_name = verbose_name_plural = "通知メール"
+
+    def __str__(self) -> str:
+        return f"{self.ticket_id} near={bool(self.near_sent_at)} called={bool(self.called_sent_at)}"
 
 
 class TicketEvent(models.Model):

@@ -35,6 +35,7 @@ from .models import (
     Step,
     Ticket,
     TicketEvent,
+    TicketNotice,
 )
 from .roles import role_label
 
@@ -193,7 +194,21 @@ def ticket_status(*, ticket: Ticket, language: str | None = None) -> dict:
         wait=estimates.ticket_wait_minutes(ticket=ticket),
         language=language,
         where=step_counters(office_id=ticket.office_id),
+        near_turn_ahead=ticket.office.near_turn_ahead,
+        notified=TicketNotice.objects.filter(ticket=ticket).exclude(email="").exists(),
     )
+
+
+def ticket_notices_due() -> list[tuple[int, str]]:
+    """The (notice id, kind) of today's near-turn and call messages that may be due; the
+    sending service checks each again with its row locked (``ticket_notice_send``)."""
+    mine = (TicketNotice.objects.exclude(email="")
+            .filter(ticket__business_day=numbering.business_day()))
+    called = mine.filter(called_sent_at__isnull=True, ticket__status=Ticket.Status.CALLED)
+    near = mine.filter(near_sent_at__isnull=True, called_sent_at__isnull=True,
+                       ticket__status=Ticket.Status.WAITING)
+    return ([(pk, TicketNotice.Kind.CALLED.value) for pk in called.values_list("id", flat=True)]
+            + [(pk, TicketNotice.Kind.NEAR.value) for pk in near.values_list("id", flat=True)])
 
 
 def step_counters(*, office_id: int) -> dict[int, list[int]]:
@@ -230,9 +245,13 @@ def office_ticket_statuses(*, office_id: int) -> dict:
         Ticket.objects.filter(
             office_id=office_id, business_day=numbering.business_day(), status__in=Ticket.OPEN
         ).only("id", "office_id", "token", "prefix", "number", "service_id", "step_id", "status",
-               "priority", "language", "counter_id", "issued_at", "step_entered_at")
+               "priority", "language", "counter_id", "issued_at", "step_entered_at",
+               "on_my_way_at")
     )
     where = step_counters(office_id=office_id)
+    near_turn_ahead = Office.objects.values_list("near_turn_ahead", flat=True).get(pk=office_id)
+    notified = set(TicketNotice.objects.filter(ticket__in=[t.id for t in tickets])
+                   .exclude(email="").values_list("ticket_id", flat=True))
     for t in tickets:
         t.service, t.step = services[t.service_id], steps[t.step_id]
         t.counter = counters.get(t.counter_id)
@@ -242,14 +261,16 @@ def office_ticket_statuses(*, office_id: int) -> dict:
         "version": version,
         "by_token": {
             t.token: _status(t, version=version, ahead=ahead.get(t.id, 0),
-                             wait=waits.get(t.id), where=where)
+                             wait=waits.get(t.id), where=where,
+                             near_turn_ahead=near_turn_ahead, notified=t.id in notified)
             for t in tickets
         },
     }
 
 
 def _status(ticket: Ticket, *, version: int, ahead: int, wait: int | None,
-            where: dict[int, list[int]], language: str | None = None) -> dict:
+            where: dict[int, list[int]], near_turn_ahead: int, notified: bool,
+            language: str | None = None) -> dict:
     lang = language or ticket.language
     waiting = ticket.status == Ticket.Status.WAITING
     # A step entered after the ticket was issued was reached by a hand-off (a transfer,
@@ -270,6 +291,10 @@ def _status(ticket: Ticket, *, version: int, ahead: int, wait: int | None,
         "people_ahead": ahead if waiting else 0,
         "estimated_wait_minutes": wait if waiting else 0,
         "language": ticket.language,
+        # Near the front: the page asks the resident back to the lobby (Office.near_turn_ahead).
+        "near_turn": waiting and ahead <= near_turn_ahead,
+        "on_my_way": waiting and ticket.on_my_way_at is not None,
+        "notified": notified,  # an address is kept for the messages (never shown back)
     }
 
 
@@ -471,6 +496,7 @@ def _ticket_row(t: Ticket, *, detail: bool, hand_offs: list[dict],
         "call_after": t.call_after.isoformat() if cooling else None,  # no-show cooldown
         "no_show_count": t.no_show_count,
         "held_at": t.held_at.isoformat() if t.held_at else None,
+        "on_my_way": t.status == Ticket.Status.WAITING and t.on_my_way_at is not None,
     }
 
 

@@ -13,7 +13,7 @@ someone is signed in at it with a live console (``presence.py``).
 import datetime
 import functools
 import re
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 
 from django.conf import settings
 from django.contrib.auth.models import AbstractBaseUser
@@ -38,10 +38,12 @@ from .models import (
     Step,
     Ticket,
     TicketEvent,
+    TicketNotice,
     WorkUnit,
 )
 from .privacy import holds_individual_number, redact
 from .roles import role_label, role_of
+from .selectors import people_ahead
 from .transactions import durable
 from .units import recorded_at
 
@@ -598,6 +600,80 @@ def _presences_forget(*, now: datetime.datetime) -> None:
     CounterPresence.objects.filter(left_at__isnull=True, seen_at__lt=day_ago).delete()
 
 
+# --- what the resident says on the status page ------------------------------------
+
+
+@durable
+def ticket_on_my_way(*, ticket: Ticket) -> Ticket:
+    """The resident (by the status page's token, no sign-in) is on the way back to the
+    lobby: the ticket keeps its status and place, the console shows the mark. Saying it
+    again changes nothing."""
+    t = _locked(ticket)
+    if t.status != S.WAITING:
+        raise Conflict(f"Ticket {t.display_number} is not waiting.", code="not_waiting")
+    if t.on_my_way_at is None:
+        t.on_my_way_at = timezone.now()
+        t.save(update_fields=["on_my_way_at"])
+        _record(t, Action.ON_MY_WAY, from_status=t.status, from_step=t.step,
+                reason="本人が「向かっています」と連絡 (resident on the way)", at=t.on_my_way_at)
+    return t
+
+
+@durable
+def ticket_notice_opt_in(*, ticket: Ticket, email: str) -> TicketNotice:
+    """Keep an e-mail address for this ticket's near-turn and call messages (the resident's
+    choice on the status page). ``email`` is as ``appointments.contacts.email_clean`` reads
+    it, the one home of what an address may be. The audit row never holds the address."""
+    if not email:
+        raise QueueError("An e-mail address is needed.", code="invalid_email")
+    t = _locked(ticket)
+    if t.status not in Ticket.OPEN:
+        raise Conflict(f"Ticket {t.display_number} is already closed.", code="closed")
+    now = timezone.now()
+    notice, _ = TicketNotice.objects.update_or_create(
+        ticket=t, defaults={"email": email, "opted_in_at": now})
+    _record(t, Action.NOTICE_OPTED_IN, from_status=t.status, from_step=t.step,
+            reason="通知メール登録 (e-mail opt-in)", at=now)
+    return notice
+
+
+@durable
+def ticket_notice_send(*, notice_id: int, kind: str,
+                       send: Callable[[TicketNotice, str], None]) -> str | None:
+    """Send one ticket's near-turn or call message once (``send`` renders and mails it).
+
+    The notice row is locked and checked again (still due, not sent yet), marked sent
+    and mailed in one transaction: a send that fails rolls the mark back and is tried
+    by a later run (``queueing.isolation``); two runs at once never both send. Returns
+    the kind sent, or None when there was nothing to do after all.
+    """
+    notice = (TicketNotice.objects.select_for_update(skip_locked=True, of=("self",))
+              .select_related("ticket__counter", "ticket__office")
+              .filter(pk=notice_id).exclude(email="").first())
+    if notice is None or not _notice_due(notice, kind):
+        return None
+    now = timezone.now()
+    if kind == TicketNotice.Kind.NEAR:
+        notice.near_sent_at = now
+    else:
+        notice.called_sent_at, notice.called_counter = now, notice.ticket.counter.number
+    notice.save(update_fields=["near_sent_at", "called_sent_at", "called_counter"])
+    send(notice, kind)
+    return kind
+
+
+def _notice_due(notice: TicketNotice, kind: str) -> bool:
+    """Whether that message of the notice is still to be sent (the job's rule, checked again
+    with the row locked)."""
+    t = notice.ticket
+    if t.business_day != numbering.business_day():
+        return False
+    if kind == TicketNotice.Kind.CALLED:
+        return notice.called_sent_at is None and t.status == S.CALLED
+    return (notice.near_sent_at is None and notice.called_sent_at is None
+            and t.status == S.WAITING and people_ahead(ticket=t) <= t.office.near_turn_ahead)
+
+
 # --- internals ----------------------------------------------------------------
 
 
@@ -804,8 +880,9 @@ def _call(ticket: Ticket, *, counter: Counter, by: AbstractBaseUser, action: Act
     ticket.status, ticket.counter, ticket.called_at = S.CALLED, counter, at
     ticket.first_called_at = ticket.first_called_at or at
     ticket.recall_count, ticket.call_after, ticket.held_at = 0, None, None
+    ticket.on_my_way_at = None  # the call answers it; back in line, the resident says it anew
     ticket.save(update_fields=["status", "counter", "called_at", "first_called_at",
-                               "recall_count", "call_after", "held_at"])
+                               "recall_count", "call_after", "held_at", "on_my_way_at"])
     if counter.status != Counter.Status.OPEN:  # calling opens the counter, audited like any
         _counter_record(counter, to=Counter.Status.OPEN, by=by, reason="A ticket was called.",
                         at=at)
@@ -943,6 +1020,16 @@ def sign_in_names_erase(*, now: datetime.datetime | None = None) -> int:
     AccessAttempt.objects.filter(attempt_time__lt=before).delete()
     return (SecurityEvent.objects.filter(at__lt=before, actor__isnull=True)
             .exclude(username="").update(username=""))
+
+
+@retention.eraser("ticket_notice_addresses")
+@durable
+def ticket_notice_addresses_erase(*, now: datetime.datetime | None = None) -> int:
+    """Blank the e-mail addresses residents left on their status pages once the ticket's
+    business day is over; when the messages were sent stays."""
+    today = numbering.business_day(now) if now else numbering.business_day()
+    return (TicketNotice.objects.filter(ticket__business_day__lt=today).exclude(email="")
+            .update(email=""))
 
 
 # --- devices and sign-ins: the security audit -----------------------------------------

@@ -5,6 +5,7 @@ Without ``REQUIRE_SERVICES`` it skips with the reason; with
 ``REQUIRE_SERVICES=1`` (CI) a missing service fails the test instead.
 """
 
+import contextlib
 import datetime
 import os
 import shutil
@@ -174,3 +175,67 @@ def booking_rate_for_tests(monkeypatch):
     from api.bookings import BookingRateThrottle
 
     monkeypatch.setattr(BookingRateThrottle, "THROTTLE_RATES", {"booking": "1000000/hour"})
+
+
+class SmtpInbox:
+    """What a real SMTP server (aiosmtpd, on a free port of 127.0.0.1) received."""
+
+    def __init__(self):
+        import threading
+
+        self.messages: list = []  # email.message.EmailMessage, in arrival order
+        self._arrived = threading.Condition()
+
+    async def handle_DATA(self, server, session, envelope):
+        """aiosmtpd's handler: keep the parsed message."""
+        from email import message_from_bytes, policy
+
+        with self._arrived:
+            self.messages.append(message_from_bytes(envelope.content, policy=policy.default))
+            self._arrived.notify_all()
+        return "250 OK"
+
+    def to(self, address: str) -> list:
+        """The messages addressed to that address."""
+        return [m for m in self.messages if address in m["To"]]
+
+    def wait_for(self, address: str, count: int, timeout: float = 10.0) -> list:
+        """Wait until that many messages to the address arrived; the messages."""
+        with self._arrived:
+            self._arrived.wait_for(lambda: len(self.to(address)) >= count, timeout)
+        return self.to(address)
+
+
+@contextlib.contextmanager
+def smtp_running():
+    """A real SMTP server (aiosmtpd) on a free port while the block runs: ``(host, port,
+    inbox)``. Skips (fails under REQUIRE_SERVICES=1) without aiosmtpd."""
+    try:
+        from aiosmtpd.controller import Controller
+    except ImportError:
+        need(False, "this test needs aiosmtpd (pip install aiosmtpd)")
+    from bench.servers import free_port
+
+    inbox = SmtpInbox()
+    controller = Controller(inbox, hostname="127.0.0.1", port=free_port())
+    controller.start()
+    try:
+        yield "127.0.0.1", controller.port, inbox
+    finally:
+        controller.stop()
+
+
+@pytest.fixture
+def smtp_server():
+    """A real SMTP server for the test: ``(host, port, inbox)``; stopped afterwards."""
+    with smtp_running() as server:
+        yield server
+
+
+@pytest.fixture
+def smtp_mail(settings, smtp_server):
+    """Django's SMTP backend sending to the test's SMTP server; the server's inbox."""
+    host, port, inbox = smtp_server
+    settings.EMAIL_BACKEND = "django.core.mail.backends.smtp.EmailBackend"
+    settings.EMAIL_HOST, settings.EMAIL_PORT = host, port
+    return inbox

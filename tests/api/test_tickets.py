@@ -216,6 +216,55 @@ def test_resident_status_and_leave_by_token(office):
     assert_error(client.get("/api/v1/tickets/status/nope/"), 404, "not_found")
 
 
+def test_resident_says_on_my_way_by_token_and_the_console_view_shows_it(office, contractor):
+    from queueing import selectors
+    from queueing.models import TicketEvent
+
+    t = issue()
+    client = api_as(None)
+    r = client.post(f"/api/v1/tickets/status/{t.token}/on-my-way/")
+    assert r.status_code == 200, r.content
+    assert r.json()["on_my_way"] is True and r.json()["status"] == "waiting"
+    client.post(f"/api/v1/tickets/status/{t.token}/on-my-way/")  # again: nothing new
+    assert TicketEvent.objects.filter(ticket=t, action="on_my_way").count() == 1
+    view = selectors.counter_view(counter=Counter.objects.get(pk=cid(1)), user=contractor)
+    assert [row["on_my_way"] for row in view["waiting"] if row["id"] == t.pk] == [True]
+    client.post(f"/api/v1/tickets/status/{t.token}/leave/")  # giving up: the same leave
+    assert_error(client.post(f"/api/v1/tickets/status/{t.token}/on-my-way/"), 409,
+                 "not_waiting")
+
+
+def test_resident_leaves_an_email_address_kept_only_on_the_ticket(office):
+    from queueing.models import TicketEvent, TicketNotice
+
+    t = issue()
+    url = f"/api/v1/tickets/status/{t.token}/notice/"
+    r = api_as(None).post(url, {"email": " Resident@Example.jp "}, format="json")
+    assert r.status_code == 200 and r.json()["notified"] is True, r.content
+    assert TicketNotice.objects.get(ticket=t).email == "Resident@Example.jp"
+    event = TicketEvent.objects.get(ticket=t, action="notice_opted_in")
+    assert "Resident" not in event.reason  # the audit row never holds the address
+    assert "Resident" not in api_as(None).get(f"/api/v1/tickets/status/{t.token}/").content.decode()
+
+
+@pytest.mark.parametrize("email, code", [
+    ("not-an-address", "invalid_email"),
+    ("a@example.jp\r\nBcc: everyone@example.jp", "invalid_email"),  # a header added
+    ('"a b"@example.jp', "invalid_email"),  # quoted: not the plain form
+    ("a@example.jp, b@example.jp", "invalid_email"),
+    ("123456789012@example.jp", "individual_number"),  # never an Individual Number
+])
+def test_an_address_that_is_not_plain_is_refused_and_not_stored(office, email, code):
+    from queueing.models import TicketNotice
+
+    t = issue()
+    r = api_as(None).post(f"/api/v1/tickets/status/{t.token}/notice/", {"email": email},
+                          format="json")
+    assert_error(r, 400, code)
+    assert not TicketNotice.objects.exists()
+    assert "123456789012" not in r.content.decode()
+
+
 def test_openapi_schema_is_served(office):
     r = api_as(None).get("/api/schema/")
     assert r.status_code == 200 and b"/api/v1/counters/{counter_id}/call-next/" in r.content

@@ -39,6 +39,8 @@ RULES = {
     "api/v1/tickets/": STAFF | {"kiosk"},
     "api/v1/tickets/status/<str:token>/": PUBLIC,  # the token is the credential
     "api/v1/tickets/status/<str:token>/leave/": PUBLIC,
+    "api/v1/tickets/status/<str:token>/on-my-way/": PUBLIC,
+    "api/v1/tickets/status/<str:token>/notice/": PUBLIC,
     "api/v1/kiosk/check-in/": {"kiosk"},
     "api/v1/offices/<id:office_id>/services/": PUBLIC,
     "api/v1/offices/<id:office_id>/snapshot/": STAFF,
@@ -90,7 +92,7 @@ KEYED = {"display/<str:key>/", "kiosk/<str:key>/", "kiosk/<str:key>/ticket/<str:
          "kiosk/<str:key>/maintenance/"}
 POST_ONLY = re.compile(r"^api/v1/(tickets/$|kiosk/|counters/.+/(call|status|hold|transfer|"
                        r"cancel|call-next)/$|.*recall\||bookings/$|bookings/<str|tickets/status"
-                       r"/<str:token>/leave)|^staff/logout/$")
+                       r"/<str:token>/(leave|on-my-way|notice))|^staff/logout/$")
 
 
 def routes() -> list[str]:

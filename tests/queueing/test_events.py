@@ -83,6 +83,10 @@ ACTIONS = {
     Action.COUNTER_STAFFED: lambda m: services.counter_presence_start(
         counter=counter(5), by=m, session_key="s"),
     Action.COUNTER_UNSTAFFED: lambda m: signed_out(m),
+    Action.ON_MY_WAY: lambda m: services.ticket_on_my_way(
+        ticket=services.ticket_issue(service=svc("juminhyo"))),
+    Action.NOTICE_OPTED_IN: lambda m: services.ticket_notice_opt_in(
+        ticket=services.ticket_issue(service=svc("juminhyo")), email="resident@example.jp"),
 }
 
 
@@ -205,3 +209,6 @@ def test_a_waiting_line_changes_only_when_a_ticket_joins_or_leaves_it():
     assert not events.changes_waiting_line(elsewhere, step_id=step)
     assert not events.changes_waiting_line(moved_on, step_id=step)
     assert events.changes_waiting_line(counter_opened, step_id=step)
+    on_my_way = {"action": "on_my_way", "status": "waiting", "step_id": 7,
+                 "from_status": "waiting", "from_step_id": 7}
+    assert not events.changes_waiting_line(on_my_way, step_id=step)  # nobody moves

@@ -327,3 +327,36 @@ def test_user_without_role_cannot_act(office, django_user_model):
     issue()
     with pytest.raises(Forbidden):
         services.ticket_call_next(counter=counter(1), by=nobody)
+
+
+# --- what the resident says on the status page ----------------------------------------
+
+
+def test_on_my_way_is_recorded_once_and_a_call_answers_it(office, contractor):
+    t = services.ticket_issue(service=svc("juminhyo"))
+    services.ticket_on_my_way(ticket=t)
+    services.ticket_on_my_way(ticket=t)  # pressed twice
+    assert Ticket.objects.get(pk=t.pk).on_my_way_at is not None
+    assert TicketEvent.objects.filter(ticket=t, action="on_my_way").count() == 1
+    called = services.ticket_call_next(counter=counter(1), by=contractor)
+    services.ticket_no_show(ticket=called, counter=counter(1), by=contractor)  # back in line
+    assert Ticket.objects.get(pk=t.pk).on_my_way_at is None  # no stale mark on the console
+    services.ticket_on_my_way(ticket=t)
+    assert TicketEvent.objects.filter(ticket=t, action="on_my_way").count() == 2
+
+
+def test_on_my_way_refused_for_a_ticket_that_is_not_waiting(office, contractor):
+    t = services.ticket_issue(service=svc("juminhyo"))
+    services.ticket_call_next(counter=counter(1), by=contractor)
+    with pytest.raises(Conflict) as refused:
+        services.ticket_on_my_way(ticket=t)
+    assert refused.value.code == "not_waiting"
+
+
+def test_email_opt_in_is_refused_for_a_closed_ticket_and_never_audits_the_address(office):
+    t = services.ticket_issue(service=svc("juminhyo"))
+    services.ticket_notice_opt_in(ticket=t, email="a.resident@example.jp")
+    assert "a.resident" not in "".join(TicketEvent.objects.values_list("reason", flat=True))
+    services.ticket_cancel(ticket=t)
+    with pytest.raises(Conflict):
+        services.ticket_notice_opt_in(ticket=t, email="a.resident@example.jp")

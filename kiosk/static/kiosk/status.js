@@ -7,6 +7,7 @@ import { connectLive } from "../live/socket.js";
 const config = JSON.parse(document.getElementById("status-config").textContent);
 const text = JSON.parse(document.getElementById("status-messages").textContent);
 const el = function (id) { return document.getElementById(id); };
+const FINISHED = ["completed", "cancelled", "no_show"];
 let current = config.initial;
 let version = current.version || 0;
 let pollTimer = null;
@@ -40,6 +41,12 @@ function render(data) {
   el("estimated-wait").textContent = current.estimated_wait_minutes === null
     ? text.unknown_wait : fill(text.minutes, {minutes: current.estimated_wait_minutes});
   el("leave-row").hidden = !(status === "waiting" || status === "held");
+  // Near the front: back to the lobby, "I am on my way", or give the ticket up.
+  el("come-back").hidden = !(status === "waiting" && current.near_turn);
+  el("on-my-way-row").hidden = !!current.on_my_way;
+  el("on-my-way-done").hidden = !current.on_my_way;
+  el("notice-form").hidden = !!current.notified || status !== "waiting";
+  el("notice-done").hidden = !current.notified || FINISHED.indexOf(status) >= 0;
   const called = status === "called";
   el("called").hidden = !called;
   if (called) {
@@ -136,9 +143,51 @@ el("sound").addEventListener("click", function () {
 el("called-ok").addEventListener("click", function () { el("called").hidden = true; });
 
 const dialog = el("leave-dialog");
-el("leave").addEventListener("click", function () {
+function askToLeave() {
   if (typeof dialog.showModal === "function") dialog.showModal();
   else dialog.setAttribute("open", "");
+}
+el("leave").addEventListener("click", askToLeave);
+el("give-up").addEventListener("click", askToLeave);  // the same cancellation as "I am leaving"
+
+// POST to one of the ticket's resident operations; the new status, or {error: code}.
+async function postTicket(url, body) {
+  try {
+    const response = await fetch(url, {
+      method: "POST", credentials: "omit",
+      headers: body ? {"Content-Type": "application/json"} : {},
+      body: body ? JSON.stringify(body) : undefined,
+    });
+    const data = await response.json().catch(function () { return {}; });
+    return response.ok ? data : {error: data.code || "error"};
+  } catch (e) {
+    return {error: "offline"};
+  }
+}
+
+el("on-my-way").addEventListener("click", async function () {
+  const data = await postTicket(config.onMyWayUrl, null);
+  if (data.error) { el("status-text").textContent = text.on_my_way_failed; return; }
+  render(data);
+  el("on-my-way-done").focus();
+});
+
+el("notice-form").addEventListener("submit", async function (e) {
+  e.preventDefault();
+  const input = el("notice-email");
+  const data = await postTicket(config.noticeUrl, {email: input.value});
+  const error = el("notice-error");
+  if (data.error) {
+    error.textContent = text["notice_" + data.error] || text.notice_error;
+    error.hidden = false;
+    input.setAttribute("aria-invalid", "true");
+    input.focus();
+    return;
+  }
+  error.hidden = true;
+  input.removeAttribute("aria-invalid");
+  input.value = "";
+  render(data);
 });
 dialog.addEventListener("close", async function () {
   if (dialog.returnValue !== "confirm") return;
@@ -153,7 +202,6 @@ dialog.addEventListener("close", async function () {
   el("status-text").textContent = text.leave_failed;
 });
 
-const FINISHED = ["completed", "cancelled", "no_show"];
 const live = connectLive({
   path: config.wsPath,
   onFrame: accept,

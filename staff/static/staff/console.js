@@ -156,6 +156,12 @@ if (root) {
     return parts.join("<br>");
   }
 
+  // The resident said on their status page that they are on the way back to the lobby.
+  function onMyWayMark(t) {
+    return t.on_my_way ? ' <span class="on-my-way" data-on-my-way="' + esc(t.ticket) +
+      '">向かっています <span lang="en">On the way</span></span>' : "";
+  }
+
   function table(rows, held) {
     if (!rows.length) return '<p>待っている人はいません。<span lang="en">No one is waiting.</span></p>';
     return '<table><thead><tr><th scope="col">番号 Number</th><th scope="col">手続き Service</th>' +
@@ -164,7 +170,7 @@ if (root) {
       '<th scope="col">優先 Priority</th><th scope="col">引継ぎ Hand-off</th>' +
       (held ? '<th scope="col">操作 Action</th>' : "") + "</tr></thead><tbody>" +
       rows.map(function (t) {
-        return "<tr><td>" + esc(t.ticket) + "</td><td>" + esc(t.service) + "</td><td>" + esc(t.step) +
+        return "<tr><td>" + esc(t.ticket) + onMyWayMark(t) + "</td><td>" + esc(t.service) + "</td><td>" + esc(t.step) +
           "</td><td>" + minutesSince(t.issued_at) + "</td>" +
           (held ? '<td class="held-for">' + (t.held_at ? minutesSince(t.held_at) : "") + "</td>" : "") +
           "<td>" + esc(PRIORITY[t.priority] || "") + "</td><td>" + handOffCell(t) + "</td>" +
