@@ -67,6 +67,14 @@ def booking_by_token(*, token: str) -> Booking | None:
             .filter(token=token).first())
 
 
+def appointment_start(*, office_id: int, reference: str) -> datetime.datetime | None:
+    """When the booking behind a checked-in ticket's reference starts (its slot), or None."""
+    if not reference:
+        return None
+    return (Booking.objects.filter(office_id=office_id, reference=reference)
+            .values_list("slot__start", flat=True).first())
+
+
 def bookings_day(*, office: Office, day: datetime.date, user) -> dict:
     """A day's bookings per slot for staff; contractors see only reference, time and party size."""
     full = is_city_staff(user)

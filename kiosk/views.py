@@ -17,6 +17,7 @@ from django.utils import timezone, translation
 from django.utils.formats import time_format
 from django.utils.translation import gettext as _
 
+from appointments import selectors as booking_selectors
 from queueing import selectors as queue_selectors
 from queueing.errors import QueueError
 from queueing.languages import DEFAULT as START_LANGUAGE  # kiosks return to it when idle
@@ -133,6 +134,10 @@ def kiosk_start(request: HttpRequest, key: str) -> HttpResponse:
     })
 
 
+def _local_or_none(moment):
+    return timezone.localtime(moment) if moment is not None else None
+
+
 def kiosk_ticket(request: HttpRequest, key: str, token: str) -> HttpResponse:
     """The issued ticket on screen and in the 80 mm print view, with its QR code."""
     lang = _language(request, START_LANGUAGE)
@@ -151,6 +156,8 @@ def kiosk_ticket(request: HttpRequest, key: str, token: str) -> HttpResponse:
         "ticket": ticket,
         "status": queue_selectors.ticket_status(ticket=ticket, language=lang),
         "issued_at": timezone.localtime(ticket.issued_at),
+        "appointment_at": _local_or_none(booking_selectors.appointment_start(
+            office_id=ticket.office_id, reference=ticket.booking_reference)),
         "status_url": url,
         "qr": qr,
         "autoprint": request.GET.get("print") == "1",

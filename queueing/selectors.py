@@ -286,6 +286,7 @@ def _status(ticket: Ticket, *, version: int, ahead: int, wait: int | None,
         "step_kind": ticket.step.kind,
         "next_step": {"name": ticket.step.name_in(lang),
                       "counters": where.get(ticket.step_id, [])} if handed_off else None,
+        "counters": where.get(ticket.step_id, []),  # where its step is served (the ticket says)
         "status": ticket.status,
         "counter": ticket.counter.number if ticket.counter_id else None,
         "people_ahead": ahead if waiting else 0,

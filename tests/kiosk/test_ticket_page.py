@@ -40,6 +40,42 @@ def test_ticket_page_shows_what_the_paper_ticket_needs(client, issue):
     assert first.issued_at.astimezone().strftime("%Y") in html
 
 
+def test_ticket_says_at_which_counters_its_step_is_served(client, issue):
+    ticket = issue()  # 住民票: its first step at the outsourced counters that serve it
+    from queueing.selectors import step_counters
+
+    counters = step_counters(office_id=ticket.office_id)[ticket.step_id]
+    html = client.get(f"/kiosk/{KIOSK_KEY}/ticket/{ticket.token}/?lang=ja").content.decode()
+    assert counters
+    assert re.search(r"<dt>窓口</dt><dd id=\"ticket-counters\">"
+                     + re.escape(", ".join(map(str, counters))) + "<", html)
+
+
+def test_a_checked_in_bookings_ticket_shows_the_appointment_time(client, office, kiosk, clock):
+    import appointments.references
+    from appointments.models import Booking, Schedule, Slot
+    from queueing import services
+
+    clock.at("10:00")  # the walk-in button's hours too
+    mynumber = office.services.get(code="mynumber")
+    start = datetime.datetime(2026, 6, 10, 10, 30, tzinfo=datetime.timezone(
+        datetime.timedelta(hours=9)))
+    slot = Slot.objects.create(schedule=Schedule.objects.create(office=office, service=mynumber),
+                               start=start, end=start + datetime.timedelta(minutes=30),
+                               capacity=1, seats_taken=1)
+    booking = Booking.objects.create(
+        slot=slot, office=office, service=mynumber, status="booked", party_size=1,
+        reference=appointments.references.booking_code_new(), notice_reference="XYZ-000001",
+        birth_date=datetime.date(1990, 7, 15), created_at=clock.now)
+    ticket = services.ticket_issue(service=mynumber, device=kiosk, priority=2,
+                                   booking_reference=booking.reference)
+    html = client.get(f"/kiosk/{KIOSK_KEY}/ticket/{ticket.token}/?lang=en").content.decode()
+    assert re.search(r'<dt>Appointment</dt><dd id="appointment-at"><time [^>]*>10:30<', html)
+    walk_in = services.ticket_issue(service=mynumber, device=kiosk, booking_reference="")
+    html = client.get(f"/kiosk/{KIOSK_KEY}/ticket/{walk_in.token}/?lang=en").content.decode()
+    assert "appointment-at" not in html
+
+
 def test_qr_code_on_ticket_encodes_exactly_the_status_page_url(client, issue):
     ticket = issue()
     html = client.get(f"/kiosk/{KIOSK_KEY}/ticket/{ticket.token}/?lang=en").content.decode()
