@@ -78,17 +78,27 @@ class Screen:
         """The next frame for which ``until(frame)`` holds (every frame read is noted)."""
         return next_frame(self.ws, lambda m: self._note(m) or until(m), timeout)
 
-    def shows(self, truth, deadline: float) -> None:
-        """Wait until the state shown equals ``truth()`` (read again on each new state);
-        fail at ``deadline`` with both."""
-        while self.state != (expected := truth()):
+    def shows(self, truth, deadline: float, part=lambda state: state) -> None:
+        """Wait until the state shown now (after every frame already sent) equals
+        ``truth()`` (in ``part`` of it); fail at ``deadline`` with both."""
+        while True:
+            self._drain()
+            if part(self.state) == part(expected := truth()):
+                return
             left = deadline - time.monotonic()
             if left <= 0:
                 raise AssertionError(f"the screen shows {self.state}, the database {expected}")
             try:
-                self.next(lambda m: m["type"] in self.STATES, timeout=left)
+                self.next(lambda m: m["type"] in self.STATES, timeout=min(left, 1.0))
             except TimeoutError:
                 continue
+
+    def _drain(self) -> None:
+        while True:
+            try:
+                self._note(json.loads(self.ws.recv(timeout=0.05)))
+            except TimeoutError:
+                return
 
     def close(self) -> None:
         """Close the socket."""

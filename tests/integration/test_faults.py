@@ -14,9 +14,16 @@ minute: ``REDIS_OUTAGE_SECONDS`` and ``POSTGRES_OUTAGE_SECONDS``. What they prov
 depend on the length (the probes and retries run every second).
 """
 
+import json
+import os
+import signal
+import threading
 import time
+import uuid
 
+import httpx
 import pytest
+from websockets.exceptions import ConnectionClosed
 
 from bench.servers import ServerGroup
 from live.boards import display_view
@@ -25,6 +32,11 @@ from tests.integration.screens import DISPLAY_PATH, Screen, api_clients, service
 pytestmark = pytest.mark.integration
 
 REDIS_OUTAGE_SECONDS = 15
+TICKETS_SCRIPT = (
+    "import json; from queueing.models import Ticket;"
+    "print(json.dumps(list(Ticket.objects.values_list("
+    "'id', 'prefix', 'number', 'request_key', 'status', 'counter__number'))))"
+)
 BACK_WITHIN_SECONDS = 10  # every screen shows the database's state this soon after
 
 
@@ -51,6 +63,15 @@ def _status_truth(base: str, token: str, client) -> dict:
 
 def _shown(snapshot: dict) -> set[int]:
     return {s["service_id"] for s in snapshot["data"]["services"]}
+
+
+def _without_estimates(state: dict) -> dict:
+    """A display's state but its wait estimates, which a burst of calls refreshes only every
+    ``DisplayBoard.REREAD_INTERVAL`` seconds (live/boards.py)."""
+    data = state["data"]
+    return {"version": state["version"], "calling": data["calling"],
+            "recent_calls": data["recent_calls"],
+            "waiting": [(s["service_id"], s["waiting"]) for s in data["services"]]}
 
 
 def _is_link(live: bool):
@@ -117,3 +138,118 @@ def test_redis_down_for_a_while_tickets_flow_screens_say_so_then_show_the_databa
             assert frame["announce"]["ticket"] == again.json()["ticket"]["ticket"]
         for screen in displays + pages:
             screen.close()
+
+
+class Kiosk(threading.Thread):
+    """Presses "issue" ``presses`` times, each with its own Idempotency-Key; an answer lost
+    with its process is asked again of the other process with the same key."""
+
+    def __init__(self, client, bases: list[str], service: int, presses: int):
+        super().__init__(daemon=True)
+        self.client, self.bases, self.service, self.presses = client, bases, service, presses
+        self.answers: dict[str, dict] = {}  # request key -> the ticket it got
+        self.retried = 0
+
+    def run(self):
+        base = self.bases[0]
+        for _ in range(self.presses):
+            key = uuid.uuid4().hex
+            while key not in self.answers:
+                try:
+                    answer = self.client.post(f"{base}/api/v1/tickets/",
+                                              json={"service": self.service},
+                                              headers={"Idempotency-Key": key})
+                except httpx.TransportError:  # the process died: the proxy's other upstream
+                    base, self.retried = self.bases[-1], self.retried + 1
+                    continue
+                assert answer.status_code in (200, 201), answer.text
+                self.answers[key] = answer.json()
+            time.sleep(0.05)
+
+
+class Console(threading.Thread):
+    """A counter calling the next ticket and completing it until ``calls`` are completed,
+    through one process and then, when that one is gone, the other."""
+
+    def __init__(self, client, bases: list[str], counter: int, calls: int):
+        super().__init__(daemon=True)
+        self.client, self.bases, self.counter, self.calls = client, bases, counter, calls
+        self.completed: set[int] = set()  # ids of the tickets it called and completed
+
+    def run(self):
+        base = self.bases[0]
+        while len(self.completed) < self.calls:
+            try:
+                self._one(base)
+            except httpx.TransportError:
+                base = self.bases[-1]
+
+    def _one(self, base: str) -> None:
+        path = f"{base}/api/v1/counters/{self.counter}"
+        answer = self.client.post(f"{path}/call-next/")
+        if answer.status_code == 409:  # an answer lost with its process: the console reloads
+            answer = self.client.get(f"{path}/")
+            assert answer.status_code == 200, answer.text
+            ticket = answer.json()["current"]
+        else:
+            assert answer.status_code == 200, answer.text
+            ticket = answer.json()["ticket"]
+        if ticket is None:
+            time.sleep(0.1)
+            return
+        done = self.client.post(f"{path}/tickets/{ticket['id']}/complete/")
+        assert done.status_code == 200, done.text
+        self.completed.add(ticket["id"])
+
+
+def test_a_process_killed_during_calls_loses_and_duplicates_no_ticket_and_its_displays_move(
+    database_url, private_redis
+):
+    with ServerGroup(processes=2, database_url=database_url, redis_url=private_redis.url) as group:
+        staff, kiosk = api_clients(group, "contractor")
+        service = service_id(group, "juminhyo")
+        first = [_issue(kiosk, url, service) for url in group.urls for _ in range(3)]
+        doomed = [Screen(group.urls[0], DISPLAY_PATH) for _ in range(2)]
+        survivor = Screen(group.urls[1], DISPLAY_PATH)
+        shown = _shown(survivor.first)
+        kiosk_thread = Kiosk(kiosk, group.urls, service, presses=16)
+        consoles = [Console(staff, group.urls, 1, calls=6),
+                    Console(staff, group.urls[::-1], 2, calls=6)]
+        for thread in (kiosk_thread, *consoles):
+            thread.start()
+        while len(kiosk_thread.answers) < 8 or not consoles[0].completed:
+            time.sleep(0.05)
+
+        os.kill(group.pids()[0], signal.SIGKILL)  # mid-flight: a kiosk press, a call
+        killed_at = time.monotonic()
+        moved = []
+        for screen in doomed:  # its sockets drop; the display reconnects to the other
+            with pytest.raises(ConnectionClosed):
+                screen.next(lambda m: False, timeout=10)
+            moved.append(Screen(group.urls[1], DISPLAY_PATH))
+        assert time.monotonic() - killed_at < BACK_WITHIN_SECONDS
+
+        for thread in (kiosk_thread, *consoles):
+            thread.join(timeout=40)
+            assert not thread.is_alive()
+        quiet_at = time.monotonic()
+        for screen in (*moved, survivor):
+            screen.shows(lambda: _display_truth(staff, group.urls[1], shown),
+                         quiet_at + BACK_WITHIN_SECONDS, part=_without_estimates)
+            screen.close()
+
+        tickets = json.loads(group.manage("shell", "-c", TICKETS_SCRIPT).stdout.splitlines()[-1])
+        by_key = {key: (id_, status) for id_, _, _, key, status, _ in tickets if key}
+        # Every press got exactly one ticket, the one its answer named, retried or not.
+        assert len(tickets) == len(first) + len(kiosk_thread.answers)
+        assert {key: answer["id"] for key, answer in kiosk_thread.answers.items()} == {
+            key: id_ for key, (id_, _) in by_key.items()}
+        assert sorted(number for _, _, number, _, _, _ in tickets) == list(
+            range(1, len(tickets) + 1))
+        # No ticket went to two counters, and each the counters completed is completed.
+        statuses = {id_: status for id_, _, _, _, status, _ in tickets}
+        assert not consoles[0].completed & consoles[1].completed
+        completed = consoles[0].completed | consoles[1].completed
+        assert {statuses[i] for i in completed} == {"completed"}
+        assert sorted(i for i, status in statuses.items() if status == "completed") == sorted(
+            completed)
