@@ -272,6 +272,8 @@ class PostgresCluster:
 
     def start(self) -> None:
         """Start it (again, on the same port) and wait until it accepts connections."""
+        if (self.data / "postmaster.pid").exists():
+            return  # running
         self._run(PG_BIN / "pg_ctl", "-D", str(self.data), "-w", "-l",
                   str(Path(self._tmp.name) / "server.log"), "-o",
                   f"-p {self.port} -k {self._tmp.name} -c listen_addresses=127.0.0.1 -c fsync=off",

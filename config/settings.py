@@ -118,7 +118,9 @@ if DATABASE_URL:
         _db.setdefault("OPTIONS", {})["pool"] = {
             "min_size": int(os.environ.get("DB_POOL_MIN", "2")),
             "max_size": int(os.environ.get("DB_POOL_MAX", "20")),
-            "timeout": 10,
+            # Seconds a request waits for a connection; past it (the database is unreachable)
+            # the request is answered 503 (config/errors.py).
+            "timeout": float(os.environ.get("DB_POOL_TIMEOUT", "10")),
         }
 else:
     _db = {

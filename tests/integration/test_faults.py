@@ -20,12 +20,14 @@ import signal
 import threading
 import time
 import uuid
+from concurrent.futures import ThreadPoolExecutor
 
 import httpx
 import pytest
 from websockets.exceptions import ConnectionClosed
 
 from bench.servers import ServerGroup
+from demo.city_hall import KIOSK_KEY
 from live.boards import display_view
 from tests.integration.screens import DISPLAY_PATH, Screen, api_clients, service_id
 
@@ -253,3 +255,63 @@ def test_a_process_killed_during_calls_loses_and_duplicates_no_ticket_and_its_di
         assert {statuses[i] for i in completed} == {"completed"}
         assert sorted(i for i, status in statuses.items() if status == "completed") == sorted(
             completed)
+
+
+POSTGRES_OUTAGE_SECONDS = 20
+PLEASE_WAIT = {"ja": "しばらくお待ちください", "en": "Please wait a moment", "vi": "Vui lòng đợi"}
+
+
+def _answers_while_down(group: ServerGroup, staff, kiosk, token: str) -> None:
+    """Every kind of request once, side by side: the API says 503 unavailable, pages say
+    please wait in their language."""
+    base = group.url
+    api = [lambda: kiosk.post(f"{base}/api/v1/tickets/", json={"service": 1}),
+           lambda: kiosk.get(f"{base}/api/v1/tickets/status/{token}/"),
+           lambda: staff.post(f"{base}/api/v1/counters/1/call-next/"),
+           lambda: staff.get(f"{base}/api/v1/offices/1/snapshot/")]
+    pages = {f"/kiosk/{KIOSK_KEY}/": "ja", f"/t/{token}/?lang=en": "en",
+             f"/t/{token}/?lang=vi": "vi"}
+    with ThreadPoolExecutor(max_workers=len(api) + len(pages)) as pool:
+        api_answers = list(pool.map(lambda call: call(), api))
+        page_answers = list(pool.map(lambda path: httpx.get(f"{base}{path}", timeout=20), pages))
+    for answer in api_answers:
+        assert answer.status_code == 503, answer.text
+        assert answer.headers["Content-Type"] == "application/json"
+        assert answer.json()["code"] == "unavailable" and answer.json()["detail"]
+        assert answer.headers["Retry-After"]
+    for page, language in zip(page_answers, pages.values(), strict=True):
+        assert page.status_code == 503, page.text[:2000]
+        assert page.headers["Content-Type"].startswith("text/html")
+        assert PLEASE_WAIT[language] in page.text and "Traceback" not in page.text
+
+
+def test_postgres_down_the_api_says_unavailable_pages_say_please_wait_then_all_works_again(
+    private_postgres
+):
+    with ServerGroup(processes=1, database_url=private_postgres.url,
+                     extra_env={"DB_POOL_TIMEOUT": "2"}) as group:
+        staff, kiosk = api_clients(group, "contractor")
+        service = service_id(group, "juminhyo")
+        before = _issue(kiosk, group.url, service)
+
+        private_postgres.stop()
+        try:
+            down_at, rounds = time.monotonic(), 0
+            while time.monotonic() - down_at < POSTGRES_OUTAGE_SECONDS or rounds < 2:
+                _answers_while_down(group, staff, kiosk, before["token"])
+                rounds += 1
+        finally:  # the group drops its database on the way out
+            private_postgres.start()
+
+        # The same process, without a restart, works again within seconds.
+        deadline = time.monotonic() + BACK_WITHIN_SECONDS
+        while (answer := kiosk.post(f"{group.url}/api/v1/tickets/", json={"service": service})
+               ).status_code == 503 and time.monotonic() < deadline:
+            time.sleep(0.5)
+        assert answer.status_code == 201, answer.text
+        assert int(answer.json()["ticket"][1:]) == int(before["ticket"][1:]) + 1
+        assert staff.post(f"{group.url}/api/v1/counters/1/call-next/").status_code == 200
+        assert kiosk.get(f"{group.url}/api/v1/tickets/status/{before['token']}/"
+                         ).json()["status"] == "called"
+        for path in (f"/kiosk/{KIOSK_KEY}/", f"/t/{before['token']}/"):
+            assert httpx.get(f"{group.url}{path}", timeout=20).status_code == 200
