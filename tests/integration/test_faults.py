@@ -289,7 +289,7 @@ def test_postgres_down_the_api_says_unavailable_pages_say_please_wait_then_all_w
     private_postgres
 ):
     with ServerGroup(processes=1, database_url=private_postgres.url,
-                     extra_env={"DB_POOL_TIMEOUT": "2"}) as group:
+                     extra_env={"DB_POOL_TIMEOUT": "1"}) as group:
         staff, kiosk = api_clients(group, "contractor")
         service = service_id(group, "juminhyo")
         before = _issue(kiosk, group.url, service)
@@ -310,7 +310,8 @@ def test_postgres_down_the_api_says_unavailable_pages_say_please_wait_then_all_w
             time.sleep(0.5)
         assert answer.status_code == 201, answer.text
         assert int(answer.json()["ticket"][1:]) == int(before["ticket"][1:]) + 1
-        assert staff.post(f"{group.url}/api/v1/counters/1/call-next/").status_code == 200
+        called = staff.post(f"{group.url}/api/v1/counters/1/call-next/")
+        assert called.status_code == 200, called.text + group.log_text()[-3000:]
         assert kiosk.get(f"{group.url}/api/v1/tickets/status/{before['token']}/"
                          ).json()["status"] == "called"
         for path in (f"/kiosk/{KIOSK_KEY}/", f"/t/{before['token']}/"):
