@@ -1,5 +1,9 @@
 """Start real daphne processes on 127.0.0.1 against a fresh database, for benchmarks and tests.
 
+Faults are tried on private services: ``RedisServer`` and ``PostgresCluster``
+run a throw-away redis-server or PostgreSQL cluster on a free port, which a
+test may stop and start again (never the machine's own).
+
 Each ``ServerGroup`` makes its own database (a new PostgreSQL database beside
 the one ``DATABASE_URL`` names, or a temporary SQLite file when none is set),
 migrates it, loads the demo city hall, starts N daphne processes sharing it
@@ -9,6 +13,7 @@ migrates it, loads the demo city hall, starts N daphne processes sharing it
 from __future__ import annotations
 
 import os
+import shutil
 import signal
 import socket
 import subprocess
@@ -195,3 +200,97 @@ class ServerGroup:
             except OSError:
                 time.sleep(0.2)
         raise RuntimeError(f"{url} did not become healthy:\n" + self.log_text())
+
+
+class RedisServer:
+    """A throw-away redis-server on 127.0.0.1 that can be stopped and started again."""
+
+    def __init__(self):
+        self.port = free_port()
+        self.proc = None
+
+    @property
+    def url(self) -> str:
+        """Its URL (database 0)."""
+        return f"redis://127.0.0.1:{self.port}/0"
+
+    def start(self) -> None:
+        """Start it (again, on the same port) and wait until it answers PING."""
+        self.proc = subprocess.Popen(
+            [shutil.which("redis-server"), "--port", str(self.port), "--bind", "127.0.0.1",
+             "--save", "", "--appendonly", "no"],
+            stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
+        )
+        deadline = time.monotonic() + 10
+        while time.monotonic() < deadline:
+            if self.cli("PING") == "PONG":
+                return
+            time.sleep(0.1)
+        raise RuntimeError("redis-server did not start")
+
+    def stop(self) -> None:
+        """Kill it by its process id (what it held is gone, as in a crash)."""
+        if self.proc and self.proc.poll() is None:
+            self.proc.kill()
+            self.proc.wait()
+
+    def cli(self, *args: str) -> str:
+        """A redis-cli command's answer."""
+        result = subprocess.run(["redis-cli", "-p", str(self.port), *args],
+                                capture_output=True, text=True)
+        return result.stdout.strip()
+
+
+PG_BIN = Path(os.environ.get("PG_BIN", "/usr/lib/postgresql/15/bin"))
+
+
+class PostgresCluster:
+    """A throw-away PostgreSQL cluster on 127.0.0.1 (trust auth), stopped and started at will.
+
+    ``initdb`` refuses to run as root, so as root the cluster belongs to the
+    ``postgres`` system user (``runuser``).
+    """
+
+    def __init__(self):
+        self.port = free_port()
+        self._tmp = tempfile.TemporaryDirectory(prefix="madoguchi-pg-")
+        self.data = Path(self._tmp.name) / "data"
+        self._as_owner: list[str] = []
+
+    @property
+    def url(self) -> str:
+        """The URL of its ``postgres`` database (a base URL for ``ServerGroup``)."""
+        return f"postgres://postgres@127.0.0.1:{self.port}/postgres"
+
+    def init(self) -> None:
+        """Create the cluster's files."""
+        if os.geteuid() == 0:
+            self._as_owner = ["runuser", "-u", "postgres", "--"]
+            shutil.chown(self._tmp.name, "postgres")
+        self._run(PG_BIN / "initdb", "-D", str(self.data), "-U", "postgres",
+                  "--auth=trust", "--no-sync")
+
+    def start(self) -> None:
+        """Start it (again, on the same port) and wait until it accepts connections."""
+        if (self.data / "postmaster.pid").exists():
+            return  # running
+        self._run(PG_BIN / "pg_ctl", "-D", str(self.data), "-w", "-l",
+                  str(Path(self._tmp.name) / "server.log"), "-o",
+                  f"-p {self.port} -k {self._tmp.name} -c listen_addresses=127.0.0.1 -c fsync=off",
+                  "start")
+
+    def stop(self) -> None:
+        """Stop it at once (``immediate``: open connections break, as when the host goes)."""
+        if (self.data / "postmaster.pid").exists():
+            self._run(PG_BIN / "pg_ctl", "-D", str(self.data), "-w", "-m", "immediate", "stop")
+
+    def remove(self) -> None:
+        """Stop it and delete its files."""
+        self.stop()
+        self._tmp.cleanup()
+
+    def _run(self, *command) -> None:
+        result = subprocess.run([*self._as_owner, *map(str, command)],
+                                capture_output=True, text=True)
+        if result.returncode != 0:
+            raise RuntimeError(f"{command[0]} failed:\n{result.stdout}{result.stderr}")

@@ -6,10 +6,18 @@ HTML or even empty; these handlers and ``ErrorPagesMiddleware`` give the
 API its JSON shape for every status (404 and 405 included) and give pages a
 plain message in the page's language (``?lang=``, else the browser's). No
 answer quotes what the client sent.
+
+The database being unreachable (stopped, restarting, no connection free in
+``DB_POOL_TIMEOUT``) is not a server error the client could report: every
+request that needs it is answered 503 with ``Retry-After``, ``{"code":
+"unavailable"}`` under /api/, "please wait" on a page, here and nowhere else
+(``ErrorPagesMiddleware.process_exception``). The connection pool reconnects
+by itself when the database is back.
 """
 
 import logging
 
+from django.db import InterfaceError, OperationalError
 from django.http import HttpRequest, HttpResponse, JsonResponse
 from django.shortcuts import render
 from django.utils import translation
@@ -104,6 +112,15 @@ def csrf_failure(request, reason=""):
     return _answer(request, 403)
 
 
+RETRY_AFTER_SECONDS = 5  # what a 503 asks the client to wait before trying again
+
+
+def database_unavailable(exc: BaseException) -> bool:
+    """Whether the exception says the database cannot be reached right now (the client
+    should wait and try again) rather than a fault of the server's code."""
+    return isinstance(exc, OperationalError | InterfaceError)
+
+
 class ErrorPagesMiddleware:
     """Turn every error answer that is not already in shape into JSON (API) or a page."""
 
@@ -126,6 +143,17 @@ class ErrorPagesMiddleware:
             reshaped = error_page(request, response.status_code)
             _keep_headers(response, reshaped)
             return reshaped
+        return response
+
+    def process_exception(self, request: HttpRequest, exception: Exception) -> HttpResponse | None:
+        """A view (DRF's included) failed because the database is unreachable: 503 and
+        Retry-After; anything else goes on to Django's handlers (500)."""
+        if not database_unavailable(exception):
+            return None
+        log.warning("the database is unreachable: %s answered 503 (%s)", request.path,
+                    type(exception).__name__)
+        response = _answer(request, 503)
+        response["Retry-After"] = str(RETRY_AFTER_SECONDS)
         return response
 
 

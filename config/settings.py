@@ -118,8 +118,18 @@ if DATABASE_URL:
         _db.setdefault("OPTIONS", {})["pool"] = {
             "min_size": int(os.environ.get("DB_POOL_MIN", "2")),
             "max_size": int(os.environ.get("DB_POOL_MAX", "20")),
-            "timeout": 10,
+            # Seconds a request waits for a connection; past it (the database is unreachable)
+            # the request is answered 503 (config/errors.py).
+            "timeout": float(os.environ.get("DB_POOL_TIMEOUT", "10")),
+            # A failed reconnection is retried with a doubling delay, and while it waits the
+            # pool grows no further: after a 20 s outage the next try came up to 16 s after
+            # the database was back. Giving up after 5 s lets the next request try at once.
+            "reconnect_timeout": 5.0,
         }
+        # The pool checks a connection (one empty query) before a request gets it: after
+        # the database restarted, the pool's old connections were all broken, and without
+        # the check each answered one more request 503 once the database was back.
+        _db["CONN_HEALTH_CHECKS"] = True
 else:
     _db = {
         "ENGINE": "django.db.backends.sqlite3",

@@ -18,6 +18,10 @@ The frames a socket receives (``docs/architecture.md``):
 - ``{"type": "status", "version", "prev", "data"}``: a status page's ticket.
 - ``{"type": "event", "version", "prev", "event"}``: a status page's own
   ticket changed (its alert sounds before the new status is read).
+- ``{"type": "link", "live": false}``: events cannot reach this server now (the
+  channel layer is down, ``hub.py``); the screen shows it is reconnecting while
+  the board follows the database every few seconds. ``{"type": "link", "live":
+  true}`` when they can again, followed by the state read afresh.
 
 ``version`` is the office's event version the frame shows; ``prev`` is the
 version of the frame before it on the same socket, so a client whose last
@@ -128,6 +132,9 @@ class Screen(Protocol):
     async def push(self, text: str, version: int) -> None:
         """Send one encoded frame at that version."""
 
+    async def send_link(self, live: bool) -> None:
+        """Say whether events reach the server (a frame without a version)."""
+
 
 def _frame(**fields) -> str:
     return json.dumps(fields, ensure_ascii=False)
@@ -203,6 +210,8 @@ class Board:
             self._periodic = asyncio.create_task(self._every_minute())
         await self._catch_up()  # so that every socket's next frame follows self.version
         await screen.send_snapshot(self.version, self.data_for(self.key_of(screen)))
+        if not hub().live:
+            await screen.send_link(False)
 
     def detach(self, screen: Screen) -> None:
         """Stop pushing to the socket; a board nobody watches forgets its state."""
@@ -228,6 +237,10 @@ class Board:
         """Messages may have been lost (the hub says so after a layer outage): read again."""
         if self.screens:
             self._repairs.request()
+
+    async def link_changed(self, live: bool) -> None:
+        """The channel layer went down or came back (the hub says so): tell every socket."""
+        await _tell_link(self.screens, live)
 
     async def deliver(self, message: dict) -> None:
         """One event of the office (called by the hub)."""
@@ -335,6 +348,14 @@ class Board:
                 await self.periodic()
             except Exception:  # noqa: BLE001 - tried again next minute
                 log.exception("the periodic round of %r failed", self)
+
+
+async def _tell_link(screens, live: bool) -> None:
+    for screen in list(screens):
+        try:
+            await screen.send_link(live)
+        except Exception:  # noqa: BLE001 - one broken socket must not starve the others
+            log.exception("telling %r the link changed failed", screen)
 
 
 def _without_version(state: dict) -> dict:
@@ -512,6 +533,8 @@ class StatusBoard:
         self.pages[page] = None
         data = await self.status_of(page)
         await page.send_snapshot(data["version"], data)
+        if not hub().live:
+            await page.send_link(False)
 
     def detach(self, page) -> None:
         """Stop sending to the page."""
@@ -531,6 +554,10 @@ class StatusBoard:
             self._waiting[page] = None
         if self._waiting:
             self._rounds.request()
+
+    async def link_changed(self, live: bool) -> None:
+        """The channel layer went down or came back (the hub says so): tell every page."""
+        await _tell_link(self.pages, live)
 
     async def deliver(self, message: dict) -> None:
         """One event of the office: forward it to its own ticket's page, refresh those it moves."""

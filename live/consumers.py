@@ -170,6 +170,10 @@ class LiveConsumer(AsyncJsonWebsocketConsumer):
             return  # older than what the client has
         await self._send_frame(frame, version)
 
+    async def send_link(self, live: bool) -> None:
+        """Tell the screen whether events reach the server (``{"type": "link"}``)."""
+        await self.send(text_data=json.dumps({"type": "link", "live": live}))
+
     # --- internals ----------------------------------------------------------------
 
     async def _send_frame(self, frame: Frame, version: int) -> None:

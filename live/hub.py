@@ -14,6 +14,15 @@ After a failed receive (the layer lost its connection, e.g. Redis restarted)
 messages may have been lost, so once receiving works again the hub asks every
 member to ``resync()`` from the database.
 
+The Redis pub/sub layer never fails a receive: it reconnects underneath, and
+what was published meanwhile is gone. So the hub also sends itself a probe
+through the layer every ``PROBE_SECONDS``; one not back within
+``PROBE_TIMEOUT`` means the layer is down. Then every member hears
+``link_changed(False)`` (its screens show they are reconnecting) and reads the
+database every ``OUTAGE_RESYNC_SECONDS`` (calls still show while events cannot
+travel); the first probe back means it is up again: ``link_changed(True)`` and
+a resync, so every screen shows the database's state within seconds.
+
 Groups are joined once and kept for the life of the process: they are per
 office, so there are few, and a group nobody local listens to costs one
 ignored message per event. ``queueing/events.py`` names the group in every
@@ -27,7 +36,7 @@ import logging
 import weakref
 from typing import Protocol
 
-from channels.layers import get_channel_layer
+from channels.layers import InMemoryChannelLayer, get_channel_layer
 
 log = logging.getLogger(__name__)
 
@@ -36,6 +45,10 @@ log = logging.getLogger(__name__)
 # hub re-joins its groups well within that; re-joining is idempotent.
 GROUP_REFRESH_SECONDS = 3600.0
 RETRY_SECONDS = 1.0  # after a failed receive (e.g. the core Redis layer while Redis is down)
+PROBE_SECONDS = 1.0  # between two probes of the layer (not with the in-memory layer)
+PROBE_TIMEOUT = 3.0  # a probe not back by then: the layer is down
+OUTAGE_RESYNC_SECONDS = 5.0  # while the layer is down, members read the database this often
+PROBE = "hub.probe"  # the type of the hub's message to itself
 
 
 class Member(Protocol):
@@ -46,6 +59,9 @@ class Member(Protocol):
 
     def resync(self) -> None:
         """Messages may have been lost: read the state again from the database."""
+
+    async def link_changed(self, live: bool) -> None:
+        """The layer went down (False) or came back (True): tell the screens."""
 
 
 class Hub:
@@ -59,6 +75,9 @@ class Hub:
         self._channel: str | None = None
         self._setup = asyncio.Lock()
         self._tasks: list[asyncio.Task] = []
+        self.live = True  # whether events travel (the last probe came back)
+        self._probes_sent = 0
+        self._probe_back = asyncio.Event()
 
     async def join(self, group: str, member: Member) -> None:
         """Deliver the group's messages to ``member`` from now on; raises if the layer is down
@@ -89,6 +108,8 @@ class Hub:
                 self._channel = await self.layer.new_channel("hub.")
                 self._tasks = [asyncio.create_task(self._listen()),
                                asyncio.create_task(self._refresh())]
+                if not isinstance(self.layer, InMemoryChannelLayer):  # it cannot go down
+                    self._tasks.append(asyncio.create_task(self._watch()))
         await self.layer.group_add(group, self._channel)
 
     async def _listen(self) -> None:
@@ -106,6 +127,10 @@ class Hub:
             if failed:
                 failed = False
                 self.resync_all()
+            if message.get("type") == PROBE:
+                if message.get("probe") == self._probes_sent:
+                    self._probe_back.set()
+                continue
             group = message.get("group")
             self._versions[group] = max(self._versions.get(group, 0), message.get("version", 0))
             # A copy: a socket that leaves (or joins) during a delivery must not
@@ -121,6 +146,42 @@ class Hub:
         for members in self._members.values():
             for member in list(members):
                 member.resync()
+
+    async def _watch(self) -> None:
+        last_read = 0.0
+        while True:
+            await asyncio.sleep(PROBE_SECONDS)
+            live = await self._probe()
+            now = asyncio.get_running_loop().time()
+            if live != self.live:
+                self.live = live
+                log.warning("the channel layer is %s", "back" if live else "down")
+                await self._tell_link(live)
+                self.resync_all()
+                last_read = now
+            elif not live and now - last_read >= OUTAGE_RESYNC_SECONDS:
+                self.resync_all()  # no event travels: the screens follow the database
+                last_read = now
+
+    async def _probe(self) -> bool:
+        """Whether a message sent to the hub's own channel comes back through the layer."""
+        self._probes_sent += 1
+        self._probe_back.clear()
+        try:
+            async with asyncio.timeout(PROBE_TIMEOUT):
+                await self.layer.send(self._channel, {"type": PROBE, "probe": self._probes_sent})
+                await self._probe_back.wait()
+        except Exception:  # noqa: BLE001 - a timeout or a connection error: the layer is down
+            return False
+        return True
+
+    async def _tell_link(self, live: bool) -> None:
+        for members in list(self._members.values()):
+            for member in list(members):
+                try:
+                    await member.link_changed(live)
+                except Exception:  # noqa: BLE001 - one broken socket must not starve the others
+                    log.exception("telling %r the link changed failed", member)
 
     async def _refresh(self) -> None:
         while True:

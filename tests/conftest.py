@@ -62,6 +62,32 @@ def redis_url():
 
 
 @pytest.fixture
+def private_redis(redis_url):
+    """A redis-server of the test's own on a free port, which the test may stop and start."""
+    from bench.servers import RedisServer
+
+    need(bool(shutil.which("redis-server")), "redis-server is not installed")
+    server = RedisServer()
+    server.start()
+    yield server
+    server.stop()
+
+
+@pytest.fixture
+def private_postgres(postgres):
+    """A PostgreSQL cluster of the test's own on a free port, which the test may stop and
+    start (never the machine's own)."""
+    from bench.servers import PG_BIN, PostgresCluster
+
+    need((PG_BIN / "initdb").exists(), f"PostgreSQL's initdb is not in {PG_BIN} (set PG_BIN)")
+    cluster = PostgresCluster()
+    cluster.init()
+    cluster.start()
+    yield cluster
+    cluster.remove()
+
+
+@pytest.fixture
 def database_url(postgres):
     """The base PostgreSQL URL, for tests that start their own server processes."""
     return os.environ["DATABASE_URL"]

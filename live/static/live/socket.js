@@ -5,7 +5,8 @@
  * exponential backoff and jitter (1 s, 2 s, 4 s ... 30 s) so a restarted server is not
  * stormed, and every (re)connect starts with a snapshot. It drops frames older than the
  * state shown, and when a frame's "prev" is not the version it last showed (a frame went
- * missing) it asks for a resync. It tells the page when it is live or offline, and asks
+ * missing) it asks for a resync. It tells the page when it is live or offline (its socket
+ * closed, or the server said {"type": "link", "live": false}: its events stopped), and asks
  * for a fresh snapshot when a phone wakes up or comes back online. With heartbeatSeconds
  * (consoles) it sends {"type": "heartbeat"} that often while open: the counter's presence.
  */
@@ -43,6 +44,10 @@ export function connectLive({ path, onFrame, onLive = () => {}, onRefused = () =
 
   function accept(frame) {
     if (frame.type === "error") return;
+    if (frame.type === "link") {  // the server's events stopped (or resumed): say so
+      onLive(Boolean(frame.live));
+      return;
+    }
     if (typeof frame.version === "number") {
       if (frame.type !== "snapshot") {
         if (version !== null && frame.version < version) return;  // older than what is shown
