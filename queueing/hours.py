@@ -206,12 +206,12 @@ def _windows(service: Service, calendar: OfficeCalendar, day: datetime.date
 
 def _next_open(service: Service, calendar: OfficeCalendar,
                after: datetime.datetime) -> datetime.datetime | None:
-    """The first start of a ticket window after that moment, within the calendar's days."""
+    """The first start of a ticket window from that moment on, within the calendar's days."""
     day = timezone.localtime(after).date()
     last = calendar.first_day + datetime.timedelta(days=LOOK_AHEAD_DAYS)
     while day <= last:
         for start, _ in _windows(service, calendar, day)[0]:
-            if start > after:
+            if start >= after:
                 return start
         day += datetime.timedelta(days=1)
     return None
