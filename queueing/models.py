@@ -202,7 +202,7 @@ class OfficeExtraOpening(models.Model):
                 condition=Q(date__isnull=False, weekday__isnull=True)
                 | Q(date__isnull=True, weekday__isnull=False),
                 name="office_extra_opening_date_or_weekday",
-                violation_error_message="日付 (1回のみ) か曜日 (毎週) のどちらか一方を入れてください。"),
+                violation_error_message="日付 (1回のみ) か曜日 (毎週) の一方を入れてください。"),
             models.CheckConstraint(condition=Q(closes__gt=models.F("opens")),
                                    name="office_extra_opening_order",
                                    violation_error_message="終了時刻は開始時刻より後にしてください。"),

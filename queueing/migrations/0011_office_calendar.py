@@ -52,7 +52,7 @@ class Migration(migrations.Migration):
                 'verbose_name': '休日開庁・夜間窓口',
                 'verbose_name_plural': '休日開庁・夜間窓口',
                 'ordering': ['office', 'date', 'weekday', 'opens'],
-                'constraints': [models.CheckConstraint(condition=models.Q(models.Q(('date__isnull', False), ('weekday__isnull', True)), models.Q(('date__isnull', True), ('weekday__isnull', False)), _connector='OR'), name='office_extra_opening_date_or_weekday', violation_error_message='日付 (1回のみ) か曜日 (毎週) のどちらか一方を入れてください。'), models.CheckConstraint(condition=models.Q(('closes__gt', models.F('opens'))), name='office_extra_opening_order', violation_error_message='終了時刻は開始時刻より後にしてください。'), models.CheckConstraint(condition=models.Q(('kind__in', ['holiday_opening', 'evening'])), name='office_extra_opening_kind_valid')],
+                'constraints': [models.CheckConstraint(condition=models.Q(models.Q(('date__isnull', False), ('weekday__isnull', True)), models.Q(('date__isnull', True), ('weekday__isnull', False)), _connector='OR'), name='office_extra_opening_date_or_weekday', violation_error_message='日付 (1回のみ) か曜日 (毎週) の一方を入れてください。'), models.CheckConstraint(condition=models.Q(('closes__gt', models.F('opens'))), name='office_extra_opening_order', violation_error_message='終了時刻は開始時刻より後にしてください。'), models.CheckConstraint(condition=models.Q(('kind__in', ['holiday_opening', 'evening'])), name='office_extra_opening_kind_valid')],
             },
         ),
         migrations.CreateModel(

@@ -14,14 +14,13 @@ import pytest
 from channels.db import database_sync_to_async as sync_to_async  # closes its connections
 from channels.testing import HttpCommunicator, WebsocketCommunicator
 from django.db import connections
+from django.utils import timezone
 from rest_framework.test import APIClient
 
 from api import kiosk_issue
 from config.asgi import application
 from demo.city_hall import DISPLAY_KEY, KIOSK_KEY
 from queueing import hours
-from django.utils import timezone
-
 from queueing.models import (
     CounterService,
     Device,
