@@ -24,6 +24,7 @@ import datetime
 from dataclasses import dataclass, field
 
 from django.core.cache import caches
+from django.db.models import Count
 from django.utils import timezone
 
 from . import holidays, routing
@@ -171,12 +172,10 @@ def service_availability(*, service: Service, at: datetime.datetime,
 
 def walk_in_tickets_today(*, service_ids: list[int], day: datetime.date) -> dict[int, int]:
     """How many walk-in tickets (not booking check-ins) each service issued that day."""
-    counts = dict.fromkeys(service_ids, 0)
-    for service_id in (Ticket.objects.filter(service_id__in=service_ids, business_day=day,
-                                             booking_reference="")
-                       .values_list("service_id", flat=True)):
-        counts[service_id] += 1
-    return counts
+    counted = (Ticket.objects.filter(service_id__in=service_ids, business_day=day,
+                                     booking_reference="")
+               .values("service_id").annotate(n=Count("id")).values_list("service_id", "n"))
+    return {**dict.fromkeys(service_ids, 0), **dict(counted)}
 
 
 def _windows(service: Service, calendar: OfficeCalendar, day: datetime.date
