@@ -39,6 +39,7 @@ from types import SimpleNamespace
 
 import psycopg
 from asgiref.sync import sync_to_async
+from channels.db import database_sync_to_async
 from csp.middleware import CSPMiddleware
 from django.core.exceptions import DisallowedHost
 from django.db import DatabaseError, close_old_connections, connection
@@ -50,7 +51,7 @@ from psycopg_pool import AsyncConnectionPool, PoolTimeout
 from rest_framework.exceptions import ValidationError
 from rest_framework.renderers import JSONRenderer
 
-from queueing import events, selectors, services
+from queueing import events, hours, selectors, services
 from queueing.errors import QueueError
 
 from . import params
@@ -168,16 +169,27 @@ async def issue_for_kiosk_on_loop(request, key: str,
             if found is None:
                 return None
             device, first_step = found
-            if not _rate_allows(device):
+            # A service with a daily cap is Django's path's: its count needs a lock.
+            if first_step.service.daily_ticket_cap is not None or not _rate_allows(device):
                 return None
+            calendar = await _office_calendar(device.office_id)
             ticket = await services.ticket_issue_async(
                 aconnection=aconn, service=first_step.service, first_step=first_step,
                 priority=data["priority"], language=data["language"], device=device,
-                request_key=request_key)
+                calendar=calendar, request_key=request_key)
     except (ValueError, QueueError, DisallowedHost, psycopg.Error, PoolTimeout):
         # As above; a statement that failed wrote nothing (it is its own transaction).
         return None
     return _answer_headers(request, secure), JSONRenderer().render(issued_out(request, ticket))
+
+
+async def _office_calendar(office_id: int) -> hours.OfficeCalendar:
+    """The office's walk-in calendar as this process read it within seconds (no query), or
+    read now in a worker thread (once per ``hours.CACHE_SECONDS`` per office)."""
+    calendar = hours.office_calendar_cached(office_id=office_id)
+    if calendar is None:
+        calendar = await database_sync_to_async(hours.office_calendar)(office_id=office_id)
+    return calendar
 
 
 # The connections of the lean path, per event loop (one per server process; tests run

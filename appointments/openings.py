@@ -4,7 +4,7 @@ The one home of the calendar rule. Precedence, most specific first:
 1. an ad-hoc closure (ClosedDay) closes the whole day, extra openings included;
 2. an extra opening (休日開庁・夜間窓口) is an explicit decision of the city and
    opens its hours even on a weekend, a national holiday or during year-end;
-3. national holidays (jpholiday) and 12/29-1/3 (年末年始) close the weekly hours;
+3. national holidays and 12/29-1/3 (年末年始) close the weekly hours (queueing/holidays.py);
 4. otherwise the weekday's weekly rules apply.
 No slot ends after the schedule's evening cut-off (19:30 by default).
 """
@@ -12,8 +12,9 @@ No slot ends after the schedule's evening cut-off (19:30 by default).
 import datetime
 from dataclasses import dataclass
 
-import jpholiday
 from django.utils import timezone
+
+from queueing.holidays import public_closure
 
 from .models import Schedule
 
@@ -36,23 +37,14 @@ class PlannedSlot:
     capacity: int
 
 
-def is_year_end(day: datetime.date) -> bool:
-    """True from 12/29 to 1/3 (年末年始), when city halls are closed."""
-    return (day.month == 12 and day.day >= 29) or (day.month == 1 and day.day <= 3)
-
-
 def closed_reason(*, schedule: Schedule, day: datetime.date,
                   closed_days: dict | None = None) -> str:
     """Why the weekly hours do not apply on that day ('' when they do)."""
     closed_days = closed_days if closed_days is not None else _closed_days(schedule)
     if day in closed_days:
         return closed_days[day] or "closed"
-    if is_year_end(day):
-        return "year_end"
-    name = jpholiday.is_holiday_name(day)
-    if name:
-        return f"holiday:{name}"
-    return ""
+    kind, name = public_closure(day)  # the shared rule (queueing/holidays.py)
+    return f"{kind}:{name}" if name else kind
 
 
 def periods_on(*, schedule: Schedule, day: datetime.date, rules: list | None = None,

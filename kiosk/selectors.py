@@ -2,29 +2,40 @@
 
 import datetime
 
+from django.utils import timezone
+
 from queueing import hours, numbering, selectors
 from queueing.events import Action
 from queueing.models import Device, Service, Ticket, TicketEvent
 
 
 def kiosk_services(*, office_id: int, language: str, at: datetime.datetime) -> list[dict]:
-    """The kiosk's service buttons: name, waiting, estimated wait, and whether it is open now."""
+    """The kiosk's service buttons: name, waiting, estimated wait, and whether it takes a
+    ticket now; when not, why (``hours``' reason) and when it opens next."""
     services = {
         s.id: s
         for s in Service.objects.filter(office_id=office_id, active=True).only(
-            "id", "active", "available_from", "available_until"
-        )
+            "id", "office_id", "active", "available_from", "available_until",
+            "reception_end_minutes", "daily_ticket_cap")
     }
+    calendar = hours.office_calendar(office_id=office_id, day=timezone.localdate(at))
+    issued = hours.walk_in_tickets_today(
+        service_ids=[s.id for s in services.values() if s.daily_ticket_cap is not None],
+        day=numbering.business_day(at))
     rows = []
     for row in selectors.service_queues(office_id=office_id, language=language):
-        availability = hours.service_availability(service=services[row["service_id"]], at=at)
+        availability = hours.service_availability(
+            service=services[row["service_id"]], at=at, calendar=calendar,
+            issued_today=issued.get(row["service_id"]))
         rows.append(
             {
                 **row,
                 "open": availability.open,
                 "closed_reason": availability.reason,
+                "closed_why": availability.why,
                 "available_from": availability.opens_at,
                 "available_until": availability.closes_at,
+                "next_open": availability.next_open,
             }
         )
     return rows

@@ -14,10 +14,11 @@ from django.http import HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
 from django.urls import NoReverseMatch, reverse
 from django.utils import timezone, translation
-from django.utils.formats import time_format
+from django.utils.formats import date_format, time_format
 from django.utils.translation import gettext as _
 
 from appointments import selectors as booking_selectors
+from queueing import holidays, hours
 from queueing import selectors as queue_selectors
 from queueing.errors import QueueError
 from queueing.languages import DEFAULT as START_LANGUAGE  # kiosks return to it when idle
@@ -61,12 +62,32 @@ def _kiosk(key: str) -> Device | None:
 
 
 def _closed_reason(row: dict) -> str:
-    if row["closed_reason"] == "not_yet":
+    """Why a service takes no ticket now, and when it opens next, in the kiosk's language."""
+    reason, why = row["closed_reason"], row.get("closed_why", "")
+    if reason == hours.NOT_YET:
         return _("Opens at %(time)s") % {"time": time_format(row["available_from"], "H:i")}
-    if row["closed_reason"] == "ended":
-        return _("Closed for today (until %(time)s)") % {
+    if reason == hours.ENDED:
+        text = _("Closed for today (until %(time)s)") % {
             "time": time_format(row["available_until"], "H:i")}
-    return _("Not available now")
+    elif reason == hours.RECEPTION_ENDED:
+        text = _("Reception has ended for today")
+    elif reason == hours.CLOSED_TODAY and why == holidays.HOLIDAY:
+        text = _("Closed today (national holiday)")
+    elif reason == hours.CLOSED_TODAY and why == holidays.YEAR_END:
+        text = _("Closed today (New Year holidays)")
+    elif reason == hours.CLOSED_TODAY:
+        text = _("Closed today")
+    elif reason == hours.NO_COUNTER:
+        return _("No counter serves this service today")
+    elif reason == hours.SOLD_OUT:
+        text = _("Today's tickets are all given out")
+    else:
+        return _("Not available now")
+    if row.get("next_open"):
+        opens = timezone.localtime(row["next_open"])
+        text += " · " + _("Opens next: %(day)s %(time)s") % {
+            "day": date_format(opens, "MONTH_DAY_FORMAT"), "time": time_format(opens, "H:i")}
+    return text
 
 
 def _kiosk_messages() -> dict:
@@ -74,6 +95,8 @@ def _kiosk_messages() -> dict:
         "issuing": _("Printing your ticket…"),
         "throttled": _("Too many tickets in a short time. Please wait a moment and try again."),
         "service_closed": _("This service is not accepting tickets now."),
+        "service_not_served": _("No counter serves this service today."),
+        "service_sold_out": _("Today's tickets for this service are all given out."),
         "kiosk_paused": _("Ticket issuing is paused. Please ask a staff member."),
         "service_not_found": _("This service is not available at this kiosk."),
         "forbidden": _("This kiosk is not registered. Please ask a staff member."),

@@ -26,6 +26,9 @@ from .models import (
     CounterService,
     Device,
     Office,
+    OfficeClosure,
+    OfficeExtraOpening,
+    OfficeHours,
     PresetReason,
     SecurityEvent,
     Service,
@@ -134,12 +137,33 @@ class PresetReasonInline(NeverEchoesInline):
     model = PresetReason
 
 
+class OfficeHoursInline(NeverEchoesInline):
+    """開庁時間: the weekly hours for walk-in tickets (none at all: open every day)."""
+
+    model = OfficeHours
+
+
+class OfficeClosureInline(NeverEchoesInline):
+    """臨時閉庁日: no walk-in ticket that day (祝日・年末年始 are closed without a row)."""
+
+    model = OfficeClosure
+
+
+class OfficeExtraOpeningInline(NeverEchoesInline):
+    """休日開庁・夜間窓口: one date (opens even on a holiday) or every week on a weekday."""
+
+    model = OfficeExtraOpening
+
+
 @admin.register(Office)
 class OfficeAdmin(admin.ModelAdmin):
+    """An office, its reasons and its walk-in calendar (hours, closures, extra openings)."""
+
     form = NeverEchoesModelForm
     list_display = ["name", "code", "recall_limit", "no_show_limit", "no_show_cooldown_minutes"]
     readonly_fields = ["event_version"]
-    inlines = [PresetReasonInline]
+    inlines = [PresetReasonInline, OfficeHoursInline, OfficeClosureInline,
+               OfficeExtraOpeningInline]
 
 
 class StepUnitInline(NeverEchoesInline):
@@ -187,7 +211,7 @@ class ServiceAdmin(TranslatedNamesLayout, admin.ModelAdmin):
 
     form = ServiceForm
     list_display = ["prefix", "name", "office", "target_wait_minutes", "available_from",
-                    "available_until", "active"]
+                    "available_until", "reception_end_minutes", "daily_ticket_cap", "active"]
     list_filter = ["office", "active"]
     inlines = [StepInline]
 

@@ -47,7 +47,7 @@ from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
 from zoneinfo import ZoneInfo
 
-import jpholiday
+from .holidays import holiday_closed  # the one home of the rule
 
 TOKYO = ZoneInfo("Asia/Tokyo")
 
@@ -84,13 +84,6 @@ class Special:
     label: str = ""
     factor: float | None = None  # None: estimated from past days of the kind
     service_id: int | None = None  # None: every procedure
-
-
-def holiday_closed(day: datetime.date) -> bool:
-    """Closed by the calendar: a national holiday or the year-end break (12/29-1/3)."""
-    if (day.month, day.day) >= (12, 29) or (day.month, day.day) <= (1, 3):
-        return True
-    return jpholiday.is_holiday(day)
 
 
 def _closed_weekday(day: datetime.date, specials: Mapping[datetime.date, list[Special]]) -> bool:

@@ -93,6 +93,14 @@ class Service(models.Model):
                                       help_text="空欄: 開庁時刻から")  # e.g. 08:30
     available_until = models.TimeField(null=True, blank=True, verbose_name="受付終了時刻",
                                        help_text="空欄: 閉庁時刻まで")  # e.g. 16:30
+    # 受付終了: tickets stop this many minutes before the office's calendar closes (the
+    # last resident must still be served before the doors shut).
+    reception_end_minutes = models.PositiveSmallIntegerField(
+        null=True, blank=True, verbose_name="受付終了 (閉庁の何分前)",
+        help_text="庁舎の開庁時間の終わりより何分前に発券を締め切るか。空欄: 閉庁時刻まで")
+    daily_ticket_cap = models.PositiveIntegerField(
+        null=True, blank=True, verbose_name="1日の発券上限 (枚)",
+        help_text="この枚数を発券したら、その日は受付終了と表示します。空欄: 上限なし")
     sort_order = models.PositiveIntegerField(default=0, verbose_name="表示順",
         help_text="発券機での並び順 (小さいほど先)。空欄: 最後に追加")
     active = models.BooleanField(default=True, verbose_name="受付する",
@@ -114,6 +122,103 @@ class Service(models.Model):
     def name_in(self, language: str) -> str:
         """The service's name in a language, falling back to Japanese."""
         return self.names.get(language) or self.name
+
+
+WEEKDAYS = [(0, "月"), (1, "火"), (2, "水"), (3, "木"), (4, "金"), (5, "土"), (6, "日")]
+
+
+class OfficeHours(models.Model):
+    """Weekly opening hours of an office for walk-in tickets (開庁時間), one row per period.
+
+    An office without any row has no calendar: its services follow their own
+    hours only (``queueing/hours.py``). National holidays and 年末年始 are built in.
+    """
+
+    office = models.ForeignKey(Office, on_delete=models.CASCADE, related_name="hours",
+                               verbose_name="庁舎")
+    weekday = models.PositiveSmallIntegerField(choices=WEEKDAYS, verbose_name="曜日")
+    opens = models.TimeField(verbose_name="開庁時刻")
+    closes = models.TimeField(verbose_name="閉庁時刻")
+
+    class Meta:
+        verbose_name = verbose_name_plural = "開庁時間 (曜日ごと)"
+        ordering = ["office", "weekday", "opens"]
+        constraints = [
+            models.CheckConstraint(condition=Q(weekday__lte=6), name="office_hours_weekday",
+                                   violation_error_message="曜日は月〜日から選んでください。"),
+            models.CheckConstraint(condition=Q(closes__gt=models.F("opens")),
+                                   name="office_hours_order",
+                                   violation_error_message="閉庁時刻は開庁時刻より後にしてください。"),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.get_weekday_display()} {self.opens:%H:%M}-{self.closes:%H:%M}"
+
+
+class OfficeClosure(models.Model):
+    """An ad-hoc closure of an office (臨時閉庁: system maintenance, an election, a disaster):
+    no walk-in ticket that day, extra openings included."""
+
+    office = models.ForeignKey(Office, on_delete=models.CASCADE, related_name="closures",
+                               verbose_name="庁舎")
+    date = models.DateField(verbose_name="日付")
+    reason = FreeTextField(max_length=100, verbose_name="理由",
+                           help_text="職員向けの記録 (例: システム更新のため)")
+
+    class Meta:
+        verbose_name = verbose_name_plural = "臨時閉庁日"
+        ordering = ["office", "date"]
+        constraints = [
+            models.UniqueConstraint(fields=["office", "date"], name="office_closure_unique",
+                                    violation_error_message="この日の臨時閉庁は登録済みです。"),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.date} {self.reason}"
+
+
+class OfficeExtraOpening(models.Model):
+    """Hours beyond the weekly ones: 休日開庁 (a Saturday or Sunday) or 夜間窓口 (an evening),
+    on one date or every week on a weekday.
+
+    A recurring one never opens 年末年始 or a national holiday; only a one-off
+    opening on that very date does, as an explicit decision of the city.
+    """
+
+    class Kind(models.TextChoices):
+        HOLIDAY_OPENING = "holiday_opening", "休日開庁"
+        EVENING = "evening", "夜間窓口"
+
+    office = models.ForeignKey(Office, on_delete=models.CASCADE, related_name="extra_openings",
+                               verbose_name="庁舎")
+    kind = models.CharField(max_length=16, choices=Kind.choices, verbose_name="種類")
+    date = models.DateField(null=True, blank=True, verbose_name="日付 (1回のみ)",
+                            help_text="1回だけの開庁。祝日・年末年始でも開庁します")
+    weekday = models.PositiveSmallIntegerField(choices=WEEKDAYS, null=True, blank=True,
+                                               verbose_name="曜日 (毎週)",
+                                               help_text="毎週の開庁。祝日・年末年始は開庁しません")
+    opens = models.TimeField(verbose_name="開始時刻")
+    closes = models.TimeField(verbose_name="終了時刻")
+
+    class Meta:
+        verbose_name = verbose_name_plural = "休日開庁・夜間窓口"
+        ordering = ["office", "date", "weekday", "opens"]
+        constraints = [
+            models.CheckConstraint(
+                condition=Q(date__isnull=False, weekday__isnull=True)
+                | Q(date__isnull=True, weekday__isnull=False),
+                name="office_extra_opening_date_or_weekday",
+                violation_error_message="日付 (1回のみ) か曜日 (毎週) の一方を入れてください。"),
+            models.CheckConstraint(condition=Q(closes__gt=models.F("opens")),
+                                   name="office_extra_opening_order",
+                                   violation_error_message="終了時刻は開始時刻より後にしてください。"),
+            models.CheckConstraint(condition=Q(kind__in=["holiday_opening", "evening"]),
+                                   name="office_extra_opening_kind_valid"),
+        ]
+
+    def __str__(self) -> str:
+        when = f"{self.date}" if self.date else f"毎週{self.get_weekday_display()}"
+        return f"{self.get_kind_display()} {when} {self.opens:%H:%M}-{self.closes:%H:%M}"
 
 
 class Step(models.Model):

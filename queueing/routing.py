@@ -12,7 +12,7 @@ kiosk check-in) goes through these functions.
 import datetime
 
 from django.contrib.auth.models import AbstractBaseUser
-from django.db.models import OuterRef, Q, QuerySet, Subquery
+from django.db.models import Exists, OuterRef, Q, QuerySet, Subquery
 
 from .errors import Forbidden
 from .models import Counter, CounterService, Kind, Step, Ticket
@@ -91,6 +91,17 @@ def ensure_may_act_on(*, ticket: Ticket, user: AbstractBaseUser) -> None:
             "may not act on it.",
             code="step_not_allowed_here",
         )
+
+
+def served_service_ids(*, office_id: int) -> set[int]:
+    """The office's services whose first step some counter of the right kind serves: a
+    ticket for any other would wait for a counter that never calls it."""
+    first_order = Step.objects.filter(service_id=OuterRef("service_id")).order_by("order")
+    counter_of_its_kind = CounterService.objects.filter(
+        service_id=OuterRef("service_id"), counter__kind=OuterRef("kind"))  # kind_serves, in SQL
+    return set(Step.objects.filter(service__office_id=office_id,
+                                   order=Subquery(first_order.values("order")[:1]))
+               .filter(Exists(counter_of_its_kind)).values_list("service_id", flat=True))
 
 
 def serves(*, counter: Counter) -> QuerySet[Ticket]:

@@ -91,14 +91,18 @@ def ticket_issue(
 
 async def ticket_issue_async(*, aconnection, service: Service, first_step: Step,
                              priority: int, language: str, device: Device,
+                             calendar: hours.OfficeCalendar,
                              request_key: str = "") -> Ticket:
     """``ticket_issue`` for a kiosk on PostgreSQL, from the event loop: the same checks and
     the same one statement, run on an async psycopg connection in autocommit (so the
     statement is its own transaction), the event sent once it has returned. A request
     key already used today fails the statement (``ticket_issued_once_per_request``,
-    nothing written, no number taken): ``ticket_issue`` then answers the retry."""
+    nothing written, no number taken): ``ticket_issue`` then answers the retry. The
+    office's ``calendar`` is this process's copy (``hours.office_calendar_cached``); a
+    service with a daily cap is Django's path's to issue (its count needs a lock)."""
     ticket, event = _ticket_new(service=service, priority=priority, language=language,
-                                device=device, first_step=first_step, request_key=request_key)
+                                device=device, first_step=first_step, request_key=request_key,
+                                calendar=calendar)
     cursor = await aconnection.execute(*_issue_statement(ticket, event))
     number, pk, version = await cursor.fetchone()
     _written(ticket, number=number, pk=pk)
@@ -111,8 +115,15 @@ async def ticket_issue_async(*, aconnection, service: Service, first_step: Step,
 
 def _ticket_new(*, service: Service, priority: int, language: str, device: Device | None,
                 by: AbstractBaseUser | None = None, booking_reference: str = "",
-                first_step: Step | None, request_key: str = "") -> tuple[Ticket, TicketEvent]:
-    """The new ticket (no number yet) and its audit row, after the checks of issuing."""
+                first_step: Step | None, request_key: str = "",
+                calendar: hours.OfficeCalendar | None = None) -> tuple[Ticket, TicketEvent]:
+    """The new ticket (no number yet) and its audit row, after the checks of issuing.
+
+    The office's ``calendar`` is read when not given (the lean kiosk path gives this
+    process's copy: no query). A service with a daily cap is counted here with its row
+    locked, so two kiosks at the cap take turns: only inside a transaction, which is why
+    the lean path hands capped services to Django's path.
+    """
     now = timezone.now()
     if device is not None:
         if device.office_id != service.office_id:
@@ -123,9 +134,17 @@ def _ticket_new(*, service: Service, priority: int, language: str, device: Devic
                 code="kiosk_paused",
             )
     # A checked-in booking is expected (e.g. 夜間窓口 after the walk-in button's hours).
-    if not hours.service_availability(service=service, at=now).open and not (
-            booking_reference and service.active):
-        raise Conflict(f"{service.name} is not accepting tickets now.", code="service_closed")
+    if not (booking_reference and service.active):
+        issued = None
+        if service.daily_ticket_cap is not None:
+            list(Service.objects.select_for_update(no_key=True).filter(pk=service.pk)
+                 .values_list("pk"))
+            issued = hours.walk_in_tickets_today(
+                service_ids=[service.pk], day=numbering.business_day(now))[service.pk]
+        availability = hours.service_availability(service=service, at=now, calendar=calendar,
+                                                  issued_today=issued)
+        if not availability.open:
+            raise _not_available(service, availability)
     step = first_step if first_step is not None else _first_step(service)
     ticket = Ticket(
         office_id=service.office_id,
@@ -143,6 +162,20 @@ def _ticket_new(*, service: Service, priority: int, language: str, device: Devic
     event = _audit_row(ticket, Action.ISSUED, from_status="", from_step=None, by=by,
                        device=device, at=now)
     return ticket, event
+
+
+# The refusal's code per reason the service is not available (hours.py's reasons).
+_REFUSAL_CODES = {hours.NO_COUNTER: "service_not_served", hours.SOLD_OUT: "service_sold_out"}
+
+
+def _not_available(service: Service, availability: hours.Availability) -> Conflict:
+    """The refusal of a ticket for a service that is not available, saying why and when it
+    opens next (the kiosk says the same in the resident's language)."""
+    why = availability.reason + (f" ({availability.why})" if availability.why else "")
+    detail = f"{service.name} is not accepting tickets now: {why}."
+    if availability.next_open is not None:
+        detail += f" It opens next at {timezone.localtime(availability.next_open):%Y-%m-%d %H:%M}."
+    return Conflict(detail, code=_REFUSAL_CODES.get(availability.reason, "service_closed"))
 
 
 def _issued_insert(ticket: Ticket, event: TicketEvent) -> int:

@@ -14,12 +14,22 @@ import pytest
 from channels.db import database_sync_to_async as sync_to_async  # closes its connections
 from channels.testing import HttpCommunicator, WebsocketCommunicator
 from django.db import connections
+from django.utils import timezone
 from rest_framework.test import APIClient
 
 from api import kiosk_issue
 from config.asgi import application
 from demo.city_hall import DISPLAY_KEY, KIOSK_KEY
-from queueing.models import Device, Office, Service, Ticket, TicketEvent
+from queueing import hours
+from queueing.models import (
+    CounterService,
+    Device,
+    Office,
+    OfficeClosure,
+    Service,
+    Ticket,
+    TicketEvent,
+)
 
 pytestmark = pytest.mark.django_db(transaction=True)
 ISSUE = "/api/v1/tickets/"
@@ -137,6 +147,9 @@ async def test_the_lobby_display_gets_the_ticket_with_its_version(office, taken)
     ("not JSON", 400, "parse_error"),
     ("plain text body", 415, "unsupported_media_type"),
     ("closed service", 409, "service_closed"),
+    ("office closed today", 409, "service_closed"),
+    ("no counter serves it", 409, "service_not_served"),
+    ("daily cap reached", 409, "service_sold_out"),
     ("paused kiosk", 409, "kiosk_paused"),
     ("rate limit", 429, "throttled"),
 ])
@@ -154,6 +167,12 @@ async def test_every_other_case_gets_djangos_answer_and_writes_nothing(
         kiosk.save()
         if case == "closed service":
             Service.objects.filter(pk=juminhyo.pk).update(available_until="00:00")
+        if case == "office closed today":
+            OfficeClosure.objects.create(office=office, date=timezone.localdate(), reason="点検")
+        if case == "no counter serves it":
+            CounterService.objects.filter(service=juminhyo).delete()
+        if case == "daily cap reached":
+            Service.objects.filter(pk=juminhyo.pk).update(daily_ticket_cap=0)
 
     await sync_to_async(change)()
     if case == "unknown key":
@@ -231,3 +250,34 @@ async def test_a_request_key_that_is_not_one_is_refused_without_echo(office, tak
     assert "not a key" not in body["detail"]
     assert taken == []
     assert await sync_to_async(Ticket.objects.count)() == 0
+
+
+async def test_a_service_with_a_daily_cap_is_issued_by_djangos_path_up_to_its_cap(office, taken):
+    # Given a service that gives out two tickets a day (its count needs a lock: Django's path)
+    juminhyo = await sync_to_async(service)("juminhyo")
+    await sync_to_async(Service.objects.filter(pk=juminhyo.pk).update)(daily_ticket_cap=2)
+    # When a kiosk presses three times
+    answers = [await post({"service": juminhyo.pk}) for _ in range(3)]
+    # Then two tickets, then the refusal saying so; none of them on the lean path
+    assert [status for status, _, _ in answers] == [201, 201, 409]
+    assert answers[2][1]["code"] == "service_sold_out"
+    assert taken == [False, False, False]
+    assert await sync_to_async(Ticket.objects.count)() == 2
+
+
+async def test_the_lean_path_reads_the_calendar_once_then_from_memory(office, taken, monkeypatch):
+    # Given a process that has not read the office calendar yet
+    reads = []
+    original = hours.office_calendar
+
+    def counted(**kwargs):
+        reads.append(kwargs["office_id"])
+        return original(**kwargs)
+
+    monkeypatch.setattr(hours, "office_calendar", counted)
+    juminhyo = await sync_to_async(service)("juminhyo")
+    # When a kiosk presses twice
+    first, second = await post({"service": juminhyo.pk}), await post({"service": juminhyo.pk})
+    # Then both are issued on the lean path and the calendar was read once, for the first
+    assert (first[0], second[0], taken) == (201, 201, [True, True])
+    assert reads == [office.pk]

@@ -203,3 +203,26 @@ def test_two_sweeps_and_a_sign_out_at_once_pause_a_counter_once(postgres, office
         assert (c1.status, c1.staffed) == ("break", False)
     events = Tally(CounterEvent.objects.filter(counter=c1).values_list("action", flat=True))
     assert events["counter_unstaffed"] == 5 and events["counter_paused"] == 5
+
+
+def test_kiosks_pressing_together_at_the_daily_cap_never_issue_past_it(postgres, office):
+    # Given a service that gives out 5 tickets a day and 3 already issued
+    koseki = Service.objects.get(office=office, code="koseki")
+    koseki.daily_ticket_cap = 5
+    koseki.save()
+    for _ in range(3):
+        services.ticket_issue(service=koseki)
+    refused = []
+
+    def press(i):
+        try:
+            services.ticket_issue(service=koseki)
+        except Conflict as exc:
+            refused.append(exc.code)
+
+    # When 8 kiosks press at the same moment
+    assert run_threads(8, press) == []
+    # Then exactly 2 more are issued, gap-free, and 6 are told the day's tickets are given out
+    assert sorted(Ticket.objects.filter(service=koseki).values_list("number", flat=True)) == [
+        1, 2, 3, 4, 5]
+    assert refused == ["service_sold_out"] * 6

@@ -97,3 +97,43 @@ def test_paused_kiosk_refuses_with_its_message(kiosk_client, kiosk, juminhyo):
     response = kiosk_client.post(ISSUE, {"service": juminhyo.id}, format="json")
     assert response.status_code == 409
     assert response.json() == {"code": "kiosk_paused", "detail": "点検中"}
+
+
+def test_the_refusal_says_why_and_when_the_service_opens_next(kiosk_client, office, clock):
+    from queueing.models import OfficeHours
+
+    for weekday in range(5):
+        OfficeHours.objects.create(office=office, weekday=weekday, opens=datetime.time(8, 30),
+                                   closes=datetime.time(17, 15))
+    clock.at("10:00", datetime.date(2026, 7, 20))  # 海の日
+    service = Service.objects.get(office=office, code="koseki")
+    response = kiosk_client.post(ISSUE, {"service": service.id}, format="json")
+    assert response.status_code == 409
+    body = response.json()
+    assert body["code"] == "service_closed"
+    assert "closed_today (holiday)" in body["detail"]
+    assert "opens next at 2026-07-21 08:30" in body["detail"].lower()
+
+
+def test_a_service_no_counter_serves_is_refused_with_its_own_code(kiosk_client, office):
+    from queueing.models import CounterService
+
+    service = Service.objects.get(office=office, code="koseki")
+    CounterService.objects.filter(service=service).delete()
+    response = kiosk_client.post(ISSUE, {"service": service.id}, format="json")
+    assert (response.status_code, response.json()["code"]) == (409, "service_not_served")
+    assert not Ticket.objects.filter(service=service).exists()
+
+
+def test_a_booking_check_in_is_not_counted_against_the_daily_cap(office, clock):
+    from queueing import services
+
+    clock.at("10:00")
+    service = Service.objects.get(office=office, code="koseki")
+    service.daily_ticket_cap = 1
+    service.save()
+    services.ticket_issue(service=service, booking_reference="R-1")
+    assert services.ticket_issue(service=service).number == 2  # the one walk-in of the day
+    with pytest.raises(Exception) as refused:
+        services.ticket_issue(service=service)
+    assert refused.value.code == "service_sold_out"

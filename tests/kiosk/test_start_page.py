@@ -122,3 +122,87 @@ def test_easy_japanese_start_page_writes_kanji_with_furigana(client, office):
     assert title.startswith("ばんごうけん を とって ください – ")
     assert not re.search(r"\{[^{}|]+\|", html)  # no notation left over anywhere
     assert "<ruby>" not in client.get(START + "?lang=ja").content.decode()
+
+
+# --- the office calendar on the start screen -------------------------------------------
+
+
+def service_info(html: str, prefix: str) -> str:
+    """The text under the first service button with that prefix, and whether it is disabled."""
+    button = re.search(r'<button[^>]*data-service="\d+"[^>]*>\s*<span class="prefix"[^>]*>'
+                       + prefix + r'</span>.*?</button>', html, re.S).group(0)
+    text = re.sub(r"\s+", " ", re.search(r'class="info"[^>]*>(.*?)</span>', button, re.S)
+                  .group(1))
+    return ("disabled " if "disabled" in button.split(">")[0] else "") + re.sub(
+        r"<[^>]+>", "", text).strip()
+
+
+@pytest.fixture
+def weekday_hours(office):
+    """The demo office open Monday to Friday 8:30-17:15."""
+    from queueing.models import OfficeHours
+
+    for weekday in range(5):
+        OfficeHours.objects.create(office=office, weekday=weekday, opens=datetime.time(8, 30),
+                                   closes=datetime.time(17, 15))
+
+
+@pytest.mark.parametrize("lang, expected", [
+    ("en", "disabled Closed today (national holiday) · Opens next: July 21 08:30"),
+    ("ja", "disabled 本日は祝日のため休みです · 次の受付: 7月21日 08:30"),
+])
+def test_a_holiday_says_closed_today_and_when_it_opens_next(client, weekday_hours, clock,
+                                                           lang, expected):
+    clock.at("10:00", datetime.date(2026, 7, 20))  # 海の日
+    assert service_info(client.get(START + f"?lang={lang}").content.decode(), "B") == expected
+
+
+@pytest.mark.parametrize("lang, expected", [
+    ("en", "disabled Closed today (New Year holidays) · Opens next: January 4 08:30"),
+    ("ja", "disabled 年末年始のため休みです · 次の受付: 1月4日 08:30"),
+])
+def test_the_year_end_says_so(client, weekday_hours, clock, lang, expected):
+    clock.at("10:00", datetime.date(2026, 12, 30))
+    assert service_info(client.get(START + f"?lang={lang}").content.decode(), "B") == expected
+
+
+@pytest.mark.parametrize("lang, expected", [
+    ("en", "disabled Reception has ended for today · Opens next: June 11 08:30"),
+    ("ja", "disabled 本日の受付は終了しました · 次の受付: 6月11日 08:30"),
+])
+def test_reception_ended_before_closing_says_so(client, weekday_hours, office, clock,
+                                                lang, expected):
+    Service.objects.filter(office=office, code="koseki").update(reception_end_minutes=30)
+    clock.at("16:50")  # the office closes at 17:15; 戸籍 stops taking tickets at 16:45
+    html = client.get(START + f"?lang={lang}").content.decode()
+    assert service_info(html, "B") == expected
+    assert not service_info(html, "C").startswith("disabled")  # 税証明 runs to 17:15
+
+
+@pytest.mark.parametrize("lang, expected", [("en", "disabled Opens at 08:30"),
+                                            ("ja", "disabled 08:30から受付")])
+def test_before_the_office_opens_it_says_when(client, weekday_hours, clock, lang, expected):
+    clock.at("08:00")
+    assert service_info(client.get(START + f"?lang={lang}").content.decode(), "B") == expected
+
+
+@pytest.mark.parametrize("lang, expected", [
+    ("en", "disabled No counter serves this service today"),
+    ("ja", "disabled 本日はこの手続きの窓口がありません")])
+def test_a_service_no_counter_serves_is_shown_not_available(client, office, lang, expected):
+    from queueing.models import CounterService
+
+    CounterService.objects.filter(service__office=office, service__code="koseki").delete()
+    assert service_info(client.get(START + f"?lang={lang}").content.decode(), "B") == expected
+
+
+@pytest.mark.parametrize("lang, expected", [
+    ("en", "disabled Today's tickets are all given out · Opens next: June 11 00:00"),
+    ("ja", "disabled 本日の整理券はすべて配布しました · 次の受付: 6月11日 00:00")])
+def test_a_service_at_its_daily_cap_is_shown_given_out(client, issue, office, clock,
+                                                       lang, expected):
+    clock.at("10:00")
+    Service.objects.filter(office=office, code="koseki").update(daily_ticket_cap=1)
+    issue(service=Service.objects.get(office=office, code="koseki"))
+    html = client.get(START + f"?lang={lang}").content.decode()
+    assert service_info(html, "B").replace("&#x27;", "'") == expected

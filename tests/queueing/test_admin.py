@@ -83,7 +83,9 @@ def test_the_event_version_cannot_be_changed_through_the_office_form(clerk, offi
     response = clerk.post(url, {
         "code": office.code, "name": office.name, "event_version": 999,
         "recall_limit": 3, "no_show_limit": 2, "no_show_cooldown_minutes": 5, "near_turn_ahead": 3,
-        "reasons-TOTAL_FORMS": 0, "reasons-INITIAL_FORMS": 0})
+        "reasons-TOTAL_FORMS": 0, "reasons-INITIAL_FORMS": 0,
+        **{f"{p}-{n}_FORMS": 0 for p in ["hours", "closures", "extra_openings"]
+           for n in ["TOTAL", "INITIAL"]}})
     assert response.status_code == 302, response.content.decode()[:3000]
     assert Office.objects.get(pk=office.pk).event_version == 41
 
@@ -162,3 +164,38 @@ def test_a_displays_languages_are_ticked_not_typed(clerk, office):
     assert response.status_code == 302, response.content.decode()[:3000]
     display.refresh_from_db()
     assert display.languages == ["ja", "vi"]
+
+
+def test_a_clerk_sets_the_walk_in_calendar_on_the_office_page(clerk, office):
+    from queueing.models import OfficeClosure, OfficeExtraOpening, OfficeHours
+
+    url = f"/admin/queueing/office/{office.pk}/change/"
+    page = clerk.get(url).content.decode()
+    assert "開庁時間 (曜日ごと)" in page and "臨時閉庁日" in page and "休日開庁・夜間窓口" in page
+    forms = {f"{p}-{n}_FORMS": 0 for p in ["reasons", "closures"] for n in ["TOTAL", "INITIAL"]}
+    response = clerk.post(url, {
+        "code": office.code, "name": office.name, "recall_limit": 3, "no_show_limit": 2,
+        "no_show_cooldown_minutes": 5, **forms,
+        "hours-TOTAL_FORMS": 1, "hours-INITIAL_FORMS": 0,
+        "hours-0-weekday": 0, "hours-0-opens": "08:30", "hours-0-closes": "17:15",
+        "extra_openings-TOTAL_FORMS": 2, "extra_openings-INITIAL_FORMS": 0,
+        "extra_openings-0-kind": "evening", "extra_openings-0-weekday": 3,
+        "extra_openings-0-opens": "17:15", "extra_openings-0-closes": "19:00",
+        # neither a date nor a weekday: refused with the rule in Japanese
+        "extra_openings-1-kind": "holiday_opening",
+        "extra_openings-1-opens": "09:00", "extra_openings-1-closes": "12:00"})
+    assert response.status_code == 200
+    assert "日付 (1回のみ) か曜日 (毎週) の一方を入れてください。" in response.content.decode()
+    assert not OfficeHours.objects.exists()  # nothing saved while a row is wrong
+    response = clerk.post(url, {
+        "code": office.code, "name": office.name, "recall_limit": 3, "no_show_limit": 2,
+        "no_show_cooldown_minutes": 5, **forms,
+        "hours-TOTAL_FORMS": 1, "hours-INITIAL_FORMS": 0,
+        "hours-0-weekday": 0, "hours-0-opens": "08:30", "hours-0-closes": "17:15",
+        "extra_openings-TOTAL_FORMS": 1, "extra_openings-INITIAL_FORMS": 0,
+        "extra_openings-0-kind": "evening", "extra_openings-0-weekday": 3,
+        "extra_openings-0-opens": "17:15", "extra_openings-0-closes": "19:00"})
+    assert response.status_code == 302, response.content.decode()[:3000]
+    assert str(OfficeHours.objects.get(office=office)) == "月 08:30-17:15"
+    assert str(OfficeExtraOpening.objects.get(office=office)) == "夜間窓口 毎週木 17:15-19:00"
+    assert not OfficeClosure.objects.exists()

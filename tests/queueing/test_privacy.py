@@ -142,6 +142,7 @@ NOT_FREE_TEXT = {
     "appointments.BookingEvent.to_status", "appointments.Notification.kind",
     "appointments.Notification.channel", "queueing.RecordFailure.job",
     "queueing.RecordFailure.record", "queueing.RecordFailure.error",
+    "queueing.OfficeExtraOpening.kind",  # a choice: holiday_opening or evening
 }
 
 
