@@ -137,7 +137,8 @@ class PresetReasonInline(NeverEchoesInline):
 @admin.register(Office)
 class OfficeAdmin(admin.ModelAdmin):
     form = NeverEchoesModelForm
-    list_display = ["name", "code", "recall_limit", "no_show_limit", "no_show_cooldown_minutes"]
+    list_display = ["name", "code", "recall_limit", "no_show_limit", "no_show_cooldown_minutes",
+                    "phone_join"]
     readonly_fields = ["event_version"]
     inlines = [PresetReasonInline]
 
