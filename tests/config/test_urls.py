@@ -70,6 +70,7 @@ RULES = {
     "kiosk/<str:key>/ticket/<str:token>/": {"kiosk"},
     "kiosk/<str:key>/maintenance/": {"kiosk"},
     "t/<str:token>/": PUBLIC,
+    "join/<slug:office_code>/": PUBLIC,  # the phone ticket page (the demo office: lobby code)
     "book/hold/<str:token>/": PUBLIC,
     "book/manage/<str:token>/": PUBLIC,
     "book/manage/<str:token>/cancel/": PUBLIC,
