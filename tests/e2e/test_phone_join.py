@@ -76,10 +76,11 @@ def test_the_phone_page_is_accessible(live_server, new_context, lang):
     assert_accessible(page, f"the phone ticket page with a refused code ({lang})")
 
 
-def test_the_display_fetches_the_next_code_by_itself(live_server, new_context):
+def test_the_display_fetches_the_next_code_by_itself(live_server, new_context, screenshot):
     display = new_context(viewport={"width": 1920, "height": 1080}).new_page()
     display.goto(live_server.url + DISPLAY)
     expect(display.locator("#join-code")).to_have_text(re.compile(r"^\d{4}$"))
+    screenshot(display, "display-phone-ticket-box", full_page=False)
     display.locator("#join-code").evaluate("e => { e.textContent = '----'; }")
     display.evaluate("() => window.madoguchiJoinCode.refresh()")
     expect(display.locator("#join-code")).to_have_text(re.compile(r"^\d{4}$"), timeout=TIMEOUT)
