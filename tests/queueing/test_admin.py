@@ -83,7 +83,7 @@ def test_the_event_version_cannot_be_changed_through_the_office_form(clerk, offi
     response = clerk.post(url, {
         "code": office.code, "name": office.name, "event_version": 999,
         "recall_limit": 3, "no_show_limit": 2, "no_show_cooldown_minutes": 5,
-        "reasons-TOTAL_FORMS": 0, "reasons-INITIAL_FORMS": 0})
+        "phone_join": "lobby", "reasons-TOTAL_FORMS": 0, "reasons-INITIAL_FORMS": 0})
     assert response.status_code == 302, response.content.decode()[:3000]
     assert Office.objects.get(pk=office.pk).event_version == 41
 
