@@ -185,6 +185,15 @@ COUNTER_PRESENCE_SWEEP_SECONDS = float(os.environ.get("COUNTER_PRESENCE_SWEEP_SE
 # background tab (browsers throttle its timers), so 30 s.
 COUNTER_HEARTBEAT_SECONDS = int(os.environ.get("COUNTER_HEARTBEAT_SECONDS", "30"))
 
+# --- Tickets from a phone (kiosk/phone.py, queueing/presence_code.py) ------
+# The lobby display's presence code changes every PHONE_CODE_MINUTES; the code of the
+# window before is still accepted, so a code read just before it changes works.
+PHONE_CODE_MINUTES = int(os.environ.get("PHONE_CODE_MINUTES", "5"))
+# Tries (a code or a ticket) per client address. Residents on the lobby's Wi-Fi or one
+# carrier's NAT share an address, so the default is generous: it stops a script trying
+# every code, not a busy lobby.
+PHONE_TICKET_RATE = os.environ.get("PHONE_TICKET_RATE", "30/hour")
+
 # --- Auth -----------------------------------------------------------------
 AUTH_PASSWORD_VALIDATORS = [
     {"NAME": "django.contrib.auth.password_validation.MinimumLengthValidator"},

@@ -164,7 +164,9 @@ DISPLAY_KEY = "demo-display-key"
 @transaction.atomic
 def demo_load() -> Office:
     """Create or update the demo city hall; safe to run again (idempotent)."""
-    office, _ = Office.objects.update_or_create(code="demo", defaults={"name": "みどり市役所 本庁舎"})
+    # Phone tickets in the lobby, with the display's presence code (Web 整理券).
+    office, _ = Office.objects.update_or_create(code="demo", defaults={
+        "name": "みどり市役所 本庁舎", "phone_join": Office.PhoneJoin.LOBBY})
     services = {}
     for order, (code, prefix, name, names, steps, target, minutes, until) in enumerate(SERVICES):
         service, _ = Service.objects.update_or_create(

@@ -34,6 +34,10 @@ def _labels_here() -> dict[str, str]:
         "unknown": pgettext("lobby display",
                             "This display is not registered or its key was revoked."),
         "unknown_ask": pgettext("lobby display", "Ask the administrator for the display's key."),
+        # The phone ticket box (displays/join_code.py): 「スマートフォンで整理券: コード 1234」
+        "phone_ticket": pgettext("lobby display", "Ticket on your phone"),
+        "phone_code": pgettext("lobby display", "Code"),
+        "phone_qr": pgettext("lobby display", "QR code for taking a ticket on your phone"),
     }
 
 

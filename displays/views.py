@@ -8,7 +8,7 @@ from queueing.languages import html_lang
 from queueing.models import Device
 from queueing.selectors import device_by_key
 
-from . import phrases, selectors
+from . import join_code, phrases, selectors
 
 
 def display_page(request: HttpRequest, key: str) -> HttpResponse:
@@ -19,8 +19,9 @@ def display_page(request: HttpRequest, key: str) -> HttpResponse:
     config = selectors.display_page_config(device=device)
     config["socket_path"] = f"/ws/display/{key}/"
     config["phrases"] = phrases.spoken_and_drawn(languages=config["languages"])
+    join = join_code.join_box(request=request, device=device, language=config["languages"][0])
     return _render(request, "displays/display.html", config["languages"],
-                   {"device": device, "config": config})
+                   {"device": device, "config": config, "join": join})
 
 
 def _render(request: HttpRequest, template: str, languages: list[str], context: dict,

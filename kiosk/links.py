@@ -1,7 +1,13 @@
-"""Links to the resident's status page, which this app serves (``/t/<token>/``)."""
+"""Links to the resident pages this app serves: the status page (``/t/<token>/``) and the
+phone ticket page (``/join/<office code>/``)."""
 
 from django.conf import settings
 from django.urls import reverse
+
+
+def _public(request, path: str) -> str:
+    base = settings.PUBLIC_BASE_URL.rstrip("/")
+    return base + path if base else request.build_absolute_uri(path)
 
 
 def status_url(request, token: str) -> str:
@@ -10,9 +16,7 @@ def status_url(request, token: str) -> str:
     ``PUBLIC_BASE_URL`` replaces the request's host when kiosks reach the
     server by an internal name that residents' phones cannot.
     """
-    path = reverse("ticket-status-page", args=[token])
-    base = settings.PUBLIC_BASE_URL.rstrip("/")
-    return base + path if base else request.build_absolute_uri(path)
+    return _public(request, reverse("ticket-status-page", args=[token]))
 
 
 def status_link(token: str) -> str:
@@ -20,3 +24,9 @@ def status_link(token: str) -> str:
     the host from): from ``PUBLIC_BASE_URL``, or "" when it is not set."""
     base = settings.PUBLIC_BASE_URL.rstrip("/")
     return base + reverse("ticket-status-page", args=[token]) if base else ""
+
+
+def join_url(request, office_code: str) -> str:
+    """The absolute URL of an office's phone ticket page, as the lobby display's QR code
+    carries it (``PUBLIC_BASE_URL`` as for ``status_url``)."""
+    return _public(request, reverse("phone-join", args=[office_code]))

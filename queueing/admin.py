@@ -160,7 +160,8 @@ class OfficeAdmin(admin.ModelAdmin):
     """An office, its reasons and its walk-in calendar (hours, closures, extra openings)."""
 
     form = NeverEchoesModelForm
-    list_display = ["name", "code", "recall_limit", "no_show_limit", "no_show_cooldown_minutes"]
+    list_display = ["name", "code", "recall_limit", "no_show_limit", "no_show_cooldown_minutes",
+                    "phone_join"]
     readonly_fields = ["event_version"]
     inlines = [PresetReasonInline, OfficeHoursInline, OfficeClosureInline,
                OfficeExtraOpeningInline]

@@ -61,11 +61,25 @@ class Office(models.Model):
         help_text="前の人数がこの数以下になると、状況ページでロビーへ戻るよう案内し、"
                   "登録されたメールに知らせます")
 
+    class PhoneJoin(models.TextChoices):
+        """Whether residents may take a walk-in ticket from their phone (Web 整理券)."""
+
+        OFF = "off", "しない"
+        LOBBY = "lobby", "庁舎内のみ (ロビー表示の確認コードが必要)"
+        ANYWHERE = "anywhere", "どこからでも (市のウェブサイトから)"
+
+    phone_join = models.CharField(
+        max_length=8, choices=PhoneJoin.choices, default=PhoneJoin.OFF,
+        verbose_name="スマートフォンからの発券",
+        help_text="庁舎内のみ: ロビー表示に出る数分ごとに変わるコードの入力が必要です")
+
     class Meta:
         verbose_name = verbose_name_plural = "庁舎"
         constraints = [
             models.CheckConstraint(condition=Q(no_show_limit__gte=1),
                                    name="office_no_show_limit_positive"),
+            models.CheckConstraint(condition=Q(phone_join__in=["off", "lobby", "anywhere"]),
+                                   name="office_phone_join_valid"),
         ]
 
     def __str__(self) -> str:

@@ -68,10 +68,12 @@ RULES = {
     "supervisor/audit/": SUPERVISORS,
     "supervisor/jobs/": SUPERVISORS,
     "display/<str:key>/": {"display"},  # the key in the address is the credential
+    "display/<str:key>/join-code/": {"display"},  # the phone ticket box's presence code
     "kiosk/<str:key>/": {"kiosk"},
     "kiosk/<str:key>/ticket/<str:token>/": {"kiosk"},
     "kiosk/<str:key>/maintenance/": {"kiosk"},
     "t/<str:token>/": PUBLIC,
+    "join/<slug:office_code>/": PUBLIC,  # the phone ticket page (the demo office: lobby code)
     "book/hold/<str:token>/": PUBLIC,
     "book/manage/<str:token>/": PUBLIC,
     "book/manage/<str:token>/cancel/": PUBLIC,
@@ -88,8 +90,8 @@ RULES = {
     "api/v1/open-data/<slug:code>/hourly/": PUBLIC,
     "admin/": {"admin"},  # every route under it
 }
-KEYED = {"display/<str:key>/", "kiosk/<str:key>/", "kiosk/<str:key>/ticket/<str:token>/",
-         "kiosk/<str:key>/maintenance/"}
+KEYED = {"display/<str:key>/", "display/<str:key>/join-code/", "kiosk/<str:key>/",
+         "kiosk/<str:key>/ticket/<str:token>/", "kiosk/<str:key>/maintenance/"}
 POST_ONLY = re.compile(r"^api/v1/(tickets/$|kiosk/|counters/.+/(call|status|hold|transfer|"
                        r"cancel|call-next)/$|.*recall\||bookings/$|bookings/<str|tickets/status"
                        r"/<str:token>/(leave|on-my-way|notice))|^staff/logout/$")

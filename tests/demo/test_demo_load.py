@@ -40,3 +40,13 @@ def test_a_rerun_creates_only_the_missing_accounts_with_their_demo_passwords(off
         assert User.objects.get(username=username).check_password(password)
     admin = User.objects.get(username=ADMIN[0])
     assert admin.password == admin_before and admin.is_superuser
+
+
+def test_the_demo_office_takes_phone_tickets_in_the_lobby_with_the_code(office):
+    from queueing.models import Office
+
+    Office.objects.filter(pk=office.pk).update(phone_join=Office.PhoneJoin.OFF)
+    demo_load()
+    office.refresh_from_db()
+    assert office.phone_join == Office.PhoneJoin.LOBBY
+    assert Office.objects.filter(code="demo").count() == 1

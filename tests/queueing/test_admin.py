@@ -83,7 +83,7 @@ def test_the_event_version_cannot_be_changed_through_the_office_form(clerk, offi
     response = clerk.post(url, {
         "code": office.code, "name": office.name, "event_version": 999,
         "recall_limit": 3, "no_show_limit": 2, "no_show_cooldown_minutes": 5, "near_turn_ahead": 3,
-        "reasons-TOTAL_FORMS": 0, "reasons-INITIAL_FORMS": 0,
+        "phone_join": "lobby", "reasons-TOTAL_FORMS": 0, "reasons-INITIAL_FORMS": 0,
         **{f"{p}-{n}_FORMS": 0 for p in ["hours", "closures", "extra_openings"]
            for n in ["TOTAL", "INITIAL"]}})
     assert response.status_code == 302, response.content.decode()[:3000]
@@ -175,7 +175,7 @@ def test_a_clerk_sets_the_walk_in_calendar_on_the_office_page(clerk, office):
     forms = {f"{p}-{n}_FORMS": 0 for p in ["reasons", "closures"] for n in ["TOTAL", "INITIAL"]}
     response = clerk.post(url, {
         "code": office.code, "name": office.name, "recall_limit": 3, "no_show_limit": 2,
-        "no_show_cooldown_minutes": 5, "near_turn_ahead": 3, **forms,
+        "no_show_cooldown_minutes": 5, "near_turn_ahead": 3, "phone_join": "off", **forms,
         "hours-TOTAL_FORMS": 1, "hours-INITIAL_FORMS": 0,
         "hours-0-weekday": 0, "hours-0-opens": "08:30", "hours-0-closes": "17:15",
         "extra_openings-TOTAL_FORMS": 2, "extra_openings-INITIAL_FORMS": 0,
@@ -189,7 +189,7 @@ def test_a_clerk_sets_the_walk_in_calendar_on_the_office_page(clerk, office):
     assert not OfficeHours.objects.exists()  # nothing saved while a row is wrong
     response = clerk.post(url, {
         "code": office.code, "name": office.name, "recall_limit": 3, "no_show_limit": 2,
-        "no_show_cooldown_minutes": 5, "near_turn_ahead": 3, **forms,
+        "no_show_cooldown_minutes": 5, "near_turn_ahead": 3, "phone_join": "off", **forms,
         "hours-TOTAL_FORMS": 1, "hours-INITIAL_FORMS": 0,
         "hours-0-weekday": 0, "hours-0-opens": "08:30", "hours-0-closes": "17:15",
         "extra_openings-TOTAL_FORMS": 1, "extra_openings-INITIAL_FORMS": 0,

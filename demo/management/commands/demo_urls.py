@@ -20,6 +20,7 @@ class Command(BaseCommand):
         lines = [
             ("Kiosk (発券機)", f"{base}/kiosk/{KIOSK_KEY}/"),
             ("Lobby display (呼出表示)", f"{base}/display/{DISPLAY_KEY}/"),
+            ("Phone ticket (Web 整理券)", f"{base}/join/{office.code}/"),
             ("Staff console (窓口)", f"{base}/staff/"),
             ("Supervisor dashboard", f"{base}/supervisor/"),
         ]
