@@ -20,7 +20,7 @@ def test_the_display_shows_the_code_and_the_qr_code_of_the_phone_page(client, of
     shown = re.search(r'id="join-code" class="join-code">(\d{4})<', html)[1]
     assert shown in {presence_code(office_id=office.pk).code}
     assert "スマートフォンで整理券" in html and "コード" in html
-    assert 'data-url="http://testserver/join/demo/"' in html
+    assert 'data-qr="http://testserver/join/demo/"' in html
     assert 'aria-label="スマートフォンで整理券を取るためのQRコード"' in html
     config = json.loads(re.search(r'id="join-config" type="application/json">(.*?)</script>',
                                   html)[1])
@@ -30,7 +30,7 @@ def test_the_display_shows_the_code_and_the_qr_code_of_the_phone_page(client, of
 def test_an_office_open_to_anywhere_shows_the_qr_code_without_a_code(client, office):
     Office.objects.filter(pk=office.pk).update(phone_join=Office.PhoneJoin.ANYWHERE)
     html = client.get(PAGE).content.decode()
-    assert 'data-url="http://testserver/join/demo/"' in html
+    assert 'data-qr="http://testserver/join/demo/"' in html
     assert 'id="join-code"' not in html and "join_code.js" not in html
 
 
