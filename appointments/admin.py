@@ -1,8 +1,17 @@
-"""Admin: schedules with their rules, the slot generation action, read-only bookings and audit."""
+"""Admin: schedules with their rules, the slot generation action, read-only bookings and audit.
+
+Saving a schedule or any of its rules (weekly hours, closures, extra openings)
+regenerates its slots in the same transaction, and lists the bookings inside a
+new closure: they are kept, their page asks the resident to rebook, and the
+scheduled job e-mails them (``bookings_notify``).
+"""
 
 from django.contrib import admin, messages
+from django.utils import timezone
+from django.utils.html import format_html, format_html_join
 
 from queueing.admin import NeverEchoesInline
+from queueing.languages import day_with_weekday
 from queueing.privacy import NeverEchoesModelForm
 
 from . import services
@@ -25,9 +34,7 @@ class ExtraOpeningInline(NeverEchoesInline):
 def generate_slots(modeladmin, request, queryset):
     """Admin action: generate each selected schedule's slots over its horizon (idempotent)."""
     for schedule in queryset:
-        counts = services.slots_generate(schedule=schedule)
-        modeladmin.message_user(request, slots_generated_message(schedule, counts),
-                                messages.SUCCESS)
+        report_applied(modeladmin, request, schedule, services.schedule_apply(schedule=schedule))
 
 
 def slots_generated_message(schedule: Schedule, counts: dict[str, int]) -> str:
@@ -35,6 +42,38 @@ def slots_generated_message(schedule: Schedule, counts: dict[str, int]) -> str:
     return (f"{schedule}: 予約枠を{counts['created']}件作成、{counts['updated']}件更新、"
             f"{counts['removed']}件削除しました。予約のある{counts['kept_booked']}件は"
             "変更していません。")
+
+
+def report_applied(modeladmin, request, schedule: Schedule,
+                   applied: services.ScheduleApplied) -> None:
+    """Tell the clerk what regenerating a schedule's slots did, and which bookings now fall
+    inside a closure (reference and time only, as the booking list shows)."""
+    modeladmin.message_user(request, slots_generated_message(schedule, applied.counts),
+                            messages.SUCCESS)
+    if applied.closed_bookings:
+        modeladmin.message_user(request, closed_bookings_message(applied.closed_bookings),
+                                messages.WARNING)
+
+
+def _how_told(b: Booking) -> str:
+    if b.status == Booking.Status.HELD:
+        return "(仮押さえ中: 確定はできません)"
+    if b.email:
+        return "(メールでお知らせします)"
+    return "(メールがありません。電話などでお知らせください)"
+
+
+def closed_bookings_message(bookings: list[Booking]) -> str:
+    """The bookings inside a new closure, as a list a clerk acts on."""
+    rows = format_html_join("", "<li>{} {} {} {}名 {}</li>", (
+        (b.reference, day_with_weekday(b.slot.start),
+         timezone.localtime(b.slot.start).strftime("%H:%M"), b.party_size,
+         _how_told(b))
+        for b in bookings))
+    return format_html(
+        "休業にした日時に予約が{}件あります。予約は削除せずに残し、予約できない枠にしました。"
+        "ご本人の予約ページには休業と日時の変更方法が表示され、メールアドレスのある方には"
+        "数分以内に変更をお願いするメールが送られます。<ul>{}</ul>", len(bookings), rows)
 
 
 @admin.register(Schedule)
@@ -45,15 +84,23 @@ class ScheduleAdmin(admin.ModelAdmin):
     inlines = [WeeklyRuleInline, ClosedDayInline, ExtraOpeningInline]
     actions = [generate_slots]
 
+    def save_related(self, request, form, formsets, change):
+        """Save the rules, then regenerate the slots in the same transaction (a closure or a
+        changed opening takes effect at once) and report what that did."""
+        super().save_related(request, form, formsets, change)
+        report_applied(self, request, form.instance,
+                       services.schedule_apply.within_transaction(schedule=form.instance))
+
 
 @admin.register(Slot)
 class SlotAdmin(admin.ModelAdmin):
     form = NeverEchoesModelForm
-    list_display = ["start", "schedule", "capacity", "seats_taken"]
-    list_filter = ["schedule"]
+    list_display = ["start", "schedule", "capacity", "seats_taken", "closed"]
+    list_filter = ["schedule", "closed"]
     date_hierarchy = "start"
-    # Seats change only through the booking services (conditional update).
-    readonly_fields = ["seats_taken"]
+    # Seats change only through the booking services (conditional update); closed only
+    # through slot generation (a closure saved in the schedule).
+    readonly_fields = ["seats_taken", "closed"]
 
 
 class BookingEventInline(admin.TabularInline):

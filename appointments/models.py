@@ -150,6 +150,11 @@ class Slot(models.Model):
     capacity = models.PositiveIntegerField(verbose_name="定員")
     seats_taken = models.PositiveIntegerField(default=0, verbose_name="予約済の人数",
                                               help_text="予約の操作でのみ変わります")
+    # A slot the rules no longer call for (a closure, shorter hours) that has bookings is
+    # kept, never deleted, and marked: nobody can book it, its residents are asked to rebook.
+    closed = models.BooleanField(
+        default=False, verbose_name="休業 (予約を残した枠)",
+        help_text="休業日や受付時間の変更で受付しなくなった、予約のある枠。予約枠の生成で変わります")
 
     class Meta:
         verbose_name = verbose_name_plural = "予約枠"
@@ -306,6 +311,7 @@ class Notification(models.Model):
     class Kind(models.TextChoices):
         CONFIRMATION = "confirmation", "予約確認"
         REMINDER = "reminder", "前日のお知らせ"
+        CLOSURE = "closure", "休業のお知らせ (予約の変更のお願い)"
 
     booking = models.ForeignKey(Booking, on_delete=models.CASCADE, related_name="notifications")
     kind = models.CharField(max_length=12, choices=Kind.choices)

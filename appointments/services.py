@@ -10,6 +10,7 @@ state change writes a ``BookingEvent`` in the same transaction.
 
 import datetime
 import logging
+from dataclasses import dataclass
 from typing import NotRequired, TypedDict, Unpack
 
 from django.contrib.auth.models import AbstractBaseUser
@@ -27,7 +28,7 @@ from queueing.models import Device, Ticket
 from queueing.privacy import holds_individual_number
 from queueing.transactions import durable
 
-from . import openings, windows
+from . import links, openings, windows
 from .contacts import email_clean, phone_clean, phone_domestic
 from .models import (
     Booking,
@@ -47,15 +48,51 @@ BA = BookingAction
 # --- slots ----------------------------------------------------------------------
 
 
+SLOT_COUNTS = ("created", "updated", "removed", "kept_booked", "closed", "reopened")
+
+
 @durable
 def slots_generate(*, schedule: Schedule, first: datetime.date | None = None,
                    days: int | None = None) -> dict:
-    """Create the slots the rules call for over the horizon; never touch a slot with bookings.
+    """Create the slots the rules call for over the horizon; never delete a slot with bookings.
 
     Idempotent: a second run changes nothing. Free slots whose capacity the
     rules changed are updated; free slots the rules no longer call for are
-    removed; slots with any booking (even a cancelled one) are kept as they are.
+    removed; slots with any booking (even a cancelled one) are kept as they are,
+    and marked ``closed`` while the rules do not call for them (nobody can book
+    them; ``closed`` counts the slots marked now, ``reopened`` those unmarked).
     """
+    return _slots_regenerate(schedule, first=first, days=days)[0]
+
+
+@dataclass(frozen=True)
+class ScheduleApplied:
+    """What saving a schedule's rules did: the slot counts and the bookings it closed."""
+
+    counts: dict[str, int]
+    # Booked or held bookings in the slots this change closed (the clerk is shown them;
+    # the booked ones with an e-mail address are told by bookings_notify).
+    closed_bookings: list[Booking]
+
+
+@durable
+def schedule_apply(*, schedule: Schedule) -> ScheduleApplied:
+    """Make a saved change of a schedule (hours, closures, extra openings) take effect now:
+    regenerate its slots and name the bookings inside a new closure (kept, never removed).
+
+    The admin calls it inside its own transaction (``within_transaction``) so the
+    change and its slots commit together.
+    """
+    counts, closed_ids = _slots_regenerate(schedule, first=None, days=None)
+    closed = list(Booking.objects.filter(slot_id__in=closed_ids, status__in=Booking.ACTIVE)
+                  .select_related("slot").order_by("slot__start", "id"))
+    return ScheduleApplied(counts=counts, closed_bookings=closed)
+
+
+def _slots_regenerate(schedule: Schedule, *, first: datetime.date | None,
+                      days: int | None) -> tuple[dict[str, int], list[int]]:
+    """The work of ``slots_generate`` (inside the caller's transaction): its counts, and the
+    ids of the kept slots it marked closed."""
     first = first or timezone.localdate()
     days = days if days is not None else schedule.horizon_days
     planned = {p.start: p for p in openings.planned_slots(schedule=schedule, first=first,
@@ -63,16 +100,23 @@ def slots_generate(*, schedule: Schedule, first: datetime.date | None = None,
     tz = timezone.get_default_timezone()
     lo = datetime.datetime.combine(first, datetime.time.min, tz)
     hi = lo + datetime.timedelta(days=days)
-    counts = {"created": 0, "updated": 0, "removed": 0, "kept_booked": 0}
+    counts = dict.fromkeys(SLOT_COUNTS, 0)
+    newly_closed: list[int] = []
     existing = {s.start: s for s in Slot.objects.select_for_update().filter(
         schedule=schedule, start__gte=lo, start__lt=hi)}
     with_bookings = set(Booking.objects.filter(slot__in=existing.values())
                         .values_list("slot_id", flat=True))
     for start, slot in existing.items():
+        want = planned.get(start)
         if slot.id in with_bookings or slot.seats_taken:
             counts["kept_booked"] += 1
+            if slot.closed != (want is None):
+                slot.closed = want is None
+                slot.save(update_fields=["closed"])
+                counts["closed" if slot.closed else "reopened"] += 1
+                if slot.closed:
+                    newly_closed.append(slot.id)
             continue
-        want = planned.get(start)
         if want is None:
             slot.delete()
             counts["removed"] += 1
@@ -84,7 +128,7 @@ def slots_generate(*, schedule: Schedule, first: datetime.date | None = None,
            for start, p in planned.items() if start not in existing]
     Slot.objects.bulk_create(new)
     counts["created"] = len(new)
-    return counts
+    return counts, newly_closed
 
 
 def slots_generate_all(*, days: int | None = None) -> dict[str, int]:
@@ -93,8 +137,7 @@ def slots_generate_all(*, days: int | None = None) -> dict[str, int]:
     return isolation.each_on_its_own(
         "slots_generate", list(Schedule.objects.filter(active=True).values_list("id", flat=True)),
         lambda pk: slots_generate(schedule=Schedule.objects.get(pk=pk), days=days),
-        key=lambda pk: f"schedule {pk}", counts={"created": 0, "updated": 0, "removed": 0,
-                                                 "kept_booked": 0})
+        key=lambda pk: f"schedule {pk}", counts=dict.fromkeys(SLOT_COUNTS, 0))
 
 
 # --- holds and bookings ---------------------------------------------------------
@@ -164,6 +207,8 @@ def booking_confirm(*, booking: Booking) -> Booking:
             _take_seats(b.slot, b.party_size)
         elif b.status != B.HELD:
             raise Conflict(_("This booking can no longer be confirmed."), code="not_held")
+        else:
+            windows.ensure_open(slot=b.slot)
         # A HELD booking past its expiry still holds its seats (not yet swept): keep them.
         b.booked_at, b.hold_expires_at = now, None
         _transition(b, to=B.BOOKED, action=BA.BOOKED, at=now)
@@ -329,7 +374,9 @@ def _completed_mark(booking_id: int, now: datetime.datetime) -> str | None:
 
 
 def bookings_notify(*, now: datetime.datetime | None = None) -> dict:
-    """Send each booking's confirmation once, and a reminder the day before; record each send.
+    """Send each booking's confirmation once, a reminder the day before, and once a notice
+    when a closure (or shorter hours) closed its slot after it was booked, asking the resident
+    to rebook through the link; record each send.
 
     A row in Notification is written in the same transaction as the send, so a
     crash before commit means the next run sends again, and a committed run
@@ -344,8 +391,11 @@ def bookings_notify(*, now: datetime.datetime | None = None) -> dict:
         (Notification.Kind.CONFIRMATION,
          Booking.objects.filter(status=B.BOOKED).exclude(notifications__kind="confirmation")),
         (Notification.Kind.REMINDER,
-         Booking.objects.filter(status=B.BOOKED, slot__start__date=tomorrow)
+         Booking.objects.filter(status=B.BOOKED, slot__start__date=tomorrow, slot__closed=False)
          .exclude(notifications__kind="reminder")),
+        (Notification.Kind.CLOSURE,
+         Booking.objects.filter(status=B.BOOKED, slot__closed=True, slot__start__gt=now)
+         .exclude(notifications__kind="closure")),
     ]
     sends = [(str(kind), booking_id) for kind, queryset in pending
              for booking_id in list(queryset.values_list("id", flat=True))]
@@ -353,7 +403,7 @@ def bookings_notify(*, now: datetime.datetime | None = None) -> dict:
     return isolation.each_on_its_own(
         "bookings_notify", sends, lambda send: _notify_one(send[1], send[0], now),
         key=lambda send: f"booking {send[1]} {send[0]}", now=now,
-        counts={"confirmation": 0, "reminder": 0, "no_email": 0})
+        counts={"confirmation": 0, "reminder": 0, "closure": 0, "no_email": 0})
 
 
 @durable
@@ -365,6 +415,8 @@ def _notify_one(booking_id: int, kind: str, now: datetime.datetime) -> str | Non
          .filter(pk=booking_id, status=B.BOOKED).first())
     if b is None or Notification.objects.filter(booking=b, kind=kind).exists():
         return None
+    if (kind == Notification.Kind.CLOSURE) != b.slot.closed:
+        return None  # reopened since (no closure notice), or closed since (no reminder)
     channel = "email" if b.email else "none"
     Notification.objects.create(booking=b, kind=kind, channel=channel, sent_at=now)
     if not b.email:
@@ -548,7 +600,7 @@ def _event(b: Booking, *, action: str, from_status: str, at: datetime.datetime,
 
 def _send_email(b: Booking, kind: str) -> None:
     with translation.override(b.language):
-        context = {"booking": b, "kind": kind}
+        context = {"booking": b, "kind": kind, "manage_url": links.manage_url(b)}
         subject = render_to_string("appointments/email_subject.txt", context).strip()
         body = render_to_string("appointments/email_body.txt", context)
     send_mail(subject, body, None, [b.email])

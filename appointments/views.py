@@ -162,7 +162,8 @@ def manage(request, token: str):
                      % {"code": b.reference}),
         # Shown as the last minute it is still possible (23:59), not the next midnight.
         "deadline_text": _day_and_time(deadline - datetime.timedelta(minutes=1)),
-        "changeable": b.status == Booking.Status.BOOKED and timezone.now() < deadline,
+        "changeable": b.status == Booking.Status.BOOKED and windows.changeable(
+            schedule=schedule, slot=b.slot),
         "change_url": _url("booking-change", b.token, lang=lang),
         "cancel_url": _url("booking-cancel", b.token, lang=lang),
         "schedule": schedule})
