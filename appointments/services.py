@@ -20,8 +20,9 @@ from django.db.models import F
 from django.template.loader import render_to_string
 from django.utils import timezone, translation
 from django.utils.translation import gettext as _
+from django.utils.translation import gettext_lazy
 
-from queueing import isolation, retention
+from queueing import hours, isolation, retention
 from queueing import services as queue
 from queueing.errors import Conflict, NotFound, QueueError
 from queueing.models import Device, Ticket
@@ -262,14 +263,81 @@ def booking_cancel(*, booking: Booking, by: AbstractBaseUser | None = None,
 # --- check-in at the kiosk ---------------------------------------------------------
 
 
+@dataclass(frozen=True)
+class WalkIn:
+    """Whether this kiosk can issue a walk-in ticket right now, told with a refused check-in
+    (``QueueError.walk_in``) so the kiosk offers one only when it can be had."""
+
+    possible: bool
+    advice: str = ""  # when not possible: what to do instead, in the kiosk's language
+
+
+# Refused check-ins after which a walk-in ticket is the sensible next step, if one can be had.
+WALK_IN_AFTER = ("too_late", "booking_not_found", "wrong_day", "booking_cancelled")
+
+
 @durable
 def booking_check_in(*, reference: str, device: Device, language: str | None = None) -> Ticket:
     """A booked resident arrives: today, within the window, at this office -> a priority ticket.
 
     ``reference`` is what the kiosk's scanner (or the resident) typed: the
     booking code, or the QR payload that ends with it. The check-in and the
-    ticket are one transaction: either both happen or neither.
+    ticket are one transaction: either both happen or neither. A refusal after
+    which a walk-in ticket would help (``WALK_IN_AFTER``) carries ``walk_in``:
+    whether one can be issued here now, and if not what to do instead.
     """
+    try:
+        return _check_in(reference=reference, device=device, language=language)
+    except QueueError as refusal:
+        if refusal.code in WALK_IN_AFTER:
+            refusal.walk_in, refusal.detail = _walk_in_now(
+                device=device, reference=reference, language=language,
+                refused=_NO_WALK_IN_DETAIL[refusal.code], detail=refusal.detail)
+        raise
+
+
+# A refused check-in's detail when no walk-in ticket can be issued (the usual ones offer it).
+_NO_WALK_IN_DETAIL = {
+    "too_late": gettext_lazy("Arriving after the late-arrival time loses the reserved turn."),
+    "booking_not_found": gettext_lazy("No booking has that code. Please check it."),
+    "wrong_day": gettext_lazy("This booking is for another day."),
+    "booking_cancelled": gettext_lazy("This booking was cancelled."),
+}
+
+
+def _walk_in_now(*, device: Device, reference: str, language: str | None, refused,
+                 detail: str) -> tuple[WalkIn, str]:
+    """Whether a walk-in ticket can be issued at this kiosk now, for the booking's service
+    (any service of the office when the code names no booking) by ``queueing.hours``; and
+    the refusal's detail (``refused`` and the advice instead of ``detail`` when not)."""
+    now = timezone.now()
+    code = booking_code_parse(reference)
+    booked = (Booking.objects.filter(reference=code, office_id=device.office_id)
+              .select_related("service").first() if code else None)
+    services = ([booked.service] if booked is not None
+                else list(device.office.services.filter(active=True)))
+    available = [hours.service_availability(service=s, at=now) for s in services]
+    if not device.paused and any(a.open for a in available):
+        return WalkIn(True), detail
+    with translation.override(language or (booked.language if booked else None)):
+        walk_in = WalkIn(False, _walk_in_advice(device, available))
+    return walk_in, f"{refused} {_walk_in_advice(device, available)}"
+
+
+def _walk_in_advice(device: Device, available: list) -> str:
+    """What to do when no walk-in ticket can be had, in the active language."""
+    if device.paused:
+        return _("No ticket can be issued at this kiosk now. Please ask a staff member.")
+    opens = sorted(a.opens_at for a in available if a.reason == "not_yet" and a.opens_at)
+    if opens:
+        return (_("Tickets without a booking are issued from %(time)s. Please wait until "
+                  "then, or ask a staff member.") % {"time": opens[0].strftime("%H:%M")})
+    return _("No ticket without a booking can be issued now. Please ask a staff member, or "
+             "book another time.")
+
+
+def _check_in(*, reference: str, device: Device, language: str | None) -> Ticket:
+    """The check-in itself (inside ``booking_check_in``'s transaction)."""
     code = booking_code_parse(reference)
     if code is None:
         raise NotFound(_("No booking has that code. Please check it, or take a ticket."),
