@@ -124,7 +124,7 @@ class BookingCreateView(APIView):
         b = services.booking_create(
             slot=slot, notice_reference=data["notice_reference"], birth_date=data["birth_date"],
             email=data["email"], phone=data["phone"], party_size=data["party_size"],
-            language=data["language"])
+            language=data["language"], client=request.META.get("REMOTE_ADDR", ""))
         return Response(booking_out(request, b), status=status.HTTP_201_CREATED)
 
 

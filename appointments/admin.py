@@ -6,6 +6,7 @@ new closure: they are kept, their page asks the resident to rebook, and the
 scheduled job e-mails them (``bookings_notify``).
 """
 
+from django import forms
 from django.contrib import admin, messages
 from django.utils import timezone
 from django.utils.html import format_html, format_html_join
@@ -14,8 +15,17 @@ from queueing.admin import NeverEchoesInline
 from queueing.languages import day_with_weekday
 from queueing.privacy import NeverEchoesModelForm
 
-from . import services
-from .models import Booking, BookingEvent, ClosedDay, ExtraOpening, Schedule, Slot, WeeklyRule
+from . import notices, services
+from .models import (
+    Booking,
+    BookingEvent,
+    ClosedDay,
+    ExtraOpening,
+    NoticeList,
+    Schedule,
+    Slot,
+    WeeklyRule,
+)
 
 
 class WeeklyRuleInline(NeverEchoesInline):
@@ -137,3 +147,36 @@ class BookingAdmin(admin.ModelAdmin):
 
     def has_delete_permission(self, request, obj=None):
         return False
+
+
+class NoticeListForm(NeverEchoesModelForm):
+    """An office and the CSV export of its notices; saving replaces the office's list."""
+
+    csv_file = forms.FileField(
+        label="CSVファイル",
+        help_text="カード管理システムから出力した、1行に交付通知書の番号と生年月日 "
+                  "(例: ABC-123456,1990-07-15) のCSV。保存すると、この庁舎の一覧を置き換えます。"
+                  "生年月日はそのままは保存しません。")
+
+    class Meta:
+        model = NoticeList
+        fields = ["office"]
+
+
+@admin.register(NoticeList)
+class NoticeListAdmin(admin.ModelAdmin):
+    """Import (and replace) an office's notice list; deleting it erases the list, and the
+    office's bookings are then checked by the notice number's shape only, as before."""
+
+    form = NoticeListForm
+    list_display = ["office", "entries_count", "imported_at"]
+    readonly_fields = ["imported_at", "entries_count", "report"]
+
+    def save_model(self, request, obj, form, change):
+        """Replace the list by the uploaded rows and say what was taken and refused."""
+        report = notices.notice_list_replace.within_transaction(
+            notice_list=obj, csv_bytes=form.cleaned_data["csv_file"].read())
+        self.message_user(request, f"{obj.office}: 交付通知書を{report.imported}件取り込みました。"
+                          f"取り込まなかった行は{len(report.refused)}件です"
+                          + (f" ({report.text()})。" if report.refused else "。"),
+                          messages.WARNING if report.refused else messages.SUCCESS)

@@ -325,3 +325,36 @@ class Notification(models.Model):
 
     def __str__(self) -> str:
         return f"{self.booking_id} {self.kind} {self.channel}"
+
+
+class NoticeList(models.Model):
+    """The card-pickup notices (交付通知書) an office mailed, imported from the city's card
+    system: with a list, a booking must match a notice on it (``appointments/notices.py``)."""
+
+    office = models.OneToOneField(Office, on_delete=models.CASCADE, related_name="notice_list",
+                                  verbose_name="庁舎")
+    imported_at = models.DateTimeField(verbose_name="取込日時")
+    entries_count = models.PositiveIntegerField(default=0, verbose_name="取り込んだ通知の数")
+    report = models.TextField(blank=True, verbose_name="取り込まなかった行と理由")
+
+    class Meta:
+        verbose_name = verbose_name_plural = "交付通知書の一覧"
+
+    def __str__(self) -> str:
+        return f"{self.office} ({self.entries_count}件)"
+
+
+class NoticeEntry(models.Model):
+    """One notice of a list, as a keyed hash of its reference and birth date only (never
+    the birth date in clear)."""
+
+    notice_list = models.ForeignKey(NoticeList, on_delete=models.CASCADE,
+                                    related_name="entries")
+    digest = models.CharField(max_length=64)
+
+    class Meta:
+        constraints = [models.UniqueConstraint(fields=["notice_list", "digest"],
+                                               name="notice_entry_unique")]
+
+    def __str__(self) -> str:
+        return f"{self.notice_list_id} {self.digest[:8]}…"

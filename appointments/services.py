@@ -29,7 +29,7 @@ from queueing.models import Device, Ticket
 from queueing.privacy import holds_individual_number
 from queueing.transactions import durable
 
-from . import links, openings, windows
+from . import links, notices, openings, windows
 from .contacts import email_clean, phone_clean, phone_domestic
 from .models import (
     Booking,
@@ -183,6 +183,7 @@ class BookingRequest(TypedDict):
     language: NotRequired[str]
     channel: NotRequired[str]  # Booking.Channel, WEB by default
     by: NotRequired[AbstractBaseUser | None]  # staff booking on a resident's behalf
+    client: NotRequired[str]  # the resident's address, for the notice list's back-off
 
 
 def booking_hold(**request: Unpack[BookingRequest]) -> Booking:
@@ -567,7 +568,7 @@ def _clean_contact(*, notice_reference: str, birth_date, email: str, phone: str,
 def _book(*, slot: Slot, notice_reference: str, birth_date: datetime.date | None,
           email: str = "", phone: str = "", party_size: int = 1, language: str = "ja",
           channel: str = Booking.Channel.WEB, by: AbstractBaseUser | None = None,
-          confirm: bool) -> Booking:
+          client: str = "", confirm: bool) -> Booking:
     schedule = slot.schedule
     notice, email, phone = _clean_contact(
         notice_reference=notice_reference, birth_date=birth_date, email=email, phone=phone,
@@ -575,6 +576,8 @@ def _book(*, slot: Slot, notice_reference: str, birth_date: datetime.date | None
     now = timezone.now()
     if not schedule.active:
         raise QueueError(_("Online booking is closed for this service."), code="booking_closed")
+    notices.ensure_on_list(office_id=schedule.office_id, reference=notice, birth_date=birth_date,
+                           client=client)
     windows.ensure_bookable(schedule=schedule, slot=slot, now=now)
     fields = dict(
         slot=slot, office_id=schedule.office_id, service_id=schedule.service_id,

@@ -35,6 +35,7 @@ from .qrcodes import qr_svg
 # Which form field a service refusal belongs to (for the error next to the field).
 ERROR_FIELD = {
     "invalid_notice_reference": "notice_reference", "birth_date_required": "birth_date",
+    "notice_not_on_list": "notice_reference",
     "invalid_birth_date": "birth_date", "contact_required": "email", "invalid_email": "email",
     "invalid_phone": "phone", "party_too_large": "party_size",
 }
@@ -112,7 +113,9 @@ def identify(request, office_code: str, service_code: str, slot_id: int):
                 "Too many bookings were made from this network. Please try again later.")}
         else:
             try:
-                hold = services.booking_hold(slot=slot, language=lang, **form.cleaned_data)
+                hold = services.booking_hold(slot=slot, language=lang,
+                                             client=request.META.get("REMOTE_ADDR", ""),
+                                             **form.cleaned_data)
             except QueueError as exc:
                 refusal = _refusal(form, exc)
             else:
