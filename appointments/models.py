@@ -170,7 +170,8 @@ class Slot(models.Model):
 
     def __str__(self) -> str:
         start = timezone.localtime(self.start)  # Asia/Tokyo, as the admin shows it
-        return f"{start:%Y-%m-%d %H:%M} ({self.seats_taken}/{self.capacity})"
+        closed = " 休業" if self.closed else ""  # the bookings' slot column says so too
+        return f"{start:%Y-%m-%d %H:%M} ({self.seats_taken}/{self.capacity}){closed}"
 
     @property
     def seats_left(self) -> int:

@@ -90,7 +90,7 @@ def test_a_closure_saved_in_the_admin_keeps_lists_and_marks_the_booked_slot(cler
     day, booking = booked_day
     messages = save(clerk, schedule, closed_days={day: "システム停止"})
     kept = Slot.objects.get(pk=booking.slot_id)
-    assert kept.closed and kept.seats_taken == 1
+    assert kept.closed and kept.seats_taken == 1 and str(kept).endswith(" 休業")
     # The day's free slots are gone at once; the booking is still booked, nothing removed.
     assert list(Slot.objects.filter(schedule=schedule, start__date=day)) == [kept]
     assert Booking.objects.get(pk=booking.pk).status == "booked"
