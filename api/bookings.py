@@ -1,7 +1,8 @@
 """Booking API under /api/v1/: open slots, booking, manage-link actions, kiosk check-in.
 
 Thin: parse, call a service or selector, render. Errors leave as JSON
-``{"code", "detail"}`` through ``api/errors.py``.
+``{"code", "detail"}`` through ``api/errors.py``; a refused check-in adds ``walk_in``
+(``{"possible", "advice"}``): whether the kiosk can offer a walk-in ticket now.
 """
 
 from django.shortcuts import get_object_or_404
@@ -14,11 +15,12 @@ from rest_framework.views import APIView
 
 from appointments import selectors, services
 from appointments.models import Booking, Slot
-from queueing.errors import NotFound
+from queueing.errors import NotFound, QueueError
 from queueing.languages import LANGUAGE_CODES
 from queueing.privacy import refuse_individual_number
 
 from .devices import DeviceKeyAuthentication, DeviceRateThrottle, IsKiosk
+from .errors import api_exception_handler
 from .params import id_field
 from .serializers import ErrorOut, IssuedOut, issued_out, valid
 
@@ -122,7 +124,7 @@ class BookingCreateView(APIView):
         b = services.booking_create(
             slot=slot, notice_reference=data["notice_reference"], birth_date=data["birth_date"],
             email=data["email"], phone=data["phone"], party_size=data["party_size"],
-            language=data["language"])
+            language=data["language"], client=request.META.get("REMOTE_ADDR", ""))
         return Response(booking_out(request, b), status=status.HTTP_201_CREATED)
 
 
@@ -148,6 +150,16 @@ class CheckInView(APIView):
     @extend_schema(request=CheckInIn, responses={201: IssuedOut, **ERRORS})
     def post(self, request):
         data = valid(CheckInIn, request)
-        ticket = services.booking_check_in(reference=data["reference"], device=request.auth,
-                                           language=data.get("language"))
+        try:
+            ticket = services.booking_check_in(reference=data["reference"],
+                                               device=request.auth,
+                                               language=data.get("language"))
+        except QueueError as refusal:
+            walk_in = getattr(refusal, "walk_in", None)
+            if walk_in is None:
+                raise
+            # The refusal as every error, plus whether the kiosk can offer a walk-in ticket.
+            response = api_exception_handler(refusal, {"view": self, "request": request})
+            response.data["walk_in"] = {"possible": walk_in.possible, "advice": walk_in.advice}
+            return response
         return Response(issued_out(request, ticket), status=status.HTTP_201_CREATED)

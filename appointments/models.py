@@ -150,6 +150,11 @@ class Slot(models.Model):
     capacity = models.PositiveIntegerField(verbose_name="定員")
     seats_taken = models.PositiveIntegerField(default=0, verbose_name="予約済の人数",
                                               help_text="予約の操作でのみ変わります")
+    # A slot the rules no longer call for (a closure, shorter hours) that has bookings is
+    # kept, never deleted, and marked: nobody can book it, its residents are asked to rebook.
+    closed = models.BooleanField(
+        default=False, verbose_name="休業 (予約を残した枠)",
+        help_text="休業日や受付時間の変更で受付しなくなった、予約のある枠。予約枠の生成で変わります")
 
     class Meta:
         verbose_name = verbose_name_plural = "予約枠"
@@ -165,7 +170,8 @@ class Slot(models.Model):
 
     def __str__(self) -> str:
         start = timezone.localtime(self.start)  # Asia/Tokyo, as the admin shows it
-        return f"{start:%Y-%m-%d %H:%M} ({self.seats_taken}/{self.capacity})"
+        closed = " 休業" if self.closed else ""  # the bookings' slot column says so too
+        return f"{start:%Y-%m-%d %H:%M} ({self.seats_taken}/{self.capacity}){closed}"
 
     @property
     def seats_left(self) -> int:
@@ -306,6 +312,7 @@ class Notification(models.Model):
     class Kind(models.TextChoices):
         CONFIRMATION = "confirmation", "予約確認"
         REMINDER = "reminder", "前日のお知らせ"
+        CLOSURE = "closure", "休業のお知らせ (予約の変更のお願い)"
 
     booking = models.ForeignKey(Booking, on_delete=models.CASCADE, related_name="notifications")
     kind = models.CharField(max_length=12, choices=Kind.choices)
@@ -319,3 +326,36 @@ class Notification(models.Model):
 
     def __str__(self) -> str:
         return f"{self.booking_id} {self.kind} {self.channel}"
+
+
+class NoticeList(models.Model):
+    """The card-pickup notices (交付通知書) an office mailed, imported from the city's card
+    system: with a list, a booking must match a notice on it (``appointments/notices.py``)."""
+
+    office = models.OneToOneField(Office, on_delete=models.CASCADE, related_name="notice_list",
+                                  verbose_name="庁舎")
+    imported_at = models.DateTimeField(verbose_name="取込日時")
+    entries_count = models.PositiveIntegerField(default=0, verbose_name="取り込んだ通知の数")
+    report = models.TextField(blank=True, verbose_name="取り込まなかった行と理由")
+
+    class Meta:
+        verbose_name = verbose_name_plural = "交付通知書の一覧"
+
+    def __str__(self) -> str:
+        return f"{self.office} ({self.entries_count}件)"
+
+
+class NoticeEntry(models.Model):
+    """One notice of a list, as a keyed hash of its reference and birth date only (never
+    the birth date in clear)."""
+
+    notice_list = models.ForeignKey(NoticeList, on_delete=models.CASCADE,
+                                    related_name="entries")
+    digest = models.CharField(max_length=64)
+
+    class Meta:
+        constraints = [models.UniqueConstraint(fields=["notice_list", "digest"],
+                                               name="notice_entry_unique")]
+
+    def __str__(self) -> str:
+        return f"{self.notice_list_id} {self.digest[:8]}…"

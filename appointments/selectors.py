@@ -119,5 +119,6 @@ def _bookable_slots(*, schedule: Schedule, now: datetime.datetime) -> list[Slot]
     lo = datetime.datetime.combine(first, datetime.time.min, tz)
     hi = datetime.datetime.combine(last + datetime.timedelta(days=1), datetime.time.min, tz)
     cutoff = now + datetime.timedelta(minutes=schedule.same_day_cutoff_minutes)
-    return list(Slot.objects.filter(schedule=schedule, start__gte=max(lo, cutoff), start__lt=hi)
-                .order_by("start"))
+    # A closed slot (kept for its bookings inside a closure) is not bookable.
+    return list(Slot.objects.filter(schedule=schedule, start__gte=max(lo, cutoff), start__lt=hi,
+                                    closed=False).order_by("start"))

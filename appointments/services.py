@@ -10,6 +10,7 @@ state change writes a ``BookingEvent`` in the same transaction.
 
 import datetime
 import logging
+from dataclasses import dataclass
 from typing import NotRequired, TypedDict, Unpack
 
 from django.contrib.auth.models import AbstractBaseUser
@@ -19,15 +20,16 @@ from django.db.models import F
 from django.template.loader import render_to_string
 from django.utils import timezone, translation
 from django.utils.translation import gettext as _
+from django.utils.translation import gettext_lazy
 
-from queueing import isolation, retention
+from queueing import hours, isolation, retention
 from queueing import services as queue
 from queueing.errors import Conflict, NotFound, QueueError
 from queueing.models import Device, Ticket
 from queueing.privacy import holds_individual_number
 from queueing.transactions import durable
 
-from . import openings, windows
+from . import links, notices, openings, windows
 from .contacts import email_clean, phone_clean, phone_domestic
 from .models import (
     Booking,
@@ -47,15 +49,51 @@ BA = BookingAction
 # --- slots ----------------------------------------------------------------------
 
 
+SLOT_COUNTS = ("created", "updated", "removed", "kept_booked", "closed", "reopened")
+
+
 @durable
 def slots_generate(*, schedule: Schedule, first: datetime.date | None = None,
                    days: int | None = None) -> dict:
-    """Create the slots the rules call for over the horizon; never touch a slot with bookings.
+    """Create the slots the rules call for over the horizon; never delete a slot with bookings.
 
     Idempotent: a second run changes nothing. Free slots whose capacity the
     rules changed are updated; free slots the rules no longer call for are
-    removed; slots with any booking (even a cancelled one) are kept as they are.
+    removed; slots with any booking (even a cancelled one) are kept as they are,
+    and marked ``closed`` while the rules do not call for them (nobody can book
+    them; ``closed`` counts the slots marked now, ``reopened`` those unmarked).
     """
+    return _slots_regenerate(schedule, first=first, days=days)[0]
+
+
+@dataclass(frozen=True)
+class ScheduleApplied:
+    """What saving a schedule's rules did: the slot counts and the bookings it closed."""
+
+    counts: dict[str, int]
+    # Booked or held bookings in the slots this change closed (the clerk is shown them;
+    # the booked ones with an e-mail address are told by bookings_notify).
+    closed_bookings: list[Booking]
+
+
+@durable
+def schedule_apply(*, schedule: Schedule) -> ScheduleApplied:
+    """Make a saved change of a schedule (hours, closures, extra openings) take effect now:
+    regenerate its slots and name the bookings inside a new closure (kept, never removed).
+
+    The admin calls it inside its own transaction (``within_transaction``) so the
+    change and its slots commit together.
+    """
+    counts, closed_ids = _slots_regenerate(schedule, first=None, days=None)
+    closed = list(Booking.objects.filter(slot_id__in=closed_ids, status__in=Booking.ACTIVE)
+                  .select_related("slot").order_by("slot__start", "id"))
+    return ScheduleApplied(counts=counts, closed_bookings=closed)
+
+
+def _slots_regenerate(schedule: Schedule, *, first: datetime.date | None,
+                      days: int | None) -> tuple[dict[str, int], list[int]]:
+    """The work of ``slots_generate`` (inside the caller's transaction): its counts, and the
+    ids of the kept slots it marked closed."""
     first = first or timezone.localdate()
     days = days if days is not None else schedule.horizon_days
     planned = {p.start: p for p in openings.planned_slots(schedule=schedule, first=first,
@@ -63,16 +101,23 @@ def slots_generate(*, schedule: Schedule, first: datetime.date | None = None,
     tz = timezone.get_default_timezone()
     lo = datetime.datetime.combine(first, datetime.time.min, tz)
     hi = lo + datetime.timedelta(days=days)
-    counts = {"created": 0, "updated": 0, "removed": 0, "kept_booked": 0}
+    counts = dict.fromkeys(SLOT_COUNTS, 0)
+    newly_closed: list[int] = []
     existing = {s.start: s for s in Slot.objects.select_for_update().filter(
         schedule=schedule, start__gte=lo, start__lt=hi)}
     with_bookings = set(Booking.objects.filter(slot__in=existing.values())
                         .values_list("slot_id", flat=True))
     for start, slot in existing.items():
+        want = planned.get(start)
         if slot.id in with_bookings or slot.seats_taken:
             counts["kept_booked"] += 1
+            if slot.closed != (want is None):
+                slot.closed = want is None
+                slot.save(update_fields=["closed"])
+                counts["closed" if slot.closed else "reopened"] += 1
+                if slot.closed:
+                    newly_closed.append(slot.id)
             continue
-        want = planned.get(start)
         if want is None:
             slot.delete()
             counts["removed"] += 1
@@ -84,7 +129,7 @@ def slots_generate(*, schedule: Schedule, first: datetime.date | None = None,
            for start, p in planned.items() if start not in existing]
     Slot.objects.bulk_create(new)
     counts["created"] = len(new)
-    return counts
+    return counts, newly_closed
 
 
 def slots_generate_all(*, days: int | None = None) -> dict[str, int]:
@@ -93,8 +138,7 @@ def slots_generate_all(*, days: int | None = None) -> dict[str, int]:
     return isolation.each_on_its_own(
         "slots_generate", list(Schedule.objects.filter(active=True).values_list("id", flat=True)),
         lambda pk: slots_generate(schedule=Schedule.objects.get(pk=pk), days=days),
-        key=lambda pk: f"schedule {pk}", counts={"created": 0, "updated": 0, "removed": 0,
-                                                 "kept_booked": 0})
+        key=lambda pk: f"schedule {pk}", counts=dict.fromkeys(SLOT_COUNTS, 0))
 
 
 # --- holds and bookings ---------------------------------------------------------
@@ -139,6 +183,7 @@ class BookingRequest(TypedDict):
     language: NotRequired[str]
     channel: NotRequired[str]  # Booking.Channel, WEB by default
     by: NotRequired[AbstractBaseUser | None]  # staff booking on a resident's behalf
+    client: NotRequired[str]  # the resident's address, for the notice list's back-off
 
 
 def booking_hold(**request: Unpack[BookingRequest]) -> Booking:
@@ -164,6 +209,8 @@ def booking_confirm(*, booking: Booking) -> Booking:
             _take_seats(b.slot, b.party_size)
         elif b.status != B.HELD:
             raise Conflict(_("This booking can no longer be confirmed."), code="not_held")
+        else:
+            windows.ensure_open(slot=b.slot)
         # A HELD booking past its expiry still holds its seats (not yet swept): keep them.
         b.booked_at, b.hold_expires_at = now, None
         _transition(b, to=B.BOOKED, action=BA.BOOKED, at=now)
@@ -217,14 +264,81 @@ def booking_cancel(*, booking: Booking, by: AbstractBaseUser | None = None,
 # --- check-in at the kiosk ---------------------------------------------------------
 
 
+@dataclass(frozen=True)
+class WalkIn:
+    """Whether this kiosk can issue a walk-in ticket right now, told with a refused check-in
+    (``QueueError.walk_in``) so the kiosk offers one only when it can be had."""
+
+    possible: bool
+    advice: str = ""  # when not possible: what to do instead, in the kiosk's language
+
+
+# Refused check-ins after which a walk-in ticket is the sensible next step, if one can be had.
+WALK_IN_AFTER = ("too_late", "booking_not_found", "wrong_day", "booking_cancelled")
+
+
 @durable
 def booking_check_in(*, reference: str, device: Device, language: str | None = None) -> Ticket:
     """A booked resident arrives: today, within the window, at this office -> a priority ticket.
 
     ``reference`` is what the kiosk's scanner (or the resident) typed: the
     booking code, or the QR payload that ends with it. The check-in and the
-    ticket are one transaction: either both happen or neither.
+    ticket are one transaction: either both happen or neither. A refusal after
+    which a walk-in ticket would help (``WALK_IN_AFTER``) carries ``walk_in``:
+    whether one can be issued here now, and if not what to do instead.
     """
+    try:
+        return _check_in(reference=reference, device=device, language=language)
+    except QueueError as refusal:
+        if refusal.code in WALK_IN_AFTER:
+            refusal.walk_in, refusal.detail = _walk_in_now(
+                device=device, reference=reference, language=language,
+                refused=_NO_WALK_IN_DETAIL[refusal.code], detail=refusal.detail)
+        raise
+
+
+# A refused check-in's detail when no walk-in ticket can be issued (the usual ones offer it).
+_NO_WALK_IN_DETAIL = {
+    "too_late": gettext_lazy("Arriving after the late-arrival time loses the reserved turn."),
+    "booking_not_found": gettext_lazy("No booking has that code. Please check it."),
+    "wrong_day": gettext_lazy("This booking is for another day."),
+    "booking_cancelled": gettext_lazy("This booking was cancelled."),
+}
+
+
+def _walk_in_now(*, device: Device, reference: str, language: str | None, refused,
+                 detail: str) -> tuple[WalkIn, str]:
+    """Whether a walk-in ticket can be issued at this kiosk now, for the booking's service
+    (any service of the office when the code names no booking) by ``queueing.hours``; and
+    the refusal's detail (``refused`` and the advice instead of ``detail`` when not)."""
+    now = timezone.now()
+    code = booking_code_parse(reference)
+    booked = (Booking.objects.filter(reference=code, office_id=device.office_id)
+              .select_related("service").first() if code else None)
+    services = ([booked.service] if booked is not None
+                else list(device.office.services.filter(active=True)))
+    available = [hours.service_availability(service=s, at=now) for s in services]
+    if not device.paused and any(a.open for a in available):
+        return WalkIn(True), detail
+    with translation.override(language or (booked.language if booked else None)):
+        walk_in = WalkIn(False, _walk_in_advice(device, available))
+    return walk_in, f"{refused} {_walk_in_advice(device, available)}"
+
+
+def _walk_in_advice(device: Device, available: list) -> str:
+    """What to do when no walk-in ticket can be had, in the active language."""
+    if device.paused:
+        return _("No ticket can be issued at this kiosk now. Please ask a staff member.")
+    opens = sorted(a.opens_at for a in available if a.reason == "not_yet" and a.opens_at)
+    if opens:
+        return (_("Tickets without a booking are issued from %(time)s. Please wait until "
+                  "then, or ask a staff member.") % {"time": opens[0].strftime("%H:%M")})
+    return _("No ticket without a booking can be issued now. Please ask a staff member, or "
+             "book another time.")
+
+
+def _check_in(*, reference: str, device: Device, language: str | None) -> Ticket:
+    """The check-in itself (inside ``booking_check_in``'s transaction)."""
     code = booking_code_parse(reference)
     if code is None:
         raise NotFound(_("No booking has that code. Please check it, or take a ticket."),
@@ -329,7 +443,9 @@ def _completed_mark(booking_id: int, now: datetime.datetime) -> str | None:
 
 
 def bookings_notify(*, now: datetime.datetime | None = None) -> dict:
-    """Send each booking's confirmation once, and a reminder the day before; record each send.
+    """Send each booking's confirmation once, a reminder the day before, and once a notice
+    when a closure (or shorter hours) closed its slot after it was booked, asking the resident
+    to rebook through the link; record each send.
 
     A row in Notification is written in the same transaction as the send, so a
     crash before commit means the next run sends again, and a committed run
@@ -344,8 +460,11 @@ def bookings_notify(*, now: datetime.datetime | None = None) -> dict:
         (Notification.Kind.CONFIRMATION,
          Booking.objects.filter(status=B.BOOKED).exclude(notifications__kind="confirmation")),
         (Notification.Kind.REMINDER,
-         Booking.objects.filter(status=B.BOOKED, slot__start__date=tomorrow)
+         Booking.objects.filter(status=B.BOOKED, slot__start__date=tomorrow, slot__closed=False)
          .exclude(notifications__kind="reminder")),
+        (Notification.Kind.CLOSURE,
+         Booking.objects.filter(status=B.BOOKED, slot__closed=True, slot__start__gt=now)
+         .exclude(notifications__kind="closure")),
     ]
     sends = [(str(kind), booking_id) for kind, queryset in pending
              for booking_id in list(queryset.values_list("id", flat=True))]
@@ -353,7 +472,7 @@ def bookings_notify(*, now: datetime.datetime | None = None) -> dict:
     return isolation.each_on_its_own(
         "bookings_notify", sends, lambda send: _notify_one(send[1], send[0], now),
         key=lambda send: f"booking {send[1]} {send[0]}", now=now,
-        counts={"confirmation": 0, "reminder": 0, "no_email": 0})
+        counts={"confirmation": 0, "reminder": 0, "closure": 0, "no_email": 0})
 
 
 @durable
@@ -365,6 +484,8 @@ def _notify_one(booking_id: int, kind: str, now: datetime.datetime) -> str | Non
          .filter(pk=booking_id, status=B.BOOKED).first())
     if b is None or Notification.objects.filter(booking=b, kind=kind).exists():
         return None
+    if (kind == Notification.Kind.CLOSURE) != b.slot.closed:
+        return None  # reopened since (no closure notice), or closed since (no reminder)
     channel = "email" if b.email else "none"
     Notification.objects.create(booking=b, kind=kind, channel=channel, sent_at=now)
     if not b.email:
@@ -447,7 +568,7 @@ def _clean_contact(*, notice_reference: str, birth_date, email: str, phone: str,
 def _book(*, slot: Slot, notice_reference: str, birth_date: datetime.date | None,
           email: str = "", phone: str = "", party_size: int = 1, language: str = "ja",
           channel: str = Booking.Channel.WEB, by: AbstractBaseUser | None = None,
-          confirm: bool) -> Booking:
+          client: str = "", confirm: bool) -> Booking:
     schedule = slot.schedule
     notice, email, phone = _clean_contact(
         notice_reference=notice_reference, birth_date=birth_date, email=email, phone=phone,
@@ -455,6 +576,8 @@ def _book(*, slot: Slot, notice_reference: str, birth_date: datetime.date | None
     now = timezone.now()
     if not schedule.active:
         raise QueueError(_("Online booking is closed for this service."), code="booking_closed")
+    notices.ensure_on_list(office_id=schedule.office_id, reference=notice, birth_date=birth_date,
+                           client=client)
     windows.ensure_bookable(schedule=schedule, slot=slot, now=now)
     fields = dict(
         slot=slot, office_id=schedule.office_id, service_id=schedule.service_id,
@@ -548,7 +671,7 @@ def _event(b: Booking, *, action: str, from_status: str, at: datetime.datetime,
 
 def _send_email(b: Booking, kind: str) -> None:
     with translation.override(b.language):
-        context = {"booking": b, "kind": kind}
+        context = {"booking": b, "kind": kind, "manage_url": links.manage_url(b)}
         subject = render_to_string("appointments/email_subject.txt", context).strip()
         body = render_to_string("appointments/email_body.txt", context)
     send_mail(subject, body, None, [b.email])

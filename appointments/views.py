@@ -35,6 +35,7 @@ from .models import Booking, Slot
 # Which form field a service refusal belongs to (for the error next to the field).
 ERROR_FIELD = {
     "invalid_notice_reference": "notice_reference", "birth_date_required": "birth_date",
+    "notice_not_on_list": "notice_reference",
     "invalid_birth_date": "birth_date", "contact_required": "email", "invalid_email": "email",
     "invalid_phone": "phone", "party_too_large": "party_size",
 }
@@ -112,7 +113,9 @@ def identify(request, office_code: str, service_code: str, slot_id: int):
                 "Too many bookings were made from this network. Please try again later.")}
         else:
             try:
-                hold = services.booking_hold(slot=slot, language=lang, **form.cleaned_data)
+                hold = services.booking_hold(slot=slot, language=lang,
+                                             client=request.META.get("REMOTE_ADDR", ""),
+                                             **form.cleaned_data)
             except QueueError as exc:
                 refusal = _refusal(form, exc)
             else:
@@ -162,7 +165,8 @@ def manage(request, token: str):
                      % {"code": b.reference}),
         # Shown as the last minute it is still possible (23:59), not the next midnight.
         "deadline_text": _day_and_time(deadline - datetime.timedelta(minutes=1)),
-        "changeable": b.status == Booking.Status.BOOKED and timezone.now() < deadline,
+        "changeable": b.status == Booking.Status.BOOKED and windows.changeable(
+            schedule=schedule, slot=b.slot),
         "change_url": _url("booking-change", b.token, lang=lang),
         "cancel_url": _url("booking-cancel", b.token, lang=lang),
         "schedule": schedule})

@@ -29,8 +29,10 @@ def bookable_days(*, schedule: Schedule, now: datetime.datetime | None = None
 
 def ensure_bookable(*, schedule: Schedule, slot: Slot,
                     now: datetime.datetime | None = None) -> None:
-    """Refuse (400 outside_window) a slot outside the booking window."""
+    """Refuse (400 outside_window) a slot outside the booking window, and (409
+    slot_closed) a slot kept for its bookings inside a closure."""
     now = now or timezone.now()
+    ensure_open(slot=slot)
     first, last = bookable_days(schedule=schedule, now=now)
     day = timezone.localdate(slot.start)
     if day < first or day > last:
@@ -41,6 +43,14 @@ def ensure_bookable(*, schedule: Schedule, slot: Slot,
         )
     if slot.start - datetime.timedelta(minutes=schedule.same_day_cutoff_minutes) < now:
         raise QueueError(_("This time can no longer be booked."), code="outside_window")
+
+
+def ensure_open(*, slot: Slot) -> None:
+    """Refuse (409 slot_closed) a slot a closure or a change of hours closed after it was
+    booked (``Slot.closed``): nobody may book it or confirm a hold on it."""
+    if slot.closed:
+        raise Conflict(_("The office is closed at this time. Please choose another time."),
+                       code="slot_closed")
 
 
 def change_deadline(*, schedule: Schedule, slot: Slot) -> datetime.datetime:
@@ -54,11 +64,19 @@ def change_deadline(*, schedule: Schedule, slot: Slot) -> datetime.datetime:
     return datetime.datetime.combine(day, datetime.time.min, timezone.get_default_timezone())
 
 
+def changeable(*, schedule: Schedule, slot: Slot,
+               now: datetime.datetime | None = None) -> bool:
+    """Whether a resident may still change or cancel a booking for this slot: before the
+    deadline, or at any time once the office closed that slot (so they can rebook)."""
+    return slot.closed or (now or timezone.now()) < change_deadline(schedule=schedule, slot=slot)
+
+
 def ensure_changeable(*, schedule: Schedule, slot: Slot,
                       now: datetime.datetime | None = None) -> None:
-    """Refuse (409 deadline_passed) a resident's change or cancel after the deadline."""
+    """Refuse (409 deadline_passed) a resident's change or cancel after the deadline (a
+    closed slot's booking may always be changed or cancelled)."""
     deadline = change_deadline(schedule=schedule, slot=slot)
-    if (now or timezone.now()) >= deadline:
+    if not changeable(schedule=schedule, slot=slot, now=now):
         raise Conflict(
             _("Changes and cancellations were possible until %(deadline)s (%(days)s days "
               "before). Please call the city hall.")

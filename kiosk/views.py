@@ -123,10 +123,6 @@ def _check_in_url() -> str:
         return "/api/v1/kiosk/check-in/"
 
 
-# Check-in errors after which a walk-in ticket is the sensible next step.
-WALK_IN_AFTER = ["too_late", "booking_not_found", "wrong_day", "booking_cancelled"]
-
-
 def kiosk_start(request: HttpRequest, key: str) -> HttpResponse:
     """The kiosk's start screen: languages, service buttons, assistance option, check-in."""
     lang = _language(request, START_LANGUAGE)
@@ -151,7 +147,6 @@ def kiosk_start(request: HttpRequest, key: str) -> HttpResponse:
             "checkInUrl": _check_in_url(),
             "ticketUrl": reverse("kiosk-ticket", args=[device.key, "TOKEN"]),
             "startUrl": reverse("kiosk-start", args=[device.key]),
-            "walkInAfter": WALK_IN_AFTER,
             "idleSeconds": 90,
         },
     })

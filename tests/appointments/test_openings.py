@@ -74,7 +74,8 @@ def test_slot_generation_is_idempotent(schedule):
     first = services.slots_generate(schedule=schedule, first=D(2027, 6, 7), days=7)
     again = services.slots_generate(schedule=schedule, first=D(2027, 6, 7), days=7)
     assert first["created"] == 5 * 6
-    assert again == {"created": 0, "updated": 0, "removed": 0, "kept_booked": 0}
+    assert again == {"created": 0, "updated": 0, "removed": 0, "kept_booked": 0, "closed": 0,
+                     "reopened": 0}
     assert Slot.objects.filter(schedule=schedule).count() == 30
 
 
@@ -86,10 +87,12 @@ def test_regeneration_never_touches_booked_slots(schedule):
     Booking.objects.create(slot=booked, office=schedule.office, service=schedule.service,
                            status="booked", reference="AAAA-BBBB", party_size=1,
                            created_at=at(D(2027, 6, 1), 9))
-    # The city closes that day and halves the counters: free slots go, the booked one stays.
+    # The city closes that day and halves the counters: free slots go, the booked one stays
+    # (marked closed: nobody else can book it).
     ClosedDay.objects.create(schedule=schedule, date=D(2027, 6, 7))
     WeeklyRule.objects.filter(schedule=schedule).update(capacity=1)
     counts = services.slots_generate(schedule=schedule, first=D(2027, 6, 7), days=1)
-    assert counts == {"created": 0, "updated": 0, "removed": 5, "kept_booked": 1}
+    assert counts == {"created": 0, "updated": 0, "removed": 5, "kept_booked": 1, "closed": 1,
+                      "reopened": 0}
     booked.refresh_from_db()
-    assert (booked.capacity, booked.seats_taken) == (2, 1)
+    assert (booked.capacity, booked.seats_taken, booked.closed) == (2, 1, True)

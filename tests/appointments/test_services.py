@@ -320,10 +320,10 @@ def test_confirmation_and_reminder_are_sent_once(slot_factory, future_slot):
     Booking.objects.filter(pk=tomorrow.pk).update(email="taro@example.jp")
     first = services.bookings_notify()
     second = services.bookings_notify()
-    assert first == {"confirmation": 2, "reminder": 1, "no_email": 0, "failed": 0,
-                     "retry_later": 0}
-    assert second == {"confirmation": 0, "reminder": 0, "no_email": 0, "failed": 0,
-                      "retry_later": 0}
+    assert first == {"confirmation": 2, "reminder": 1, "closure": 0, "no_email": 0,
+                     "failed": 0, "retry_later": 0}
+    assert second == {"confirmation": 0, "reminder": 0, "closure": 0, "no_email": 0,
+                      "failed": 0, "retry_later": 0}
     assert len(mail.outbox) == 3
     assert Notification.objects.count() == 3
     assert any("reminder" in m.subject.lower() or "明日" in m.subject for m in mail.outbox)

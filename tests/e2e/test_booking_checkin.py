@@ -91,3 +91,33 @@ def test_book_then_check_in_at_the_kiosk_gets_a_priority_ticket(live_server, bro
         "You have already checked in. Please wait for your number.", timeout=TIMEOUT)
     assert again.url.endswith(f"{KIOSK}?lang=en")
     again.close()
+
+
+SERVICE_HOURS = """
+import datetime
+from queueing.models import Service
+Service.objects.filter(office__code="demo").update(available_until={until})
+"""
+
+
+def test_a_refused_check_in_offers_no_walk_in_when_none_can_be_issued(live_server, browser):
+    """Every service's reception over for today: an unknown code gets what to do instead of
+    the walk-in button (the button itself is tested in tests/e2e/test_kiosk.py)."""
+    closed = live_server.manage("shell", "-c", SERVICE_HOURS.format(until="datetime.time(0)"),
+                                check=False)
+    assert closed.returncode == 0, closed.stderr
+    try:
+        kiosk = browser.new_page(viewport={"width": 1280, "height": 1000})
+        kiosk.goto(f"{live_server.url}{KIOSK}?lang=en")
+        kiosk.locator("h1").click()
+        kiosk.keyboard.type("ZZZZ-9999")
+        kiosk.keyboard.press("Enter")
+        expect(kiosk.locator("#message")).to_have_text(
+            "We could not find this booking. No ticket without a booking can be issued now. "
+            "Please ask a staff member, or book another time.", timeout=TIMEOUT)
+        assert kiosk.locator("#walk-in-offer").is_hidden()
+        kiosk.close()
+    finally:
+        reopened = live_server.manage(
+            "shell", "-c", "from demo.city_hall import demo_load; demo_load()", check=False)
+        assert reopened.returncode == 0, reopened.stderr

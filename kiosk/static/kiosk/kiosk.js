@@ -114,9 +114,12 @@
     try {
       const result = await post(config.checkInUrl, {reference: ref, language: config.lang});
       if (result.status === 201) { openTicket(result.body); return; }
-      const code = result.body.code;
+      // The server says whether a walk-in ticket can be had now (appointments'
+      // WALK_IN_AFTER refusals): offered only then, else what to do instead.
+      const offer = result.body.walk_in;
       if (result.unreachable) serverGone();
-      else show(errorText(result, true), config.walkInAfter.indexOf(code) >= 0);
+      else if (offer && !offer.possible) show(errorText(result, true) + " " + offer.advice, false);
+      else show(errorText(result, true), Boolean(offer && offer.possible));
     } catch (e) {
       serverGone();
     }
