@@ -91,8 +91,8 @@ RULES = {
 }
 KEYED = {"display/<str:key>/", "kiosk/<str:key>/", "kiosk/<str:key>/ticket/<str:token>/",
          "kiosk/<str:key>/maintenance/"}
-POST_ONLY = re.compile(r"^api/v1/(tickets/$|kiosk/|counters/.+/(call|status|hold|transfer|"
-                       r"cancel|call-next)/$|.*recall\||bookings/$|bookings/<str|tickets/status"
+POST_ONLY = re.compile(r"^api/v1/(tickets/$|kiosk/|counters/.+/(call|status|hold|complete|"
+                       r"transfer|cancel|call-next)/$|.*recall\||bookings/$|bookings/<str|tickets/status"
                        r"/<str:token>/leave)|^staff/logout/$")
 
 
