@@ -68,6 +68,9 @@ class TicketIssueView(APIView):
             service_id=data["service"], service__active=True).order_by("order")
         if device is not None:
             first_step = first_step.filter(service__office_id=device.office_id)
+        else:  # staff issue only at the offices they may work at
+            first_step = first_step.filter(
+                service__office__in=routing.offices_for(user=request.user))
         first_step = first_step.first()
         if first_step is None:
             return Response(
@@ -165,7 +168,12 @@ def _ticket_by_token(token: str) -> Ticket:
 
 
 def _counter(request, counter_id: int) -> Counter:
-    return get_object_or_404(Counter.objects.select_related("office"), pk=counter_id)
+    """The counter of the address, refused (403 with the reason's code) before anything is
+    read or parsed when the user may not work there (``routing.ensure_can_operate``; the
+    services check it again in their transaction)."""
+    counter = get_object_or_404(Counter.objects.select_related("office"), pk=counter_id)
+    routing.ensure_can_operate(counter=counter, user=request.user)
+    return counter
 
 
 def _ticket_at_office(counter: Counter, ticket_id: int) -> Ticket:
@@ -180,7 +188,6 @@ class CounterView(APIView):
         "waiting": TicketOut(many=True), "held": TicketOut(many=True)}), **ERRORS})
     def get(self, request, counter_id: int):
         counter = _counter(request, counter_id)
-        routing.ensure_can_operate(counter=counter, user=request.user)
         return Response(selectors.counter_view(counter=counter, user=request.user))
 
 
@@ -203,10 +210,10 @@ class CallNumberView(APIView):
 
     @extend_schema(request=CallNumberIn, responses={200: TicketOut, **ERRORS})
     def post(self, request, counter_id: int):
+        counter = _counter(request, counter_id)
         data = valid(CallNumberIn, request)
-        ticket = services.ticket_call_number(
-            counter=_counter(request, counter_id), by=request.user, number=data["number"]
-        )
+        ticket = services.ticket_call_number(counter=counter, by=request.user,
+                                             number=data["number"])
         return Response(ticket_out(ticket))
 
 
@@ -235,8 +242,8 @@ class TicketCompleteView(APIView):
 
     @extend_schema(request=CompleteIn, responses={200: TicketOut, **ERRORS})
     def post(self, request, counter_id: int, ticket_id: int):
-        data = valid(CompleteIn, request)
         counter = _counter(request, counter_id)
+        data = valid(CompleteIn, request)
         ticket = services.ticket_complete(
             ticket=_ticket_at_office(counter, ticket_id), counter=counter, by=request.user,
             units=data.get("units"), reason=data["reason"], note=data["note"])
@@ -248,8 +255,8 @@ class TicketHoldView(APIView):
 
     @extend_schema(request=HoldIn, responses={200: TicketOut, **ERRORS})
     def post(self, request, counter_id: int, ticket_id: int):
-        data = valid(HoldIn, request)
         counter = _counter(request, counter_id)
+        data = valid(HoldIn, request)
         ticket = services.ticket_hold(ticket=_ticket_at_office(counter, ticket_id),
                                       counter=counter, by=request.user, reason=data["reason"])
         return Response(ticket_out(ticket))
@@ -260,8 +267,8 @@ class TicketTransferView(APIView):
 
     @extend_schema(request=TransferIn, responses={200: TicketOut, **ERRORS})
     def post(self, request, counter_id: int, ticket_id: int):
-        data = valid(TransferIn, request)
         counter = _counter(request, counter_id)
+        data = valid(TransferIn, request)
         to_service = None
         if data.get("to_service"):
             to_service = Service.objects.filter(
@@ -282,8 +289,8 @@ class TicketCancelView(APIView):
 
     @extend_schema(request=CancelIn, responses={200: TicketOut, **ERRORS})
     def post(self, request, counter_id: int, ticket_id: int):
-        data = valid(CancelIn, request)
         counter = _counter(request, counter_id)
+        data = valid(CancelIn, request)
         ticket = services.ticket_cancel(ticket=_ticket_at_office(counter, ticket_id),
                                         by=request.user, reason=data.get("reason", ""))
         return Response(ticket_out(ticket))
@@ -296,9 +303,10 @@ class CounterStatusView(APIView):
         "CounterStatusOut", {"number": serializers.IntegerField(),
                              "status": serializers.CharField()}), **ERRORS})
     def post(self, request, counter_id: int):
+        counter = _counter(request, counter_id)
         data = valid(CounterStatusIn, request)
-        counter = services.counter_set_status(
-            counter=_counter(request, counter_id), by=request.user, status=data["status"])
+        counter = services.counter_set_status(counter=counter, by=request.user,
+                                              status=data["status"])
         return Response({"number": counter.number, "status": counter.status})
 
 
@@ -310,6 +318,9 @@ class OfficeSnapshotView(APIView):
         if not has_staff_role(request.user):
             raise Forbidden("Only staff may see the office snapshot.", code="no_staff_role")
         get_object_or_404(Office, pk=office_id)
+        if not routing.may_see_office(office_id=office_id, user=request.user):
+            raise Forbidden("This office is not one this account may see.",
+                            code="office_not_allowed")
         return Response(selectors.office_snapshot(office_id=office_id))
 
 

@@ -9,18 +9,21 @@ from django.utils import timezone
 from queueing.models import (
     Contract,
     ContractLevel,
+    ContractorCompany,
+    ContractorStaff,
     ContractPrice,
     Counter,
     CounterService,
     Device,
     Kind,
     Office,
+    OfficeStaff,
     Service,
     Step,
     StepUnit,
     Unit,
 )
-from queueing.roles import Role
+from queueing.roles import CITY_WIDE_GROUP, Role
 
 OUT, STAFF = Kind.OUTSOURCED, Kind.STAFF_ONLY
 
@@ -138,6 +141,9 @@ UNITS = [
     ("counter-hour", "委託窓口の開設時間", Unit.Measure.COUNTER_HOUR, 2800, []),
 ]
 CONTRACTOR_COMPANY = "株式会社みどり窓口サービス"
+# A second contractor company with no contract at the demo office: its account
+# (contractor2) signs in but may not work at any counter here.
+OTHER_COMPANY = "株式会社あおば受付サービス"
 
 # number, label, kind, service codes in rank order
 COUNTERS = [
@@ -151,12 +157,15 @@ COUNTERS = [
     (8, "税・戸籍", STAFF, ["genmen", "koseki-todoke", "tennyu"]),
 ]
 
+# username, password, role, name; contractor accounts' company
 ACCOUNTS = [
     ("contractor", "contractor-demo-pass", Role.CONTRACTOR, "委託 太郎"),
+    ("contractor2", "contractor2-demo-pass", Role.CONTRACTOR, "別社 次郎"),
     ("municipal", "municipal-demo-pass", Role.MUNICIPAL, "市役所 花子"),
     ("supervisor", "supervisor-demo-pass", Role.SUPERVISOR, "管理 一郎"),
 ]
-ADMIN = ("admin", "admin-demo-pass")
+ACCOUNT_COMPANIES = {"contractor": CONTRACTOR_COMPANY, "contractor2": OTHER_COMPANY}
+ADMIN = ("admin", "admin-demo-pass")  # a city-wide supervisor too
 KIOSK_KEY = "demo-kiosk-key"
 DISPLAY_KEY = "demo-display-key"
 
@@ -197,19 +206,26 @@ def demo_load() -> Office:
         key=DISPLAY_KEY, defaults={"office": office, "type": Device.Type.DISPLAY,
                                    "name": "1階 ロビー表示", "revoked": False,
                                    "languages": ["ja", "en"]})
-    for role in Role:
-        Group.objects.get_or_create(name=role.value)
+    for name in [*Role, CITY_WIDE_GROUP]:
+        Group.objects.get_or_create(name=name)
     for username, password, role, full_name in ACCOUNTS:
         user = _account_keep(username, password)
         user.groups.set([Group.objects.get(name=role.value)])
         if not (user.last_name or user.first_name):
             user.last_name, _, user.first_name = full_name.partition(" ")
             user.save(update_fields=["last_name", "first_name"])
+        if role is Role.CONTRACTOR:
+            company, _ = ContractorCompany.objects.get_or_create(
+                name=ACCOUNT_COMPANIES[username])
+            ContractorStaff.objects.update_or_create(user=user, defaults={"company": company})
+        else:
+            OfficeStaff.objects.get_or_create(user=user, office=office)
     admin_user = _account_keep(*ADMIN)
     if not (admin_user.is_staff and admin_user.is_superuser):
         admin_user.is_staff = admin_user.is_superuser = True
         admin_user.save(update_fields=["is_staff", "is_superuser"])
-    admin_user.groups.set([Group.objects.get(name=Role.SUPERVISOR.value)])
+    admin_user.groups.set(Group.objects.filter(name__in=[Role.SUPERVISOR.value,
+                                                         CITY_WIDE_GROUP]))
     return office
 
 
@@ -224,12 +240,14 @@ def _account_keep(username: str, password: str) -> User:
 
 
 def _contract_load(office: Office, services: dict[str, Service]) -> Contract:
-    """The units, their step defaults and this fiscal year's contract (April to March)."""
+    """The units, their step defaults and this fiscal year's contract (April to March) with
+    the demo contractor company."""
     today = timezone.localdate()
     year = today.year if today.month >= 4 else today.year - 1
+    company, _ = ContractorCompany.objects.get_or_create(name=CONTRACTOR_COMPANY)
     contract, _ = Contract.objects.update_or_create(
         office=office, name=f"窓口業務委託契約 ({year}年度)",
-        defaults={"contractor": CONTRACTOR_COMPANY, "starts_on": datetime.date(year, 4, 1),
+        defaults={"company": company, "starts_on": datetime.date(year, 4, 1),
                   "ends_on": datetime.date(year + 1, 3, 31), "tax_percent": 10})
     for order, (code, name, measure, price, defaults) in enumerate(UNITS):
         unit, _ = Unit.objects.update_or_create(

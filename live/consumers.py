@@ -336,7 +336,8 @@ class CounterConsumer(StaffConsumer):
     _last_beat = float("-inf")
 
     def check_user(self, user) -> int | None:
-        """Accept a user who may work at this counter (the hybrid rule); they are at it now."""
+        """Accept a user who may work at this counter (the hybrid rule and the user's offices,
+        ``routing.may_operate``); they are at it now."""
         if not has_staff_role(user):
             return CLOSE_FORBIDDEN
         counter = Counter.objects.filter(
@@ -415,12 +416,14 @@ class DashboardConsumer(StaffConsumer):
     office_id: int
 
     def check_user(self, user) -> int | None:
-        """Accept a supervisor, for an existing office."""
+        """Accept a supervisor, for an existing office among those it may see."""
         if not is_supervisor(user):
             return CLOSE_FORBIDDEN
         office_id = self.scope["url_route"]["kwargs"]["office_id"]
         if not Office.objects.filter(pk=office_id).exists():
             return CLOSE_NOT_FOUND
+        if not routing.may_see_office(office_id=office_id, user=user):
+            return CLOSE_FORBIDDEN
         self.office_id = office_id
         return None
 

@@ -1,5 +1,6 @@
 """Admin for the day's configuration: offices, services and steps, counters, devices, the
-reasons offered at counters, the contract's units, and the contract (委託契約) itself.
+reasons offered at counters, the contract's units, the contract (委託契約) itself, the
+contractor companies (委託事業者), and on each staff account its company or its offices.
 
 Every form here is ``NeverEchoesModelForm`` (a refused Individual Number is
 never shown back); every change is in the configuration history
@@ -20,6 +21,8 @@ from . import services
 from .models import (
     Contract,
     ContractLevel,
+    ContractorCompany,
+    ContractorStaff,
     ContractPrice,
     Counter,
     CounterPresence,
@@ -29,6 +32,7 @@ from .models import (
     OfficeClosure,
     OfficeExtraOpening,
     OfficeHours,
+    OfficeStaff,
     PresetReason,
     SecurityEvent,
     Service,
@@ -201,9 +205,31 @@ class ContractAdmin(admin.ModelAdmin):
     """The contract: its period, unit prices, service levels and their deductions."""
 
     form = NeverEchoesModelForm
-    list_display = ["name", "contractor", "office", "starts_on", "ends_on", "tax_percent"]
-    list_filter = ["office"]
+    list_display = ["name", "company", "office", "starts_on", "ends_on", "tax_percent"]
+    list_filter = ["office", "company"]
     inlines = [ContractPriceInline, ContractLevelInline]
+
+
+class ContractInline(NeverEchoesInline):
+    model = Contract
+    fields = ["name", "office", "starts_on", "ends_on"]
+    show_change_link = True
+
+
+class ContractorStaffInline(NeverEchoesInline):
+    model = ContractorStaff
+    verbose_name_plural = "従事者のアカウント"
+
+
+@admin.register(ContractorCompany)
+class ContractorCompanyAdmin(admin.ModelAdmin):
+    """A contractor company (委託事業者): its contracts and its staff accounts, who work only
+    at the outsourced counters of the offices of its contracts in force."""
+
+    form = NeverEchoesModelForm
+    list_display = ["name"]
+    search_fields = ["name"]
+    inlines = [ContractInline, ContractorStaffInline]
 
 
 @admin.register(Service)
@@ -325,11 +351,30 @@ class SecurityEventAdmin(ReadOnlyAdmin):
     list_filter = ["action"]
 
 
+class ContractorOfAccountInline(admin.StackedInline):
+    """A contractor account's company (exactly one)."""
+
+    model = ContractorStaff
+    form = NeverEchoesModelForm
+    extra = 0
+    max_num = 1
+    verbose_name = verbose_name_plural = "所属する委託事業者 (委託のアカウントのみ)"
+
+
+class OfficesOfAccountInline(NeverEchoesInline):
+    """A municipal staff member's or supervisor's offices (one row per office)."""
+
+    model = OfficeStaff
+    verbose_name_plural = "所属庁舎 (職員・監督者のアカウント)"
+
+
 class AuditedUserAdmin(UserAdmin):
-    """Staff accounts, with forms that never show a refused Individual Number back."""
+    """Staff accounts, with forms that never show a refused Individual Number back, and
+    where each works: a contractor account's company, city staff's offices."""
 
     form = type("UserForm", (NeverEchoes, UserChangeForm), {})
     add_form = type("UserAddForm", (NeverEchoes, AdminUserCreationForm), {})
+    inlines = [ContractorOfAccountInline, OfficesOfAccountInline]
 
 
 class AuditedGroupAdmin(GroupAdmin):

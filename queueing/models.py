@@ -836,18 +836,69 @@ class CounterPresence(models.Model):
         return f"{self.counter} {self.role} {timezone.localtime(self.started_at):%H:%M}"
 
 
-class Contract(models.Model):
-    """A contract with the contractor (委託契約): its period, prices and service levels.
+class ContractorCompany(models.Model):
+    """A contractor company (委託事業者): the party of the city's contracts, whose staff
+    accounts work only where it holds a contract in force."""
 
-    It covers the outsourced counters of its office. ``contractor`` names the
-    company (委託事業者), never a person.
+    name = FreeTextField(max_length=200, unique=True, verbose_name="事業者名",
+                         help_text="会社名 (個人名は入れない)")  # 株式会社〇〇
+
+    class Meta:
+        verbose_name = verbose_name_plural = "委託事業者"
+        ordering = ["name", "id"]
+
+    def __str__(self) -> str:
+        return self.name
+
+
+class ContractorStaff(models.Model):
+    """A contractor account's company (所属する委託事業者): exactly one per account, since
+    the account is unique here. The account works at the outsourced counters of the
+    offices where this company holds a contract in force (``routing.offices_for``)."""
+
+    user = models.OneToOneField(settings.AUTH_USER_MODEL, on_delete=models.CASCADE,
+                                related_name="contractor_staff", verbose_name="アカウント")
+    company = models.ForeignKey(ContractorCompany, on_delete=models.PROTECT,
+                                related_name="staff", verbose_name="委託事業者")
+
+    class Meta:
+        verbose_name = verbose_name_plural = "委託事業者の従事者"
+
+    def __str__(self) -> str:
+        return f"{self.user} ({self.company})"
+
+
+class OfficeStaff(models.Model):
+    """An office a municipal staff member or supervisor belongs to (所属庁舎); one row per
+    office. A supervisor in the city-wide group sees every office without rows here."""
+
+    user = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.CASCADE,
+                             related_name="office_memberships", verbose_name="アカウント")
+    office = models.ForeignKey(Office, on_delete=models.CASCADE, related_name="staff",
+                               verbose_name="庁舎")
+
+    class Meta:
+        verbose_name = verbose_name_plural = "職員の所属庁舎"
+        constraints = [
+            models.UniqueConstraint(fields=["user", "office"], name="office_staff_unique"),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.user} @ {self.office}"
+
+
+class Contract(models.Model):
+    """A contract with a contractor company (委託契約): its period, prices and service levels.
+
+    It covers the outsourced counters of its office; while it is in force the
+    company's staff accounts may work there.
     """
 
     office = models.ForeignKey(Office, on_delete=models.PROTECT, related_name="contracts",
                                verbose_name="庁舎")
     name = FreeTextField(max_length=200, verbose_name="契約名")  # 窓口業務委託契約 (令和8年度)
-    contractor = FreeTextField(max_length=200, verbose_name="委託事業者",
-                               help_text="会社名 (個人名は入れない)")  # 株式会社〇〇
+    company = models.ForeignKey(ContractorCompany, on_delete=models.PROTECT,
+                                related_name="contracts", verbose_name="委託事業者")
     starts_on = models.DateField(verbose_name="契約開始日")
     ends_on = models.DateField(verbose_name="契約終了日")
     tax_percent = models.PositiveSmallIntegerField(default=10,

@@ -1,4 +1,8 @@
-"""The three staff roles, held as Django groups."""
+"""The three staff roles, held as Django groups, and the city-wide supervisors' group.
+
+Where each may work and what it may see (its company's contracts, its offices) is
+``routing.offices_for``.
+"""
 
 from enum import StrEnum
 
@@ -13,6 +17,12 @@ class Role(StrEnum):
     SUPERVISOR = "supervisor"  # 管理者
 
 
+# Supervisors in this group see every office (全庁の監督者); the other supervisors see the
+# offices they belong to. A group of its own, not a fourth role: everything a role decides
+# (the console, the reports, what a counter shows) is the same; only the scope widens.
+# Being in it makes an account a supervisor even without the supervisor group.
+CITY_WIDE_GROUP = "city_supervisor"
+
 ROLE_LABELS = {Role.CONTRACTOR: "委託 Contractor", Role.MUNICIPAL: "職員 Municipal staff",
                Role.SUPERVISOR: "監督者 Supervisor"}
 
@@ -20,6 +30,13 @@ ROLE_LABELS = {Role.CONTRACTOR: "委託 Contractor", Role.MUNICIPAL: "職員 Mun
 def role_label(role: str | None) -> str:
     """A role's bilingual label: what the city's views show of who works at a counter."""
     return ROLE_LABELS.get(role, "") if role else ""
+
+
+def _group_names(user: AbstractBaseUser) -> set[str]:
+    names = getattr(user, "_role_names", None)
+    if names is None:
+        names = user._role_names = {g.name for g in user.groups.all()}
+    return names
 
 
 def role_of(user: AbstractBaseUser | AnonymousUser | None) -> Role | None:
@@ -31,12 +48,10 @@ def role_of(user: AbstractBaseUser | AnonymousUser | None) -> Role | None:
     """
     if user is None or not user.is_authenticated:
         return None
-    names = getattr(user, "_role_names", None)
-    if names is None:
-        names = user._role_names = {g.name for g in user.groups.all()}
+    names = _group_names(user)
     if Role.CONTRACTOR in names:
         return Role.CONTRACTOR
-    if Role.SUPERVISOR in names:
+    if Role.SUPERVISOR in names or CITY_WIDE_GROUP in names:
         return Role.SUPERVISOR
     if Role.MUNICIPAL in names:
         return Role.MUNICIPAL
@@ -60,3 +75,8 @@ def is_city_staff(user: AbstractBaseUser | AnonymousUser | None) -> bool:
 def is_supervisor(user: AbstractBaseUser | AnonymousUser | None) -> bool:
     """True for supervisors (reports, the contract, the day's configuration)."""
     return role_of(user) is Role.SUPERVISOR
+
+
+def is_city_wide(user: AbstractBaseUser | AnonymousUser | None) -> bool:
+    """True for city-wide supervisors (全庁): they see every office, not only their own."""
+    return is_supervisor(user) and CITY_WIDE_GROUP in _group_names(user)

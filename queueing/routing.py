@@ -7,16 +7,22 @@ outsourced counter, and routine steps are not swallowed by staff counters.
 A contractor account may work only at outsourced counters; municipal staff and
 supervisors may work at any counter. Every path (API, console, WebSocket,
 kiosk check-in) goes through these functions.
+
+Who may work where (``offices_for``): a contractor account only at the offices
+where its company (委託事業者) holds a contract in force today; municipal staff and
+supervisors at the offices they belong to; a city-wide supervisor everywhere. Every
+console, supervisor page, API answer and socket takes its offices from there.
 """
 
 import datetime
 
 from django.contrib.auth.models import AbstractBaseUser
 from django.db.models import Exists, OuterRef, Q, QuerySet, Subquery
+from django.utils import timezone
 
 from .errors import Forbidden
-from .models import Counter, CounterService, Kind, Step, Ticket
-from .roles import Role, role_of
+from .models import Contract, Counter, CounterService, Kind, Office, Step, Ticket
+from .roles import Role, is_city_wide, role_of
 
 # The call order, in one place: priority (checked-in appointments, then residents
 # who need assistance), then the counter's own ranking of its services, then the
@@ -40,26 +46,74 @@ def may_handle(*, step: Step, counter: Counter) -> bool:
     return kind_serves(counter_kind=counter.kind, step_kind=step.kind)
 
 
-def may_operate(*, counter: Counter, user: AbstractBaseUser) -> bool:
-    """True when the user's role may sign in and act at this counter."""
+def offices_for(*, user: AbstractBaseUser) -> QuerySet[Office]:
+    """The offices this user may see and work at (none without a staff role).
+
+    A contractor account: the offices where its company holds a contract in force
+    today (Asia/Tokyo), so an account works for its own company only (偽装請負 line);
+    municipal staff and supervisors: the offices they belong to; a city-wide
+    supervisor: every office.
+    """
     role = role_of(user)
     if role is None:
-        return False
+        return Office.objects.none()
     if role is Role.CONTRACTOR:
-        return counter.kind == Kind.OUTSOURCED
-    return True
+        today = timezone.localdate()
+        in_force = Contract.objects.filter(company__staff__user=user, starts_on__lte=today,
+                                           ends_on__gte=today)
+        return Office.objects.filter(pk__in=in_force.values("office_id"))
+    if is_city_wide(user):
+        return Office.objects.all()
+    return Office.objects.filter(staff__user=user)
 
 
-def ensure_can_operate(*, counter: Counter, user: AbstractBaseUser) -> None:
-    """Refuse (403) a user who may not work at this counter."""
-    if role_of(user) is None:
-        raise Forbidden("Only counter staff may act at a counter.", code="no_staff_role")
-    if not may_operate(counter=counter, user=user):
-        raise Forbidden(
+def may_see_office(*, office_id: int, user: AbstractBaseUser) -> bool:
+    """True when the office is one of ``offices_for`` the user."""
+    return offices_for(user=user).filter(pk=office_id).exists()
+
+
+def counters_for(*, user: AbstractBaseUser) -> QuerySet[Counter]:
+    """The counters this user may sign in at: those of its offices, outsourced ones only for
+    a contractor account (the same rule as ``may_operate``, for a whole list)."""
+    counters = Counter.objects.filter(office__in=offices_for(user=user))
+    if role_of(user) is Role.CONTRACTOR:
+        counters = counters.filter(kind=Kind.OUTSOURCED)
+    return counters
+
+
+def _operate_refusal(*, counter: Counter, user: AbstractBaseUser) -> Forbidden | None:
+    role = role_of(user)
+    if role is None:
+        return Forbidden("Only counter staff may act at a counter.", code="no_staff_role")
+    if role is Role.CONTRACTOR and counter.kind != Kind.OUTSOURCED:
+        return Forbidden(
             f"Counter {counter.number} is a staff-only counter; contractor accounts may work "
             "only at outsourced counters.",
             code="counter_not_allowed",
         )
+    if not may_see_office(office_id=counter.office_id, user=user):
+        if role is Role.CONTRACTOR:
+            detail = (f"Counter {counter.number} is at an office where your company holds no "
+                      "contract in force; contractor accounts work only at the offices of "
+                      "their company's contracts.")
+        else:
+            detail = (f"Counter {counter.number} is at an office you do not belong to; ask "
+                      "the administrator to add the office to your account.")
+        return Forbidden(detail, code="office_not_allowed")
+    return None
+
+
+def may_operate(*, counter: Counter, user: AbstractBaseUser) -> bool:
+    """True when the user may sign in and act at this counter: its kind for the user's role
+    (contractors at outsourced counters only) and its office among ``offices_for``."""
+    return _operate_refusal(counter=counter, user=user) is None
+
+
+def ensure_can_operate(*, counter: Counter, user: AbstractBaseUser) -> None:
+    """Refuse (403, with the reason's code) a user who may not work at this counter."""
+    refusal = _operate_refusal(counter=counter, user=user)
+    if refusal is not None:
+        raise refusal
 
 
 def ensure_can_handle(*, ticket: Ticket, counter: Counter) -> None:
@@ -81,10 +135,14 @@ def ensure_can_handle(*, ticket: Ticket, counter: Counter) -> None:
 
 
 def ensure_may_act_on(*, ticket: Ticket, user: AbstractBaseUser) -> None:
-    """Refuse (403) a user without a staff role, or a contractor touching a staff-only step."""
+    """Refuse (403) a user without a staff role, a ticket of an office not among the user's,
+    or a contractor touching a staff-only step."""
     role = role_of(user)
     if role is None:
         raise Forbidden("Only counter staff may change a ticket.", code="no_staff_role")
+    if not may_see_office(office_id=ticket.office_id, user=user):
+        raise Forbidden(f"Ticket {ticket.display_number} belongs to an office you may not "
+                        "work at.", code="office_not_allowed")
     if role is Role.CONTRACTOR and ticket.step.kind == Kind.STAFF_ONLY:
         raise Forbidden(
             f"Ticket {ticket.display_number} is at a staff-only step; contractor accounts "

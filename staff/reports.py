@@ -481,7 +481,7 @@ def contract_table(report: dict) -> list[list]:
         f"{u['name']} ({'分' if u['measure'] == Unit.Measure.COUNTER_HOUR else u['measure_label']})"
         for u in units] + ["処理件数 Handled", "金額(円) Amount", "控除(円) Deduction"]
     rows = [[f"委託実績 Contract report {report['month']:%Y-%m}", report["contract"].name,
-             report["contract"].contractor], head]
+             report["contract"].company.name], head]
     for d in report["days"]:
         rows.append([d["day"].isoformat(), d["label"]] + [d["units"][u["unit_id"]] for u in units]
                     + [d["handled"], d["subtotal"], d["deduction"]])

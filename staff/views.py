@@ -5,13 +5,16 @@ console's script, so the console, the API and any other client share one
 path through ``services`` and the hybrid rule in ``routing``.
 
 Who may see what:
-- ``/staff/``: any staff role; a contractor is offered only outsourced
-  counters (``routing.may_operate``), and a typed URL to a staff counter is
-  refused with 403 and the reason.
+- ``/staff/``: any staff role; each account is offered only the counters it may
+  work at (``routing.counters_for``: its offices; for a contractor, outsourced
+  counters of the offices where its company holds a contract in force), and a
+  typed URL to another counter is refused with 403 and the reason.
 - ``/supervisor/``: supervisors only. Municipal staff and contractors get
   403: the reports include the contractor's billing figures and SLA, which
   are the supervisor's to manage (a decision recorded here and in the
-  report to the lead).
+  report to the lead). A supervisor sees the offices it belongs to
+  (``routing.offices_for``; a city-wide supervisor all of them); another
+  office's page is refused with 403, never shown.
 """
 
 import csv
@@ -32,7 +35,7 @@ from queueing import routing, selectors, services
 from queueing.errors import Forbidden
 from queueing.models import Counter, Office, PresetReason, SecurityAction
 from queueing.privacy import NeverEchoes
-from queueing.roles import is_supervisor, role_of
+from queueing.roles import is_city_wide, is_supervisor, role_of
 from queueing.signins import client_address
 
 from . import audit, plan, reports
@@ -70,6 +73,16 @@ class StaffLogoutView(auth_views.LogoutView):
         return super().post(request, *args, **kwargs)
 
 
+# The console's refusals in Japanese, beside the reason in English (routing's detail).
+COUNTER_REFUSALS = {
+    "no_staff_role": "このアカウントには窓口の権限がありません。",
+    "counter_not_allowed": "この窓口は職員窓口です。"
+                           "委託事業者のアカウントは委託窓口でのみ働けます。",
+    "office_not_allowed": "この窓口の庁舎では、このアカウントは働けません"
+                          " (所属していない庁舎か、所属する委託事業者の契約がない庁舎です)。",
+}
+
+
 def _page(request: HttpRequest, template: str, context: dict, status: int = 200) -> HttpResponse:
     context["is_supervisor"] = is_supervisor(request.user)
     return render(request, template, context, status=status)
@@ -80,8 +93,9 @@ def _forbidden(request: HttpRequest, detail: str) -> HttpResponse:
 
 
 def _office(request: HttpRequest) -> Office | None:
+    """The office asked for (``?office=``), or the user's first: only among its offices."""
     office_id = query_id(request.GET.get("office"))
-    offices = Office.objects.order_by("id")
+    offices = routing.offices_for(user=request.user).order_by("id")
     if office_id is not None:
         return offices.filter(pk=office_id).first()
     return offices.first()
@@ -95,10 +109,8 @@ def staff_home(request: HttpRequest) -> HttpResponse:
     if role is None:
         return _forbidden(request, "このアカウントには窓口の権限がありません。"
                                    " This account has no counter role.")
-    counters = [
-        c for c in Counter.objects.select_related("office").order_by("office_id", "number")
-        if routing.may_operate(counter=c, user=request.user)
-    ]
+    counters = (routing.counters_for(user=request.user).select_related("office")
+                .order_by("office_id", "number"))
     return _page(request, "staff/staff_home.html", {
         "counters": counters, "role": role,
     })
@@ -112,7 +124,7 @@ def console(request: HttpRequest, counter_id: int) -> HttpResponse:
     try:
         routing.ensure_can_operate(counter=counter, user=request.user)
     except Forbidden as exc:
-        return _forbidden(request, exc.detail)
+        return _forbidden(request, f"{COUNTER_REFUSALS.get(exc.code, '')} {exc.detail}".strip())
     reasons = selectors.preset_reasons(office_id=counter.office_id)
     # The console beats well inside the presence timeout (a background tab's timers run
     # at most once a minute, so the default timeout of 5 minutes leaves room).
@@ -136,7 +148,9 @@ def _supervisor_office(request: HttpRequest) -> tuple[Office | None, HttpRespons
                                 "監督者のみが閲覧できます。 Only supervisors may see this page.")
     office = _office(request)
     if office is None:
-        return None, _forbidden(request, "事務所がありません。 No office is configured.")
+        return None, _forbidden(request, "この庁舎はこのアカウントでは表示できません"
+                                         " (所属していない庁舎です)。 This account may not "
+                                         "see this office (it is not one of yours).")
     return office, None
 
 
@@ -274,16 +288,23 @@ def audit_log(request: HttpRequest) -> HttpResponse:
     if day_to < day_from or (day_to - day_from).days > 31:
         errors.append("期間は31日以内にしてください。 Choose at most 31 days.")
         day_to = day_from
+    kinds = {k: label for k, label in audit.KINDS.items()
+             if is_city_wide(request.user) or k not in audit.INSTALLATION_KINDS}
     kind = request.GET.get("kind")
-    kind = kind if kind in audit.KINDS else "security"
-    rows = audit.audit_rows(kind=kind, day_from=day_from, day_to=day_to)
+    if kind in audit.KINDS and kind not in kinds:
+        return _forbidden(request, "サインインと設定変更の記録は全庁の監督者のみが閲覧できます。"
+                                   " Only city-wide supervisors may see sign-ins and "
+                                   "configuration changes.")
+    kind = kind if kind in kinds else next(iter(kinds))
+    rows = audit.audit_rows(kind=kind, day_from=day_from, day_to=day_to,
+                            offices=routing.offices_for(user=request.user))
     if request.GET.get("csv"):
         services.security_event_record(
             action=SecurityAction.AUDIT_EXPORTED, user=request.user,
             address=client_address(request), detail=f"{kind} {day_from}..{day_to}")
         return _csv(f"audit-{kind}-{day_from}-{day_to}.csv", [audit.HEADER, *rows])
     return _page(request, "staff/audit.html", {
-        "kinds": audit.KINDS, "kind": kind, "rows": rows, "header": audit.HEADER,
+        "kinds": kinds, "kind": kind, "rows": rows, "header": audit.HEADER,
         "day_from": day_from, "day_to": day_to, "errors": errors,
         "truncated": len(rows) >= audit.MAX_ROWS,
     })

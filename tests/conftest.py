@@ -128,6 +128,62 @@ def supervisor(office):
 
 
 @pytest.fixture
+def contractor2(office):
+    """A contractor account of another company, which holds no contract at the demo office."""
+    return User.objects.get(username="contractor2")
+
+
+@pytest.fixture
+def branch(office):
+    """A branch office (北支所) beside the demo city hall: an outsourced counter 1 and a staff
+    counter 2 serving 住民票の写し, its contract held by contractor2's company, and its own
+    supervisor (branch_supervisor). The demo accounts other than contractor2 have no part here."""
+    from queueing.models import (
+        Contract,
+        ContractorStaff,
+        Counter,
+        CounterService,
+        Kind,
+        Office,
+        OfficeStaff,
+        Service,
+        Step,
+    )
+
+    branch = Office.objects.create(code="kita", name="みどり市役所 北支所")
+    service = Service.objects.create(office=branch, code="juminhyo", prefix="A",
+                                     name="住民票の写し")
+    Step.objects.create(service=service, order=1, name="証明書交付", kind=Kind.OUTSOURCED)
+    for number, kind in ((1, Kind.OUTSOURCED), (2, Kind.STAFF_ONLY)):
+        counter = Counter.objects.create(office=branch, number=number, label=f"北 {number}",
+                                         kind=kind)
+        CounterService.objects.create(counter=counter, service=service, rank=0)
+    today = datetime.date.today()
+    Contract.objects.create(
+        office=branch, name="北支所 窓口業務委託契約",
+        company=ContractorStaff.objects.get(user__username="contractor2").company,
+        starts_on=today - datetime.timedelta(days=400),
+        ends_on=today + datetime.timedelta(days=400))
+    boss = User.objects.create_user("branch_supervisor", password="branch-demo-pass")
+    boss.groups.add(*User.objects.get(username="supervisor").groups.all())
+    OfficeStaff.objects.create(user=boss, office=branch)
+    return branch
+
+
+@pytest.fixture
+def city_supervisor(office):
+    """A city-wide supervisor (全庁): in the supervisor and city_supervisor groups, belonging
+    to no office in particular."""
+    from django.contrib.auth.models import Group
+
+    from queueing.roles import CITY_WIDE_GROUP
+
+    user = User.objects.create_user("city_supervisor", password="city-demo-pass")
+    user.groups.add(Group.objects.get(name=CITY_WIDE_GROUP))
+    return user
+
+
+@pytest.fixture
 def clerk(office):
     """A test client signed in to the admin as the demo superuser, asking for Japanese."""
     from django.test import Client

@@ -24,10 +24,12 @@ from queueing.models import Counter, Device, Service
 
 pytestmark = pytest.mark.django_db
 
-ROLES = ["anonymous", "contractor", "municipal", "supervisor", "admin", "kiosk", "display",
-         "revoked"]
+# contractor2: a contractor of another company, with no contract at the demo office.
+ROLES = ["anonymous", "contractor", "contractor2", "municipal", "supervisor", "admin", "kiosk",
+         "display", "revoked"]
 PUBLIC = set(ROLES)
-STAFF = {"contractor", "municipal", "supervisor", "admin"}
+STAFF = {"contractor", "contractor2", "municipal", "supervisor", "admin"}
+AT_THE_OFFICE = STAFF - {"contractor2"}  # the office's counters and live figures
 CITY_STAFF = {"municipal", "supervisor", "admin"}
 SUPERVISORS = {"supervisor", "admin"}
 
@@ -36,6 +38,7 @@ RULES = {
     "api/health/": PUBLIC,
     "api/schema/": PUBLIC,
     "api/docs/": PUBLIC,
+    # contractor2 gets in, but finds no service of an office it may not work at (404).
     "api/v1/tickets/": STAFF | {"kiosk"},
     "api/v1/tickets/status/<str:token>/": PUBLIC,  # the token is the credential
     "api/v1/tickets/status/<str:token>/leave/": PUBLIC,
@@ -43,24 +46,24 @@ RULES = {
     "api/v1/tickets/status/<str:token>/notice/": PUBLIC,
     "api/v1/kiosk/check-in/": {"kiosk"},
     "api/v1/offices/<id:office_id>/services/": PUBLIC,
-    "api/v1/offices/<id:office_id>/snapshot/": STAFF,
-    "api/v1/counters/<id:counter_id>/": STAFF,
-    "api/v1/counters/<id:counter_id>/status/": STAFF,
-    "api/v1/counters/<id:counter_id>/call-next/": STAFF,
-    "api/v1/counters/<id:counter_id>/call/": STAFF,
-    "api/v1/counters/<id:counter_id>/tickets/<id:ticket_id>/hold/": STAFF,
-    "api/v1/counters/<id:counter_id>/tickets/<id:ticket_id>/complete/": STAFF,
-    "api/v1/counters/<id:counter_id>/tickets/<id:ticket_id>/transfer/": STAFF,
-    "api/v1/counters/<id:counter_id>/tickets/<id:ticket_id>/cancel/": STAFF,
+    "api/v1/offices/<id:office_id>/snapshot/": AT_THE_OFFICE,
+    "api/v1/counters/<id:counter_id>/": AT_THE_OFFICE,
+    "api/v1/counters/<id:counter_id>/status/": AT_THE_OFFICE,
+    "api/v1/counters/<id:counter_id>/call-next/": AT_THE_OFFICE,
+    "api/v1/counters/<id:counter_id>/call/": AT_THE_OFFICE,
+    "api/v1/counters/<id:counter_id>/tickets/<id:ticket_id>/hold/": AT_THE_OFFICE,
+    "api/v1/counters/<id:counter_id>/tickets/<id:ticket_id>/complete/": AT_THE_OFFICE,
+    "api/v1/counters/<id:counter_id>/tickets/<id:ticket_id>/transfer/": AT_THE_OFFICE,
+    "api/v1/counters/<id:counter_id>/tickets/<id:ticket_id>/cancel/": AT_THE_OFFICE,
     "api/v1/^counters/(?P<counter_id>[0-9]{1,18})/tickets/(?P<ticket_id>[0-9]{1,18})/"
-    "(?P<action>recall|start|resume|no-show)/$": STAFF,
+    "(?P<action>recall|start|resume|no-show)/$": AT_THE_OFFICE,
     "api/v1/bookings/slots/<slug:office_code>/<slug:service_code>/": PUBLIC,
     "api/v1/bookings/": PUBLIC,
     "api/v1/bookings/<str:token>/cancel/": PUBLIC,
     "staff/login/": PUBLIC,
     "staff/logout/": PUBLIC,
     "staff/": STAFF,
-    "staff/counter/<id:counter_id>/": STAFF,
+    "staff/counter/<id:counter_id>/": AT_THE_OFFICE,
     "supervisor/": SUPERVISORS,
     "supervisor/history/": SUPERVISORS,
     "supervisor/contract/": SUPERVISORS,
@@ -92,9 +95,9 @@ RULES = {
 }
 KEYED = {"display/<str:key>/", "display/<str:key>/join-code/", "kiosk/<str:key>/",
          "kiosk/<str:key>/ticket/<str:token>/", "kiosk/<str:key>/maintenance/"}
-POST_ONLY = re.compile(r"^api/v1/(tickets/$|kiosk/|counters/.+/(call|status|hold|transfer|"
-                       r"cancel|call-next)/$|.*recall\||bookings/$|bookings/<str|tickets/status"
-                       r"/<str:token>/(leave|on-my-way|notice))|^staff/logout/$")
+POST_ONLY = re.compile(r"^api/v1/(tickets/$|kiosk/|counters/.+/(call|status|hold|complete|"
+                       r"transfer|cancel|call-next)/$|.*recall\||bookings/$|bookings/<str|"
+                       r"tickets/status/<str:token>/(leave|on-my-way|notice))|^staff/logout/$")
 
 
 def routes() -> list[str]:

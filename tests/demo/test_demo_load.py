@@ -50,3 +50,24 @@ def test_the_demo_office_takes_phone_tickets_in_the_lobby_with_the_code(office):
     office.refresh_from_db()
     assert office.phone_join == Office.PhoneJoin.LOBBY
     assert Office.objects.filter(code="demo").count() == 1
+
+
+def test_the_demo_has_two_contractor_companies_and_only_one_contract_here(office):
+    from queueing import routing
+    from queueing.models import Contract, ContractorCompany, Counter
+
+    demo_load()  # a re-run adds no second company, contract or membership
+
+    assert ContractorCompany.objects.count() == 2
+    contract = Contract.objects.get(office=office)
+    contractor, contractor2 = (User.objects.get(username=n) for n in ("contractor", "contractor2"))
+    assert contractor.contractor_staff.company == contract.company
+    assert contractor2.contractor_staff.company != contract.company
+    assert contractor2.check_password("contractor2-demo-pass")
+    counter = Counter.objects.get(office=office, number=1)
+    assert routing.may_operate(counter=counter, user=contractor)
+    assert not routing.may_operate(counter=counter, user=contractor2)
+    assert list(routing.offices_for(user=User.objects.get(username="supervisor"))) == [office]
+    assert Client().post("/staff/login/", {"username": "contractor2",
+                                           "password": "contractor2-demo-pass"}
+                         ).status_code == 302  # it signs in, and is offered no counter here

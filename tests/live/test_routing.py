@@ -18,13 +18,15 @@ from queueing.models import Counter, Device, Office, Service, Ticket
 
 pytestmark = pytest.mark.django_db(transaction=True)
 ORIGIN = (b"origin", b"http://localhost")
-ROLES = ["anonymous", "contractor", "municipal", "supervisor", "admin", "kiosk", "display",
-         "revoked"]
-STAFF = {"contractor", "municipal", "supervisor", "admin"}
+# contractor2: a contractor of another company, with no contract at the demo office.
+ROLES = ["anonymous", "contractor", "contractor2", "municipal", "supervisor", "admin", "kiosk",
+         "display", "revoked"]
+STAFF = {"contractor", "contractor2", "municipal", "supervisor", "admin"}
 RULES = {
     "ws/display/<str:key>/": {"display"},
     "ws/ticket/<str:token>/": set(ROLES),  # the token of today's ticket is the credential
-    "ws/counter/<id:counter_id>/": STAFF,  # counter 1 is outsourced: contractors too
+    # counter 1 is outsourced: contractors of the company with the contract too
+    "ws/counter/<id:counter_id>/": STAFF - {"contractor2"},
     "ws/dashboard/<id:office_id>/": {"supervisor", "admin"},
 }
 

@@ -48,7 +48,7 @@ def last_week(office, contractor, municipal, clock):
     """The demo history, a contract priced by the counter-hour, and last week played."""
     Contract.objects.all().delete()
     contract = Contract.objects.create(office=office, name="窓口業務委託契約 (テスト)",
-                                       contractor="株式会社テスト窓口", tax_percent=10,
+                                       company=contractor.contractor_staff.company, tax_percent=10,
                                        starts_on=datetime.date(2026, 4, 1),
                                        ends_on=datetime.date(2027, 3, 31))
     hour = Unit.objects.get(office=office, code="counter-hour")

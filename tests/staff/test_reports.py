@@ -216,7 +216,7 @@ def month(office, contractor, municipal, clock):
 
     Contract.objects.all().delete()
     contract = Contract.objects.create(office=office, name="窓口業務委託契約 (テスト)",
-                                       contractor="株式会社テスト窓口", tax_percent=10,
+                                       company=contractor.contractor_staff.company, tax_percent=10,
                                        starts_on=JULY, ends_on=datetime.date(2027, 3, 31))
     units = {u.code: u for u in Unit.objects.filter(office=office)}
     for code, price in (("juminhyo-copy", 300), ("tennyu-reception", 1200),
