@@ -128,6 +128,10 @@ NOT_FREE_TEXT = {
     "queueing.NumberSequence.prefix", "queueing.Ticket.prefix", "queueing.Ticket.status",
     "queueing.Ticket.language", "queueing.Ticket.token", "queueing.Ticket.booking_reference",
     "queueing.Ticket.request_key",  # an Idempotency-Key: letters, digits, - and _ only
+    "queueing.Office.phone_join",  # a choice (off, lobby, anywhere)
+    # The notice list keeps a keyed hash per notice and a report the import writes (line
+    # numbers and reasons, never the rows' contents).
+    "appointments.NoticeEntry.digest", "appointments.NoticeList.report",
     "queueing.TicketEvent.action", "queueing.TicketEvent.from_status",
     "queueing.TicketEvent.to_status", "queueing.TicketEvent.counter_kind",
     "queueing.CounterEvent.action", "queueing.CounterEvent.from_status",
