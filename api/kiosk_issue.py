@@ -142,9 +142,12 @@ def issue_for_kiosk(request, key: str, request_key: str = "") -> tuple[list, byt
         device, first_step = found
         if not _rate_allows(device):
             return None
+        calendar = (hours.office_calendar_cached(office_id=device.office_id)
+                    or hours.office_calendar(office_id=device.office_id))
         ticket = services.ticket_issue(
             service=first_step.service, first_step=first_step, priority=data["priority"],
-            language=data["language"], device=device, request_key=request_key)
+            language=data["language"], device=device, request_key=request_key,
+            calendar=calendar)
     except (ValueError, QueueError, DisallowedHost, DatabaseError):
         # Django answers: a bad body, a refusal (closed, paused), a bad host, the database
         # failing (rolled back, so Django's own try finds the same state and says 503).

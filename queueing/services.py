@@ -65,10 +65,12 @@ def ticket_issue(
     booking_reference: str = "",
     first_step: Step | None = None,
     request_key: str = "",
+    calendar: hours.OfficeCalendar | None = None,
 ) -> Ticket:
     """Issue the next number of a service's queue, waiting at the service's first step.
 
-    ``first_step`` saves a query when the caller already loaded it (the kiosk API does).
+    ``first_step`` saves a query when the caller already loaded it (the kiosk API does),
+    ``calendar`` the office's calendar (``hours.office_calendar_cached``).
     A ``request_key`` (a kiosk's Idempotency-Key) issues once per business day: a retry
     of that request gets the ticket it was issued. Two tries at the same moment: the
     second fails on ``ticket_issued_once_per_request`` (IntegrityError) and, tried again,
@@ -82,7 +84,8 @@ def ticket_issue(
             return issued
     ticket, event = _ticket_new(service=service, priority=priority, language=language,
                                 device=device, by=by, booking_reference=booking_reference,
-                                first_step=first_step, request_key=request_key)
+                                first_step=first_step, request_key=request_key,
+                                calendar=calendar)
     version = _issued_insert(ticket, event)
     _announce(ticket, Action.ISSUED, version=version, at=ticket.issued_at, from_status="",
               from_step=None)
