@@ -558,7 +558,12 @@ async def test_an_expired_session_closes_the_console_with_4401_and_pauses_at_onc
         counter=await _counter(1), by=user, status="open")
     await database_sync_to_async(session.delete)()  # the session expired (or signed out)
     await comm.send_json_to({"type": "heartbeat"})
-    assert await comm.receive_output(timeout=3) == {"type": "websocket.close", "code": 4401}
+    # The board frame of the opening may still be on its way (under load it comes after
+    # the session is gone): the socket's next close is the answer.
+    output = await comm.receive_output(timeout=3)
+    while output["type"] == "websocket.send":
+        output = await comm.receive_output(timeout=3)
+    assert output == {"type": "websocket.close", "code": 4401}
     counter = await _counter(1)
     assert (counter.status, counter.staffed) == ("break", False)
     assert ("contractor", "session_expired") in [(r, why) for r, why, _ in await _presences(1)]
