@@ -27,8 +27,11 @@ BIG_OFFICE = """
 import json
 from django.contrib.auth.models import User
 from queueing import services
-from queueing.models import Counter, CounterService, Device, Kind, Office, Service, Step
+from queueing.models import (Counter, CounterService, Device, Kind, Office, OfficeStaff, Service,
+                             Step)
 office = Office.objects.create(code="big", name="みどり市役所 北支所")
+# The staff member who calls here belongs to this office too (who works where).
+OfficeStaff.objects.create(user=User.objects.get(username="municipal"), office=office)
 made = []
 for i in range(20):
     service = Service.objects.create(
