@@ -118,7 +118,7 @@ class SharedRead:
             read_at, value = self._values.get(k, (float("-inf"), None))
             if (value is None or value["version"] < min_version
                     or time.monotonic() - read_at > self.MAX_AGE):
-                value = await database_sync_to_async(self._read)(**key)
+                value = await database_sync_to_async(_at_one_moment(self._read))(**key)
                 self._values[k] = (time.monotonic(), value)
         return value
 
@@ -287,7 +287,7 @@ class Board:
     # --- internals ---------------------------------------------------------------------------
 
     async def _read_and_push(self) -> None:
-        state = await database_sync_to_async(self.read)()
+        state = await database_sync_to_async(_at_one_moment(self.read))()
         if not self.screens:  # everyone left meanwhile; the next one reads afresh
             return
         version = state["version"]
@@ -356,6 +356,17 @@ async def _tell_link(screens, live: bool) -> None:
             await screen.send_link(live)
         except Exception:  # noqa: BLE001 - one broken socket must not starve the others
             log.exception("telling %r the link changed failed", screen)
+
+
+def _at_one_moment(read: Callable[..., dict]) -> Callable[..., dict]:
+    """The read with all of its queries at one moment of the database (``selectors.one_moment``)."""
+
+    @functools.wraps(read)
+    def at_one_moment(*args, **kwargs) -> dict:
+        with selectors.one_moment():
+            return read(*args, **kwargs)
+
+    return at_one_moment
 
 
 def _without_version(state: dict) -> dict:

@@ -11,13 +11,14 @@ misses one.
 
 from __future__ import annotations
 
+import contextlib
 import copy
 import datetime
 import functools
 import math
 from collections import defaultdict
 
-from django.db import DEFAULT_DB_ALIAS, connection, connections
+from django.db import DEFAULT_DB_ALIAS, connection, connections, transaction
 from django.db.models import Max, Min, OuterRef, Subquery
 from django.utils import timezone
 
@@ -145,6 +146,25 @@ def display_service_ids(*, device: Device) -> set[int]:
 def display_language(*, device: Device) -> str:
     """A display's first configured language (Japanese when none is set)."""
     return (device.languages or ["ja"])[0]
+
+
+@contextlib.contextmanager
+def one_moment():
+    """Every read inside sees the database at one moment, so a state and its version agree.
+
+    Read one by one, a snapshot's version could predate the rows read after it:
+    an event committed in between was then applied twice over the read (a
+    waiting count one too high). On PostgreSQL a REPEATABLE READ transaction;
+    SQLite's transactions read one moment already; inside a transaction, that one.
+    """
+    if connection.in_atomic_block:
+        yield
+        return
+    with transaction.atomic():
+        if connection.vendor == "postgresql":
+            with connection.cursor() as cursor:
+                cursor.execute("SET TRANSACTION ISOLATION LEVEL REPEATABLE READ READ ONLY")
+        yield
 
 
 def office_version(*, office_id: int) -> int:
@@ -406,6 +426,9 @@ def office_snapshot_apply(snapshot: dict, message: dict) -> dict:
         new["recent_calls"].insert(0, {"ticket": event["ticket"],
                                        "service_id": event["service_id"],
                                        "counter": event["counter"], "at": event["at"]})
+        # In the order of the calls' times, as a read has them: two counters' calls can
+        # take their versions in the other order.
+        new["recent_calls"].sort(key=lambda r: r["at"], reverse=True)
         del new["recent_calls"][RECENT_CALLS:]
     waiting = Ticket.Status.WAITING
     for row in new["services"]:

@@ -212,3 +212,25 @@ def test_a_waiting_line_changes_only_when_a_ticket_joins_or_leaves_it():
     on_my_way = {"action": "on_my_way", "status": "waiting", "step_id": 7,
                  "from_status": "waiting", "from_step_id": 7}
     assert not events.changes_waiting_line(on_my_way, step_id=step)  # nobody moves
+
+
+def test_calls_whose_versions_came_in_the_other_order_list_as_a_read_lists_them(
+        office, municipal, published, django_capture_on_commit_callbacks):
+    """A call's time is taken before its office's version: two counters calling at once
+    can get their versions in the other order, and the display lists them as a read does."""
+    with django_capture_on_commit_callbacks(execute=True):
+        services.ticket_issue(service=svc("juminhyo"))
+        services.ticket_issue(service=svc("juminhyo"))
+    before = selectors.office_snapshot(office_id=office.id)
+    published.clear()
+    with django_capture_on_commit_callbacks(execute=True):
+        services.ticket_call_next(counter=counter(1), by=municipal)
+        services.ticket_call_next(counter=counter(2), by=municipal)
+    earlier, later = [m for m in published if events.is_call(m["event"])]
+    others = [m for m in published if not events.is_call(m["event"])]
+    state = before
+    for message in (*others, later, earlier):
+        state = selectors.office_snapshot_apply(state, {**message, "version": state["version"] + 1})
+    fresh = selectors.office_snapshot(office_id=office.id)
+    assert [r["ticket"] for r in fresh["recent_calls"]] == ["A002", "A001"]
+    assert without_estimates(state) == without_estimates(fresh)
