@@ -22,7 +22,7 @@ from django.utils import timezone, translation
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 
-from queueing import hours, isolation, numbering, retention
+from queueing import hours, isolation, retention
 from queueing import services as queue
 from queueing.errors import Conflict, NotFound, QueueError
 from queueing.models import Device, Ticket
@@ -317,11 +317,8 @@ def _walk_in_now(*, device: Device, reference: str, language: str | None, refuse
               .select_related("service").first() if code else None)
     services = ([booked.service] if booked is not None
                 else list(device.office.services.filter(active=True)))
-    issued = hours.walk_in_tickets_today(  # a service whose daily cap is reached is closed too
-        service_ids=[s.id for s in services if s.daily_ticket_cap is not None],
-        day=numbering.business_day(now))
-    available = [hours.service_availability(service=s, at=now, issued_today=issued.get(s.id))
-                 for s in services]
+    # (a service whose daily cap is reached is closed too)
+    available = list(hours.services_availability(services=services, at=now).values())
     if not device.paused and any(a.open for a in available):
         return WalkIn(True), detail
     with translation.override(language or (booked.language if booked else None)):

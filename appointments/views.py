@@ -10,7 +10,7 @@ import datetime
 from django.conf import settings
 from django.contrib.auth.decorators import login_required
 from django.http import Http404, HttpResponse, HttpResponseRedirect
-from django.shortcuts import get_object_or_404, render
+from django.shortcuts import get_object_or_404
 from django.urls import reverse
 from django.utils import timezone, translation
 from django.utils.dates import WEEKDAYS
@@ -21,7 +21,7 @@ from django.views.decorators.http import require_http_methods
 from api.bookings import BookingRateThrottle
 from api.params import query_day, query_id
 from queueing.errors import QueueError
-from queueing.languages import day_with_weekday, html_lang, language_or
+from queueing.languages import day_with_weekday, html_lang, language_or, render_in_language
 from queueing.models import Counter, Office
 from queueing.privacy import holds_individual_number
 from queueing.qrcodes import qr_svg
@@ -51,9 +51,8 @@ def _lang(request) -> str:
 
 
 def _page(request, template: str, context: dict, status: int = 200) -> HttpResponse:
-    lang = request.LANGUAGE_CODE
-    context.update(lang=lang, languages=settings.LANGUAGES, html_lang=html_lang(lang))
-    return render(request, f"appointments/{template}", context, status=status)
+    return render_in_language(request, f"appointments/{template}", request.LANGUAGE_CODE, context,
+                              status=status)
 
 
 def _schedule_or_404(office_code: str, service_code: str):

@@ -19,11 +19,10 @@ import logging
 
 from django.db import InterfaceError, OperationalError
 from django.http import HttpRequest, HttpResponse, JsonResponse
-from django.shortcuts import render
 from django.utils import translation
 from django.utils.translation import gettext as _
 
-from queueing.languages import html_lang, language_or
+from queueing.languages import language_or, render_in_language
 
 log = logging.getLogger(__name__)
 
@@ -76,11 +75,8 @@ def error_page(request: HttpRequest, status: int) -> HttpResponse:
     with translation.override(lang):
         messages = _page_messages()
         message = messages.get(status) or messages[400 if status < 500 else 500]
-        response = render(request, "error.html", {
-            "message": message, "status": status, "html_lang": html_lang(lang),
-        }, status=status)
-    response["Content-Language"] = html_lang(lang)
-    return response
+    return render_in_language(request, "error.html", lang, {"message": message, "status": status},
+                              status=status)
 
 
 def _answer(request: HttpRequest, status: int) -> HttpResponse:

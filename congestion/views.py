@@ -9,7 +9,6 @@ import datetime
 from csp.decorators import csp_replace
 from django.conf import settings
 from django.http import HttpRequest, HttpResponse
-from django.shortcuts import render
 from django.urls import reverse
 from django.utils import timezone, translation
 from django.utils.formats import date_format
@@ -18,7 +17,7 @@ from django.views.decorators.clickjacking import xframe_options_exempt
 from django.views.decorators.http import require_GET
 
 from queueing import numbering
-from queueing.languages import html_lang, language_or
+from queueing.languages import language_or, render_in_language
 
 from . import selectors, wording
 
@@ -52,17 +51,8 @@ def parse_day(value: str | None, today: datetime.date) -> datetime.date:
     return day
 
 
-def _render(request, template: str, lang: str, context: dict, status: int = 200):
-    with translation.override(lang):
-        response = render(request, template, {
-            **context, "lang": lang, "html_lang": html_lang(lang),
-            "languages": settings.LANGUAGES}, status=status)
-    response["Content-Language"] = html_lang(lang)
-    return response
-
-
 def _error(request, lang: str, *, status: int, title: str, message: str, office=None):
-    return _render(request, "congestion/error.html", lang,
+    return render_in_language(request, "congestion/error.html", lang,
                    {"title": title, "message": message, "office": office}, status=status)
 
 
@@ -108,7 +98,7 @@ def congestion_page(request: HttpRequest, code: str) -> HttpResponse:
             row["actual_pct"] = (round(100 * row["actual"] / by_hour["top"], 1)
                                  if row["actual"] is not None else None)
         base = reverse("congestion-page", args=[office.code])
-        return _render(request, "congestion/page.html", lang, {
+        return render_in_language(request, "congestion/page.html", lang, {
             "office": office,
             "updated_at": timezone.localtime(now),
             "now_rows": selectors.now_by_procedure(office=office, language=lang),

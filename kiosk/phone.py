@@ -25,14 +25,13 @@ from rest_framework.throttling import SimpleRateThrottle
 from queueing import selectors as queue_selectors
 from queueing import services as queue_services
 from queueing.errors import QueueError
-from queueing.languages import language_or
+from queueing.languages import language_or, render_in_language
 from queueing.models import Office, Service, Ticket
 from queueing.presence_code import presence_code_accepted
 from queueing.privacy import MESSAGE as INDIVIDUAL_NUMBER_REFUSED
 from queueing.privacy import FreeTextFormField, NeverEchoes
 
 from . import selectors
-from .views import _render
 
 COOKIE = "phone_ticket"
 COOKIE_SALT = "kiosk.phone.ticket"
@@ -92,7 +91,8 @@ def phone_join(request: HttpRequest, office_code: str) -> HttpResponse:
     lang = _language(request)
     office = Office.objects.filter(code=office_code).first()
     if office is None or office.phone_join == Office.PhoneJoin.OFF:
-        return _render(request, "kiosk/phone_off.html", lang, {"office": office}, status=404)
+        return render_in_language(request, "kiosk/phone_off.html", lang, {"office": office},
+                                  status=404)
     held = _phone_ticket(request)
     if held is not None and request.method == "POST":
         return _to_status_page(held, lang)  # one open ticket per phone: pressing again shows it
@@ -112,7 +112,7 @@ def phone_join(request: HttpRequest, office_code: str) -> HttpResponse:
                                        max_age=COOKIE_MAX_AGE, secure=request.is_secure(),
                                        httponly=True, samesite="Lax")
             return response
-    return _render(request, "kiosk/phone_join.html", lang, {
+    return render_in_language(request, "kiosk/phone_join.html", lang, {
         "office": office, "services": rows, "needs_code": needs_code, "form": form,
         "error": error, "held": held,
         "held_url": reverse("ticket-status-page", args=[held.token]) + f"?lang={lang}"

@@ -2,8 +2,6 @@
 
 import datetime
 
-from django.utils import timezone
-
 from queueing import hours, numbering, selectors
 from queueing.events import Action
 from queueing.models import Device, Service, Ticket, TicketEvent
@@ -18,15 +16,10 @@ def kiosk_services(*, office_id: int, language: str, at: datetime.datetime) -> l
             "id", "office_id", "active", "available_from", "available_until",
             "reception_end_minutes", "daily_ticket_cap")
     }
-    calendar = hours.office_calendar(office_id=office_id, day=timezone.localdate(at))
-    issued = hours.walk_in_tickets_today(
-        service_ids=[s.id for s in services.values() if s.daily_ticket_cap is not None],
-        day=numbering.business_day(at))
+    available = hours.services_availability(services=list(services.values()), at=at)
     rows = []
     for row in selectors.service_queues(office_id=office_id, language=language):
-        availability = hours.service_availability(
-            service=services[row["service_id"]], at=at, calendar=calendar,
-            issued_today=issued.get(row["service_id"]))
+        availability = available[row["service_id"]]
         rows.append(
             {
                 **row,

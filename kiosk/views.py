@@ -8,10 +8,9 @@ so authentication, the per-device rate limit and validation have one home.
 from typing import NamedTuple
 
 from django import forms
-from django.conf import settings
 from django.contrib.auth import authenticate
 from django.http import HttpRequest, HttpResponse
-from django.shortcuts import redirect, render
+from django.shortcuts import redirect
 from django.urls import NoReverseMatch, reverse
 from django.utils import timezone, translation
 from django.utils.formats import date_format, time_format
@@ -22,7 +21,7 @@ from queueing import holidays, hours
 from queueing import selectors as queue_selectors
 from queueing.errors import QueueError
 from queueing.languages import DEFAULT as START_LANGUAGE  # kiosks return to it when idle
-from queueing.languages import html_lang, language_or
+from queueing.languages import language_or, render_in_language
 from queueing.models import Device
 from queueing.privacy import MESSAGE as INDIVIDUAL_NUMBER_REFUSED
 from queueing.privacy import FreeTextFormField, NeverEchoes
@@ -37,21 +36,8 @@ def _language(request: HttpRequest, default: str) -> str:
     return language_or(request.GET.get("lang"), default)
 
 
-def _render(request, template: str, lang: str, context: dict, status: int = 200) -> HttpResponse:
-    with translation.override(lang):
-        context = {
-            **context,
-            "lang": lang,
-            "html_lang": html_lang(lang),
-            "languages": settings.LANGUAGES,
-        }
-        response = render(request, template, context, status=status)
-    response["Content-Language"] = html_lang(lang)
-    return response
-
-
 def _forbidden(request, lang: str) -> HttpResponse:
-    return _render(request, "kiosk/forbidden.html", lang, {}, status=403)
+    return render_in_language(request, "kiosk/forbidden.html", lang, {}, status=403)
 
 
 def _kiosk(key: str) -> Device | None:
@@ -135,7 +121,7 @@ def kiosk_start(request: HttpRequest, key: str) -> HttpResponse:
         for row in rows:
             row["reason"] = "" if row["open"] else _closed_reason(row)
         messages = _kiosk_messages()
-    return _render(request, "kiosk/start.html", lang, {
+    return render_in_language(request, "kiosk/start.html", lang, {
         "device": device,
         "office": device.office,
         "services": rows,
@@ -164,11 +150,12 @@ def kiosk_ticket(request: HttpRequest, key: str, token: str) -> HttpResponse:
         return _forbidden(request, lang)
     ticket = selectors.kiosk_ticket(device=device, token=token)
     if ticket is None:
-        return _render(request, "kiosk/status_404.html", lang, {"kiosk": device}, status=404)
+        return render_in_language(request, "kiosk/status_404.html", lang, {"kiosk": device},
+                                  status=404)
     url = status_url(request, ticket.token)
     with translation.override(lang):
         qr = qr_svg(url, label=_("QR code for your ticket's status page"))
-    return _render(request, "kiosk/ticket.html", lang, {
+    return render_in_language(request, "kiosk/ticket.html", lang, {
         "device": device,
         "office": device.office,
         "ticket": ticket,
@@ -215,7 +202,7 @@ def kiosk_maintenance(request: HttpRequest, key: str) -> HttpResponse:
         if outcome.redirect_to:
             return redirect(f"{outcome.redirect_to}?lang={lang}&print=1")
         device.refresh_from_db()
-    return _render(request, "kiosk/maintenance.html", lang, {
+    return render_in_language(request, "kiosk/maintenance.html", lang, {
         "device": device, "office": device.office, "form": form,
         "error": outcome.error, "notice": outcome.notice,
         "start_url": reverse("kiosk-start", args=[device.key]) + f"?lang={lang}",
@@ -286,14 +273,14 @@ def ticket_status_page(request: HttpRequest, token: str) -> HttpResponse:
     ticket = queue_selectors.ticket_by_token(token=token)
     if ticket is None:
         lang = _language(request, language_or(translation.get_language()))
-        return _render(request, "kiosk/status_404.html", lang, {}, status=404)
+        return render_in_language(request, "kiosk/status_404.html", lang, {}, status=404)
     lang = _language(request, language_or(ticket.language))
     status = queue_selectors.ticket_status(ticket=ticket, language=lang)
     with translation.override(lang):
         messages = _status_messages()
     status_text = messages[status["status"]].replace("{counter}", str(status["counter"] or ""))
     nxt = status["next_step"]
-    return _render(request, "kiosk/status.html", lang, {
+    return render_in_language(request, "kiosk/status.html", lang, {
         "ticket": ticket,
         "status": status,
         "status_text": status_text,

@@ -27,7 +27,7 @@ from django.core.cache import caches
 from django.db.models import Count
 from django.utils import timezone
 
-from . import holidays, routing
+from . import holidays, numbering, routing
 from .models import OfficeClosure, OfficeExtraOpening, OfficeHours, Service, Ticket
 
 # Reasons a service takes no ticket now (the kiosk and the API's detail say them).
@@ -168,6 +168,21 @@ def service_availability(*, service: Service, at: datetime.datetime,
         return Availability(False, CLOSED_TODAY, *own, why=NO_HOURS, next_open=next_open)
     return Availability(False, RECEPTION_ENDED, own[0], windows[-1][1].time(),
                         next_open=next_open)
+
+
+def services_availability(*, services: list[Service], at: datetime.datetime,
+                          calendar: OfficeCalendar | None = None) -> dict[int, Availability]:
+    """``service_availability`` of each service of one office at that moment, reading the
+    calendar (when not given) and the capped services' counts of the day once for all."""
+    if not services:
+        return {}
+    calendar = calendar or office_calendar(office_id=services[0].office_id,
+                                           day=timezone.localdate(at))
+    issued = walk_in_tickets_today(
+        service_ids=[s.id for s in services if s.daily_ticket_cap is not None],
+        day=numbering.business_day(at))
+    return {s.id: service_availability(service=s, at=at, calendar=calendar,
+                                       issued_today=issued.get(s.id)) for s in services}
 
 
 def walk_in_tickets_today(*, service_ids: list[int], day: datetime.date) -> dict[int, int]:

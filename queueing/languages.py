@@ -3,7 +3,9 @@
 import datetime
 
 from django.conf import settings
-from django.utils import timezone
+from django.http import HttpRequest, HttpResponse
+from django.shortcuts import render
+from django.utils import timezone, translation
 from django.utils.formats import date_format
 from django.utils.translation import gettext
 
@@ -19,6 +21,18 @@ def language_or(value: str | None, default: str = DEFAULT) -> str:
 def html_lang(code: str) -> str:
     """The BCP 47 tag for a page in that language (やさしい日本語 is Japanese to browsers)."""
     return "ja" if code == "ja-easy" else code
+
+
+def render_in_language(request: HttpRequest, template: str, lang: str, context: dict,
+                       status: int = 200) -> HttpResponse:
+    """A resident's page rendered in that language, with the language switcher's context and
+    its ``Content-Language``: the one way the kiosk, booking and congestion pages render."""
+    with translation.override(lang):
+        response = render(request, template, {
+            **context, "lang": lang, "html_lang": html_lang(lang),
+            "languages": settings.LANGUAGES}, status=status)
+    response["Content-Language"] = html_lang(lang)
+    return response
 
 
 def day_with_weekday(day: datetime.date | datetime.datetime) -> str:
