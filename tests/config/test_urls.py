@@ -70,6 +70,15 @@ RULES = {
     "supervisor/plan/": SUPERVISORS,
     "supervisor/audit/": SUPERVISORS,
     "supervisor/jobs/": SUPERVISORS,
+    # Configuration (staff/setup.py): a supervisor's own offices; a new office or contractor
+    # company only for city-wide supervisors (the demo admin).
+    "supervisor/setup/": SUPERVISORS,
+    "supervisor/setup/offices/new/": {"admin"},
+    "supervisor/setup/companies/new/": {"admin"},
+    "supervisor/setup/<id:office_id>/counters/new/": SUPERVISORS,
+    "supervisor/setup/<id:office_id>/services/new/": SUPERVISORS,
+    "supervisor/setup/<id:office_id>/contracts/new/": SUPERVISORS,
+    "supervisor/setup/<id:office_id>/devices/new/": SUPERVISORS,
     "display/<str:key>/": {"display"},  # the key in the address is the credential
     "display/<str:key>/join-code/": {"display"},  # the phone ticket box's presence code
     "kiosk/<str:key>/": {"kiosk"},
