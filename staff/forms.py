@@ -56,6 +56,7 @@ class CounterForm(NeverEchoesModelForm):
         model = Counter
         fields = ["number", "label", "kind"]
         labels = {"number": _("Counter number"), "label": _("Label")}
+        help_texts = {"number": _("The 3 of \"counter 3\", as the lobby display calls it.")}
 
     def __init__(self, *args, office: Office, **kwargs):
         super().__init__(*args, instance=Counter(office=office), **kwargs)
@@ -79,7 +80,11 @@ class ServiceForm(NeverEchoesModelForm):
         labels = {"code": _("Code"), "name": _("Name (Japanese)"),
                   "prefix": _("Ticket letter"), "target_wait_minutes": _("Target wait (minutes)"),
                   "default_service_minutes": _("Usual time at the counter (minutes)")}
-        help_texts = {"prefix": _("One or two capital letters (e.g. A)."),
+        help_texts = {"code": _("Letters and digits, one per service of the office (e.g. "
+                                "juminhyo)."),
+                      "default_service_minutes": _("Used for the wait estimate until the "
+                                                   "day's own times are known."),
+                      "prefix": _("One or two capital letters (e.g. A)."),
                       "name": _("Shown on the kiosk and the lobby display.")}
 
     def __init__(self, *args, office: Office, **kwargs):
@@ -91,7 +96,8 @@ class ServiceForm(NeverEchoesModelForm):
 class StepForm(NeverEchoesModelForm):
     """One step of a new service; its order is its place in the list."""
 
-    kind = forms.ChoiceField(label=_("Where"), choices=STEP_KINDS)
+    # An empty first choice: a row left blank stays unchanged and is not saved.
+    kind = forms.ChoiceField(label=_("Where"), choices=[("", "—"), *STEP_KINDS])
 
     class Meta:
         model = Step
