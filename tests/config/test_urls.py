@@ -95,7 +95,7 @@ RULES = {
     "book/<slug:office_code>/<slug:service_code>/slot/<id:slot_id>/": PUBLIC,
     r"^book/(?P<office_code>[-\w]+)/(?P<service_code>[-\w]+)/(?P<date>\d{4}-\d{2}-\d{2})/$":
         PUBLIC,
-    "staff/bookings/<slug:office_code>/": STAFF,
+    "staff/bookings/<slug:office_code>/": AT_THE_OFFICE,  # routing.offices_for
     "staff/bookings/<slug:office_code>/<slug:service_code>/phone/": CITY_STAFF,
     "congestion/<slug:code>/": PUBLIC,  # the public congestion page (an office's code)
     "api/v1/congestion/<slug:code>/": PUBLIC,
