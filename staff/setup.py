@@ -9,6 +9,8 @@ the change, its author and address to the configuration history (``queueing/hist
 a new device's key comes from ``services.device_create``, which writes the security audit.
 """
 
+import functools
+
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.db import transaction
@@ -41,6 +43,20 @@ def _configurable_office(request: HttpRequest, office_id: int) -> Office | None:
     return routing.offices_to_configure(user=request.user).filter(pk=office_id).first()
 
 
+def _configures_office(view):
+    """A page of one office's configuration: signed in, GET or POST, and only for an office
+    among ``routing.offices_to_configure`` (else 403); the view gets the office."""
+    @login_required
+    @require_http_methods(["GET", "POST"])
+    @functools.wraps(view)
+    def page(request: HttpRequest, office_id: int) -> HttpResponse:
+        office = _configurable_office(request, office_id)
+        if office is None:
+            return _refused(request)
+        return view(request, office)
+    return page
+
+
 def _back_to(office: Office) -> HttpResponse:
     return redirect(f"{reverse('supervisor-setup')}?office={office.pk}")
 
@@ -70,8 +86,19 @@ def setup_home(request: HttpRequest) -> HttpResponse:
     return _page(request, "home.html", context)
 
 
-def _form_page(request: HttpRequest, *, title: str, form, formset=None,
-               office: Office | None = None) -> HttpResponse:
+def _save_or_show(request: HttpRequest, form, *, title: str, done, back,
+                  office: Office | None = None, formset=None) -> HttpResponse:
+    """Save a valid form (and its formset) in one transaction, say ``done(saved)`` and go
+    ``back(saved)``; else show the form again with its errors (400 after a POST)."""
+    valid = form.is_valid() & (formset is None or formset.is_valid())  # both show errors
+    if request.method == "POST" and valid:
+        with transaction.atomic():
+            saved = form.save()
+            if formset is not None:
+                formset.instance = saved
+                formset.save()
+        messages.success(request, done(saved))
+        return back(saved)
     status = 400 if request.method == "POST" else 200
     return _page(request, "form.html", {"title": title, "form": form, "formset": formset,
                                         "office": office}, status=status)
@@ -83,13 +110,9 @@ def office_add(request: HttpRequest) -> HttpResponse:
     """Add an office (本庁・支所・出張所): city-wide supervisors only."""
     if not routing.may_configure_installation(user=request.user):
         return _refused(request)
-    form = forms.OfficeForm(request.POST or None)
-    if request.method == "POST" and form.is_valid():
-        with transaction.atomic():
-            office = form.save()
-        messages.success(request, _("Office %(name)s added.") % {"name": office.name})
-        return _back_to(office)
-    return _form_page(request, title=_("Add an office"), form=form)
+    return _save_or_show(
+        request, forms.OfficeForm(request.POST or None), title=_("Add an office"),
+        done=lambda office: _("Office %(name)s added.") % {"name": office.name}, back=_back_to)
 
 
 @login_required
@@ -98,76 +121,46 @@ def company_add(request: HttpRequest) -> HttpResponse:
     """Add a contractor company (委託事業者): city-wide supervisors only."""
     if not routing.may_configure_installation(user=request.user):
         return _refused(request)
-    form = forms.ContractorCompanyForm(request.POST or None)
-    if request.method == "POST" and form.is_valid():
-        with transaction.atomic():
-            company = form.save()
-        messages.success(request, _("Contractor company %(name)s added.")
-                         % {"name": company.name})
-        return redirect("supervisor-setup")
-    return _form_page(request, title=_("Add a contractor company"), form=form)
+    return _save_or_show(
+        request, forms.ContractorCompanyForm(request.POST or None),
+        title=_("Add a contractor company"),
+        done=lambda company: _("Contractor company %(name)s added.") % {"name": company.name},
+        back=lambda company: redirect("supervisor-setup"))
 
 
-@login_required
-@require_http_methods(["GET", "POST"])
-def counter_add(request: HttpRequest, office_id: int) -> HttpResponse:
+@_configures_office
+def counter_add(request: HttpRequest, office: Office) -> HttpResponse:
     """Add a counter to an office: contractor-run (委託) or staff (職員), and its services."""
-    office = _configurable_office(request, office_id)
-    if office is None:
-        return _refused(request)
-    form = forms.CounterForm(request.POST or None, office=office)
-    if request.method == "POST" and form.is_valid():
-        with transaction.atomic():
-            counter = form.save()
-        messages.success(request, _("Counter %(number)s added.") % {"number": counter.number})
-        return _back_to(office)
-    return _form_page(request, title=_("Add a counter"), form=form, office=office)
+    return _save_or_show(
+        request, forms.CounterForm(request.POST or None, office=office),
+        title=_("Add a counter"), office=office, back=lambda counter: _back_to(office),
+        done=lambda counter: _("Counter %(number)s added.") % {"number": counter.number})
 
 
-@login_required
-@require_http_methods(["GET", "POST"])
-def service_add(request: HttpRequest, office_id: int) -> HttpResponse:
+@_configures_office
+def service_add(request: HttpRequest, office: Office) -> HttpResponse:
     """Add a service to an office with its steps, in order, each for a kind of counter."""
-    office = _configurable_office(request, office_id)
-    if office is None:
-        return _refused(request)
     form = forms.ServiceForm(request.POST or None, office=office)
-    steps = forms.StepFormSet(request.POST or None, instance=form.instance, prefix="steps")
-    if request.method == "POST" and form.is_valid() and steps.is_valid():
-        with transaction.atomic():
-            service = form.save()
-            steps.instance = service
-            steps.save()
-        messages.success(request, _("Service %(name)s added.") % {"name": service.name})
-        return _back_to(office)
-    return _form_page(request, title=_("Add a service"), form=form, formset=steps,
-                      office=office)
+    return _save_or_show(
+        request, form, title=_("Add a service"), office=office,
+        formset=forms.StepFormSet(request.POST or None, instance=form.instance, prefix="steps"),
+        done=lambda service: _("Service %(name)s added.") % {"name": service.name},
+        back=lambda service: _back_to(office))
 
 
-@login_required
-@require_http_methods(["GET", "POST"])
-def contract_add(request: HttpRequest, office_id: int) -> HttpResponse:
+@_configures_office
+def contract_add(request: HttpRequest, office: Office) -> HttpResponse:
     """Add a contract of an office with a contractor company: while it is in force, the
     company's accounts work at the office's contractor counters."""
-    office = _configurable_office(request, office_id)
-    if office is None:
-        return _refused(request)
-    form = forms.ContractForm(request.POST or None, office=office)
-    if request.method == "POST" and form.is_valid():
-        with transaction.atomic():
-            contract = form.save()
-        messages.success(request, _("Contract %(name)s added.") % {"name": contract.name})
-        return _back_to(office)
-    return _form_page(request, title=_("Add a contract"), form=form, office=office)
+    return _save_or_show(
+        request, forms.ContractForm(request.POST or None, office=office),
+        title=_("Add a contract"), office=office, back=lambda contract: _back_to(office),
+        done=lambda contract: _("Contract %(name)s added.") % {"name": contract.name})
 
 
-@login_required
-@require_http_methods(["GET", "POST"])
-def device_add(request: HttpRequest, office_id: int) -> HttpResponse:
+@_configures_office
+def device_add(request: HttpRequest, office: Office) -> HttpResponse:
     """Add a kiosk or lobby display to an office; its address (with its key) is shown once."""
-    office = _configurable_office(request, office_id)
-    if office is None:
-        return _refused(request)
     form = forms.DeviceForm(request.POST or None)
     if request.method == "POST" and form.is_valid():
         device = services.device_create(office=office, type=form.cleaned_data["type"],
@@ -176,4 +169,6 @@ def device_add(request: HttpRequest, office_id: int) -> HttpResponse:
         return _page(request, "device_added.html", {
             "office": office, "device": device,
             "address": request.build_absolute_uri(reverse(name, args=[device.key]))})
-    return _form_page(request, title=_("Add a kiosk or display"), form=form, office=office)
+    status = 400 if request.method == "POST" else 200
+    return _page(request, "form.html", {"title": _("Add a kiosk or display"), "form": form,
+                                        "office": office}, status=status)

@@ -15,9 +15,7 @@ import pytest
 from playwright.sync_api import expect
 
 from demo.city_hall import ADMIN, CONTRACTOR_COMPANY
-from tests.conftest import smtp_running
-from tests.e2e.conftest import server_group
-from tests.e2e.test_booking_closure import BOOKED_DAY
+from tests.e2e.test_booking_closure import BOOKED_DAY, close_the_booked_day
 
 pytestmark = [pytest.mark.e2e, pytest.mark.integration]
 TIMEOUT = 10_000
@@ -27,19 +25,9 @@ RESIDENT = "hanako@example.jp"  # BOOKED_DAY's booking
 
 
 @pytest.fixture(scope="module")
-def smtp():
-    """The module's SMTP server: ``(host, port, inbox)``."""
-    with smtp_running() as server:
-        yield server
-
-
-@pytest.fixture(scope="module")
-def live_server(smtp):
-    """daphne with Django's SMTP backend pointed at the test's SMTP server."""
-    host, port, _inbox = smtp
-    with server_group(EMAIL_BACKEND="django.core.mail.backends.smtp.EmailBackend",
-                      EMAIL_HOST=host, EMAIL_PORT=str(port)) as group:
-        yield group
+def live_server(mailing_server):
+    """daphne sending e-mail to the module's own SMTP server (aiosmtpd)."""
+    return mailing_server
 
 
 def sign_in(new_context, base: str, username: str):
@@ -90,7 +78,8 @@ def test_a_supervisor_sets_up_a_branch_through_the_pages_and_its_kiosk_issues_a_
     boss.locator("#id_steps-1-kind").select_option(label="職員窓口")
     screenshot(boss, "setup-service")
     save(boss)
-    expect(boss.locator("#setup-services")).to_contain_text("1. 受付・入力 (委託窓口) → 2. 審査 (職員窓口)")
+    expect(boss.locator("#setup-services")).to_contain_text(
+        "1. 受付・入力 (委託窓口) → 2. 審査 (職員窓口)")
 
     # Two counters serving it: 1 run by the contractor, 2 by the city's staff.
     for number, kind in ((1, "委託"), (2, "職員")):
@@ -160,15 +149,7 @@ def test_a_closure_saved_for_a_booked_day_lists_the_booking_and_emails_the_resid
 
     clerk = sign_in(new_context, live_server.url, ADMIN[0])
     clerk.goto(f"{live_server.url}/admin/appointments/schedule/{booked['schedule']}/change/")
-    clerk.locator("#closed_days-group .add-row a").click()
-    row = clerk.locator("#closed_days-group tr.dynamic-closed_days").last
-    row.locator("input[name$='-date']").fill(booked["day"])
-    row.locator("input[name$='-reason']").fill("庁舎の電気設備点検")
-    clerk.locator("input[name=_continue]").click()
-    listing = clerk.locator("ul.messagelist li.warning")
-    expect(listing).to_contain_text("休業にした日時に予約が1件", timeout=TIMEOUT)
-    expect(listing).to_contain_text(booked["reference"])
-    expect(listing).to_contain_text("メールでお知らせします")
+    close_the_booked_day(clerk, booked)
     screenshot(clerk, "setup-closure-lists-bookings", full_page=False)
 
     # The scheduled job's run: the resident gets the closure e-mail with the link to rebook.
