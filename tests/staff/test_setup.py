@@ -118,7 +118,8 @@ def test_a_contract_lets_the_companys_accounts_work_at_the_office(branch, city_s
         {"company": company.pk, "name": "北支所 追加契約", "starts_on": today.isoformat(),
          "ends_on": (today + datetime.timedelta(days=30)).isoformat(), "tax_percent": 10})
     assert response.status_code == 302
-    assert Contract.objects.filter(office=branch, company=company).exists()
+    contract = Contract.objects.get(office=branch, company=company, name="北支所 追加契約")
+    assert LogEntry.objects.get_for_object(contract).get().actor == city_supervisor
     assert routing.may_see_office(office_id=branch.pk, user=contractor)
 
 
