@@ -20,6 +20,7 @@ from django.views.decorators.http import require_http_methods
 
 from api.bookings import BookingRateThrottle
 from api.params import query_day, query_id
+from queueing import routing
 from queueing.errors import QueueError
 from queueing.languages import day_with_weekday, html_lang, language_or, render_in_language
 from queueing.models import Counter, Office
@@ -256,6 +257,8 @@ def staff_day(request, office_code: str):
     if not has_staff_role(request.user):
         return _page(request, "staff_forbidden.html", {}, status=403)
     office = get_object_or_404(Office, code=office_code)
+    if not routing.may_see_office(office_id=office.pk, user=request.user):
+        return _page(request, "staff_forbidden.html", {"other_office": True}, status=403)
     the_day = query_day(request.GET.get("date")) or timezone.localdate()
     view = selectors.bookings_day(office=office, day=the_day, user=request.user)
     return _page(request, "staff_day.html", {
@@ -274,6 +277,8 @@ def staff_phone_booking(request, office_code: str, service_code: str):
     if not is_city_staff(request.user):
         return _page(request, "staff_forbidden.html", {}, status=403)
     schedule = _schedule_or_404(office_code, service_code)
+    if not routing.may_see_office(office_id=schedule.office_id, user=request.user):
+        return _page(request, "staff_forbidden.html", {"other_office": True}, status=403)
     slots = [(s.id, f"{_day_and_time(s.start)} ({_('%(n)s left') % {'n': s.seats_left}})")
              for s in selectors.open_slots(schedule=schedule)]
     form = PhoneBookingForm(request.POST or None, max_party=schedule.max_party, slots=slots)

@@ -5,6 +5,7 @@ import logging
 from django.contrib.auth.models import AbstractBaseUser
 from django.core.cache import cache
 
+from queueing import routing
 from queueing.errors import Forbidden, QueueError
 from queueing.models import Device
 from queueing.roles import is_city_staff
@@ -16,18 +17,22 @@ MAX_FAILED_SIGN_INS = 5  # per kiosk, then locked for LOCKOUT_SECONDS
 LOCKOUT_SECONDS = 300
 
 
-def ensure_may_maintain(*, user: AbstractBaseUser | None) -> None:
-    """Refuse anyone but municipal staff and supervisors (contractor staff cannot pause kiosks)."""
+def ensure_may_maintain(*, device: Device, user: AbstractBaseUser | None) -> None:
+    """Refuse anyone but municipal staff and supervisors (contractor staff cannot pause kiosks)
+    of the kiosk's office (``routing.offices_for``: a city-wide supervisor's are all)."""
     if not is_city_staff(user):
         raise Forbidden(
             "Only municipal staff or a supervisor may use maintenance mode.", code="no_staff_role"
         )
+    if not routing.may_see_office(office_id=device.office_id, user=user):
+        raise Forbidden("This kiosk belongs to an office you do not work at.",
+                        code="office_not_allowed")
 
 
 @durable
 def kiosk_pause(*, device: Device, by: AbstractBaseUser, message: str) -> Device:
     """Stop the kiosk issuing tickets; residents see the message."""
-    ensure_may_maintain(user=by)
+    ensure_may_maintain(device=device, user=by)
     message = (message or "").strip()
     if len(message) > Device._meta.get_field("pause_message").max_length:
         raise QueueError("The message is too long (200 characters at most).", code="invalid")
@@ -41,7 +46,7 @@ def kiosk_pause(*, device: Device, by: AbstractBaseUser, message: str) -> Device
 @durable
 def kiosk_resume(*, device: Device, by: AbstractBaseUser) -> Device:
     """Let the kiosk issue tickets again."""
-    ensure_may_maintain(user=by)
+    ensure_may_maintain(device=device, user=by)
     d = Device.objects.select_for_update().get(pk=device.pk)
     d.paused, d.pause_message = False, ""
     d.save(update_fields=["paused", "pause_message"])

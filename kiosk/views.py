@@ -226,11 +226,14 @@ def _maintain(request, device: Device, form: MaintenanceForm) -> _Outcome:
         if data["action"] == "resume":
             services.kiosk_resume(device=device, by=user)
             return _Outcome(notice=_("Ticket issuing has resumed."))
-        services.ensure_may_maintain(user=user)
+        services.ensure_may_maintain(device=device, user=user)
     except QueueError as exc:
         if exc.code == "no_staff_role":
             return _Outcome(
                 _("Only municipal staff or a supervisor may use maintenance mode."), status=403)
+        if exc.code == "office_not_allowed":
+            return _Outcome(_("Only staff of this kiosk's office may use its maintenance mode."),
+                            status=403)
         return _Outcome(str(exc.detail), status=exc.status)
     ticket = selectors.kiosk_last_ticket(device=device)
     if ticket is None:

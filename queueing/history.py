@@ -14,7 +14,23 @@ hashes) are left out.
 from auditlog.registry import auditlog
 from django.contrib.auth.models import Group, User
 
-from .models import Counter, CounterService, Device, Office, Service, Step
+from .models import (
+    Contract,
+    ContractLevel,
+    ContractorCompany,
+    ContractorStaff,
+    ContractPrice,
+    Counter,
+    CounterService,
+    Device,
+    Office,
+    OfficeClosure,
+    OfficeExtraOpening,
+    OfficeHours,
+    OfficeStaff,
+    Service,
+    Step,
+)
 
 SECRETS = ["key", "password"]
 
@@ -31,6 +47,17 @@ def register() -> None:
     track(Step)
     track(Counter, exclude=["status"])
     track(CounterService)
+    track(OfficeHours)
+    track(OfficeClosure)
+    track(OfficeExtraOpening)
+    # Who works where: the contractor companies, their contracts and accounts, the offices
+    # municipal staff belong to (routing.offices_for reads them).
+    track(ContractorCompany)
+    track(Contract)
+    track(ContractPrice)
+    track(ContractLevel)
+    track(ContractorStaff)
+    track(OfficeStaff)
     track(Device, m2m=["services"])
     track(User, exclude=["last_login"], m2m=["groups", "user_permissions"])
     track(Group, m2m=["permissions"])

@@ -22,7 +22,7 @@ from django.utils import timezone
 
 from .errors import Forbidden
 from .models import Contract, Counter, CounterService, Kind, Office, Step, Ticket
-from .roles import Role, is_city_wide, role_of
+from .roles import Role, is_city_wide, is_supervisor, role_of
 
 # The call order, in one place: priority (checked-in appointments, then residents
 # who need assistance), then the counter's own ranking of its services, then the
@@ -65,6 +65,31 @@ def offices_for(*, user: AbstractBaseUser) -> QuerySet[Office]:
     if is_city_wide(user):
         return Office.objects.all()
     return Office.objects.filter(staff__user=user)
+
+
+def offices_to_configure(*, user: AbstractBaseUser) -> QuerySet[Office]:
+    """The offices whose configuration (counters, services and steps, contracts, kiosks) this
+    user may change: a supervisor's own offices (``offices_for``), every office for a
+    city-wide supervisor; none for municipal staff and contractor accounts.
+
+    What belongs to the whole installation (a new office, a contractor company) only a
+    city-wide supervisor adds (``may_configure_installation``). Every configuration page
+    and every office-scoped staff page takes its offices from here or ``offices_for``.
+    """
+    if not is_supervisor(user):
+        return Office.objects.none()
+    return offices_for(user=user)
+
+
+def may_configure(*, office_id: int, user: AbstractBaseUser) -> bool:
+    """True when the office is one of ``offices_to_configure`` the user."""
+    return offices_to_configure(user=user).filter(pk=office_id).exists()
+
+
+def may_configure_installation(*, user: AbstractBaseUser) -> bool:
+    """True when the user may add an office (本庁・支所・出張所) or a contractor company
+    (委託事業者): city-wide supervisors only, since both reach beyond one office."""
+    return is_city_wide(user)
 
 
 def may_see_office(*, office_id: int, user: AbstractBaseUser) -> bool:

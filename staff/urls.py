@@ -4,7 +4,7 @@ from django.urls import path
 
 from api import converters  # noqa: F401 - registers <id:...>
 
-from . import views
+from . import setup, views
 
 urlpatterns = [
     path("staff/login/", views.StaffLoginView.as_view(), name="staff-login"),
@@ -17,4 +17,15 @@ urlpatterns = [
     path("supervisor/plan/", views.staffing_plan, name="supervisor-plan"),
     path("supervisor/audit/", views.audit_log, name="supervisor-audit"),
     path("supervisor/jobs/", views.jobs_board, name="supervisor-jobs"),
+    path("supervisor/setup/", setup.setup_home, name="supervisor-setup"),
+    path("supervisor/setup/offices/new/", setup.office_add, name="setup-office-add"),
+    path("supervisor/setup/companies/new/", setup.company_add, name="setup-company-add"),
+    path("supervisor/setup/<id:office_id>/counters/new/", setup.counter_add,
+         name="setup-counter-add"),
+    path("supervisor/setup/<id:office_id>/services/new/", setup.service_add,
+         name="setup-service-add"),
+    path("supervisor/setup/<id:office_id>/contracts/new/", setup.contract_add,
+         name="setup-contract-add"),
+    path("supervisor/setup/<id:office_id>/devices/new/", setup.device_add,
+         name="setup-device-add"),
 ]

@@ -431,3 +431,25 @@ def test_a_twelve_digit_number_in_the_birth_year_is_refused_and_not_echoed(demo)
     assert "５６７８" not in page and "5678" not in page
     assert 'value="ABC-123456"' in page  # the other fields are kept
     assert not Booking.objects.exists()
+
+
+@pytest.mark.django_db
+def test_staff_booking_pages_of_an_office_one_does_not_work_at_are_refused(
+        branch, municipal, contractor2):
+    from django.contrib.auth.models import User
+
+    from appointments.models import Schedule
+
+    Schedule.objects.create(office=branch, service=branch.services.get(code="juminhyo"))
+    c = Client(HTTP_ACCEPT_LANGUAGE="en")
+    c.force_login(municipal)  # the demo office's staff
+    refused = c.get("/staff/bookings/kita/")
+    assert refused.status_code == 403
+    assert b"Your account does not work at this office." in refused.content
+    assert c.get("/staff/bookings/kita/juminhyo/phone/").status_code == 403
+    c.force_login(contractor2)  # its company holds the branch's contract, not the demo's
+    assert c.get("/staff/bookings/demo/").status_code == 403
+    assert c.get("/staff/bookings/kita/").status_code == 200
+    c.force_login(User.objects.get(username="branch_supervisor"))
+    assert c.get("/staff/bookings/kita/").status_code == 200
+    assert c.get("/staff/bookings/kita/juminhyo/phone/").status_code == 200

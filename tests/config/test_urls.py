@@ -70,6 +70,15 @@ RULES = {
     "supervisor/plan/": SUPERVISORS,
     "supervisor/audit/": SUPERVISORS,
     "supervisor/jobs/": SUPERVISORS,
+    # Configuration (staff/setup.py): a supervisor's own offices; a new office or contractor
+    # company only for city-wide supervisors (the demo admin).
+    "supervisor/setup/": SUPERVISORS,
+    "supervisor/setup/offices/new/": {"admin"},
+    "supervisor/setup/companies/new/": {"admin"},
+    "supervisor/setup/<id:office_id>/counters/new/": SUPERVISORS,
+    "supervisor/setup/<id:office_id>/services/new/": SUPERVISORS,
+    "supervisor/setup/<id:office_id>/contracts/new/": SUPERVISORS,
+    "supervisor/setup/<id:office_id>/devices/new/": SUPERVISORS,
     "display/<str:key>/": {"display"},  # the key in the address is the credential
     "display/<str:key>/join-code/": {"display"},  # the phone ticket box's presence code
     "kiosk/<str:key>/": {"kiosk"},
@@ -86,7 +95,7 @@ RULES = {
     "book/<slug:office_code>/<slug:service_code>/slot/<id:slot_id>/": PUBLIC,
     r"^book/(?P<office_code>[-\w]+)/(?P<service_code>[-\w]+)/(?P<date>\d{4}-\d{2}-\d{2})/$":
         PUBLIC,
-    "staff/bookings/<slug:office_code>/": STAFF,
+    "staff/bookings/<slug:office_code>/": AT_THE_OFFICE,  # routing.offices_for
     "staff/bookings/<slug:office_code>/<slug:service_code>/phone/": CITY_STAFF,
     "congestion/<slug:code>/": PUBLIC,  # the public congestion page (an office's code)
     "api/v1/congestion/<slug:code>/": PUBLIC,

@@ -40,6 +40,25 @@ def server_group(**extra_env: str) -> ServerGroup:
 
 
 @pytest.fixture(scope="module")
+def smtp():
+    """The test module's own SMTP server (aiosmtpd): ``(host, port, inbox)``."""
+    from tests.conftest import smtp_running
+
+    with smtp_running() as server:
+        yield server
+
+
+@pytest.fixture(scope="module")
+def mailing_server(smtp):
+    """daphne with Django's SMTP backend pointed at the module's SMTP server (a module
+    whose mail must arrive names it as its ``live_server``)."""
+    host, port, _inbox = smtp
+    with server_group(EMAIL_BACKEND="django.core.mail.backends.smtp.EmailBackend",
+                      EMAIL_HOST=host, EMAIL_PORT=str(port)) as group:
+        yield group
+
+
+@pytest.fixture(scope="module")
 def live_server():
     """One daphne process with the demo data, shared by a test module; stopped afterwards."""
     group = server_group()

@@ -34,6 +34,20 @@ print(json.dumps({"schedule": schedule.pk, "day": day.isoformat(), "reference": 
 """
 
 
+def close_the_booked_day(page, booked: dict) -> None:
+    """On the schedule's admin page: add the booked day as a closure, save, and see the
+    booking listed with how its resident is told."""
+    page.locator("#closed_days-group .add-row a").click()
+    row = page.locator("#closed_days-group tr.dynamic-closed_days").last
+    row.locator("input[name$='-date']").fill(booked["day"])
+    row.locator("input[name$='-reason']").fill("庁舎の電気設備点検")
+    page.locator("input[name=_continue]").click()
+    listing = page.locator("ul.messagelist li.warning")
+    expect(listing).to_contain_text("休業にした日時に予約が1件", timeout=TIMEOUT)
+    expect(listing).to_contain_text(booked["reference"])
+    expect(listing).to_contain_text("メールでお知らせします")
+
+
 def test_a_closure_saved_for_a_booked_day_lists_the_booking_and_emails_the_resident(
         live_server, browser, screenshot):
     made = live_server.manage("shell", "-c", BOOKED_DAY, check=False)
@@ -48,15 +62,7 @@ def test_a_closure_saved_for_a_booked_day_lists_the_booking_and_emails_the_resid
     page.locator("#id_password").fill(ADMIN[1])
     page.locator("input[type=submit]").click()
     page.wait_for_url(re.compile(r"/schedule/\d+/change/"), timeout=TIMEOUT)
-    page.locator("#closed_days-group .add-row a").click()
-    row = page.locator("#closed_days-group tr.dynamic-closed_days").last
-    row.locator("input[name$='-date']").fill(booked["day"])
-    row.locator("input[name$='-reason']").fill("庁舎の電気設備点検")
-    page.locator("input[name=_continue]").click()
-    listing = page.locator("ul.messagelist li.warning")
-    expect(listing).to_contain_text("休業にした日時に予約が1件", timeout=TIMEOUT)
-    expect(listing).to_contain_text(booked["reference"])
-    expect(listing).to_contain_text("メールでお知らせします")
+    close_the_booked_day(page, booked)
     screenshot(page, "admin_closure_lists_bookings")
     clerk.close()
 

@@ -14,8 +14,7 @@ import httpx
 import pytest
 from playwright.sync_api import expect
 
-from tests.conftest import smtp_running
-from tests.e2e.conftest import server_group, wait_until
+from tests.e2e.conftest import wait_until
 from tests.e2e.test_accessibility import PHONE, assert_accessible
 
 pytestmark = [pytest.mark.e2e, pytest.mark.integration]
@@ -25,20 +24,9 @@ NEAR_TURN_AHEAD = 3  # the demo office's Office.near_turn_ahead (the default)
 
 
 @pytest.fixture(scope="module")
-def smtp():
-    """The test module's SMTP server: ``(host, port, inbox)``."""
-    with smtp_running() as server:
-        yield server
-
-
-@pytest.fixture(scope="module")
-def live_server(smtp):
+def live_server(mailing_server):
     """daphne with Django's SMTP backend pointed at the test's SMTP server."""
-    host, port, _inbox = smtp
-    group = server_group(EMAIL_BACKEND="django.core.mail.backends.smtp.EmailBackend",
-                         EMAIL_HOST=host, EMAIL_PORT=str(port))
-    with group:
-        yield group
+    return mailing_server
 
 
 def _issue(base: str, *, language: str = "ja") -> dict:

@@ -87,3 +87,22 @@ def test_reprint_without_a_ticket_today_says_so(client, kiosk):
 def test_maintenance_page_of_unknown_kiosk_is_403(client, office):
     assert client.get("/kiosk/nope/maintenance/").status_code == 403
     assert client.post("/kiosk/nope/maintenance/", MUNICIPAL).status_code == 403
+
+
+def test_staff_of_another_office_may_not_maintain_the_kiosk(client, branch):
+    from queueing import services
+    from queueing.models import Device
+
+    kiosk = services.device_create(office=branch, type=Device.Type.KIOSK, name="北 発券機",
+                                   by=None)
+    page = f"/kiosk/{kiosk.key}/maintenance/?lang=en"
+    refused = client.post(page, {**MUNICIPAL, "action": "pause", "message": "x"})
+    assert refused.status_code == 403
+    assert "Only staff of this kiosk&#x27;s office" in refused.content.decode()
+    kiosk.refresh_from_db()
+    assert not kiosk.paused
+    ok = client.post(page, {"username": "branch_supervisor", "password": "branch-demo-pass",
+                            "action": "pause", "message": "用紙交換中"})
+    assert ok.status_code == 200
+    kiosk.refresh_from_db()
+    assert kiosk.paused
