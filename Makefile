@@ -22,10 +22,10 @@ run: install
 	$(PY) manage.py appointments_demo
 	$(PY) manage.py congestion_demo
 	$(PY) manage.py demo_urls --host $(HOST) --port $(PORT)
-	# The scheduler (jobs/schedule.py) beside daphne; stopped with it (Ctrl-C, or make killed).
+	# The scheduler (jobs/schedule.py) beside the server; stopped with it (Ctrl-C, or make killed).
 	$(PY) manage.py jobs_run & jobs=$$!; \
 	  trap 'kill -TERM $$jobs 2>/dev/null; wait $$jobs' EXIT INT TERM; \
-	  $(PY) -m daphne -b $(HOST) -p $(PORT) config.asgi:application
+	  $(PY) -m uvicorn --host $(HOST) --port $(PORT) --lifespan off config.asgi:application
 
 test: install
 	$(PY) -m pytest

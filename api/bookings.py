@@ -69,7 +69,7 @@ class BookingRateThrottle(throttling.AnonRateThrottle):
     The booking link is public: without a limit one script could hold or book
     every seat of a day. Residents behind one carrier NAT share an address, so
     the default is generous; the web form and the API count together. The
-    address is ``REMOTE_ADDR``, which daphne's ``--proxy-headers`` takes from
+    address is ``REMOTE_ADDR``, which the ASGI server's ``--proxy-headers`` takes from
     nginx (docs/deploy.md), never a header the client sent.
     """
 

@@ -1,6 +1,6 @@
 """``python -m bench booking [--attempts 1000] [--capacity 40]``: the card-notice morning rush.
 
-Starts its own daphne processes (bench.servers.ServerGroup) on a fresh
+Starts its own server processes (bench.servers.ServerGroup) on a fresh
 database beside the PostgreSQL in DATABASE_URL (temporary SQLite when unset),
 creates booking slots of total capacity N (slots of up to 12 seats), fires A
 booking attempts with mixed party sizes (1-4) through the real HTTP API from
@@ -21,7 +21,7 @@ import random
 import sys
 import time
 
-from bench.servers import ServerGroup
+from bench.servers import ServerGroup, add_server_option
 
 SLOT_SEATS = 12
 PARTY_WEIGHTS = {1: 50, 2: 25, 3: 15, 4: 10}
@@ -106,14 +106,15 @@ def main(argv: list[str]) -> int:
     parser.add_argument("--capacity", type=int, default=40)
     parser.add_argument("--concurrency", type=int, default=16,
                         help="requests in flight (closed loop)")
-    parser.add_argument("--processes", type=int, default=2, help="daphne processes")
+    parser.add_argument("--processes", type=int, default=2, help="server processes")
     parser.add_argument("--seed", type=int, default=1)
+    add_server_option(parser)
     args = parser.parse_args(argv)
     database_url = os.environ.get("DATABASE_URL") or None
     if database_url and not database_url.startswith("postgres"):
         database_url = None
     group = ServerGroup(processes=args.processes, database_url=database_url,
-                        extra_env={"LOG_LEVEL": "ERROR"})
+                        server=args.server, extra_env={"LOG_LEVEL": "ERROR"})
     with group:
         made = group.manage("shell", "-c", MAKE_SLOTS.format(capacity=args.capacity,
                                                              slot_seats=SLOT_SEATS))
@@ -123,7 +124,8 @@ def main(argv: list[str]) -> int:
         counted = json.loads(group.manage("shell", "-c", COUNT.format(ids=slot_ids))
                              .stdout.strip().splitlines()[-1])
     print(f"answers by status: {dict(sorted(statuses.items()))}; "
-          f"database: {args.processes} daphne on {'PostgreSQL' if database_url else 'SQLite'}",
+          f"database: {args.processes} {args.server} on "
+          f"{'PostgreSQL' if database_url else 'SQLite'}",
           file=sys.stderr)
     result = {
         "bench": "booking",

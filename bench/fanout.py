@@ -1,8 +1,8 @@
-"""Fan-out: every call reaches every live screen, across daphne processes sharing Redis.
+"""Fan-out: every call reaches every live screen, across server processes sharing Redis.
 
 ``python -m bench fanout [--clients 2000] [--calls 30] [--processes 2]``
 
-Starts N daphne processes on one fresh PostgreSQL database sharing the Redis
+Starts N server processes (uvicorn) on one fresh PostgreSQL database sharing the Redis
 in ``REDIS_URL`` (channel layer as configured in config/settings.py), opens C
 WebSocket clients from a separate process (half lobby displays, half resident
 status pages following real tickets), spread round-robin over the processes,
@@ -140,6 +140,8 @@ def _fail(message: str) -> int:
 
 def main(argv: list[str]) -> int:
     """Run the fan-out benchmark and print its JSON line."""
+    from bench.servers import ServerGroup, add_server_option, cpu_seconds
+
     parser = argparse.ArgumentParser(prog="python -m bench fanout")
     parser.add_argument("--clients", type=int, default=2000)
     parser.add_argument("--calls", type=int, default=30)
@@ -147,6 +149,7 @@ def main(argv: list[str]) -> int:
     parser.add_argument("--status-share", type=float, default=0.5,
                         help="share of clients that are resident status pages")
     parser.add_argument("--pause", type=float, default=0.5, help="seconds between calls")
+    add_server_option(parser)
     args = parser.parse_args(argv)
     database_url = os.environ.get("DATABASE_URL", "")
     redis_url = os.environ.get("REDIS_URL", "")
@@ -156,14 +159,12 @@ def main(argv: list[str]) -> int:
 
     import httpx
 
-    from bench.servers import ServerGroup, cpu_seconds
-
     _raise_fd_limit()
     # A SIGTERM (e.g. from `timeout`) unwinds through the context manager, so the
-    # daphne processes and the database this run made are removed.
+    # server processes and the database this run made are removed.
     signal.signal(signal.SIGTERM, lambda *_: sys.exit(143))
     group = ServerGroup(processes=args.processes, database_url=database_url, redis_url=redis_url,
-                        extra_env={"KIOSK_RATE": "1000000/min"})
+                        server=args.server, extra_env={"KIOSK_RATE": "1000000/min"})
     with group:
         token = group.manage("shell", "-c", TOKEN_SCRIPT).stdout.strip().splitlines()[-1]
         staff = httpx.Client(headers={"Authorization": f"Token {token}"}, timeout=30)
@@ -270,6 +271,7 @@ def main(argv: list[str]) -> int:
         "bench": "fanout",
         "clients": len(urls),
         "processes": args.processes,
+        "server": args.server,
         "calls": len(called_at),
         "deliveries": deliveries,
         "missed": expected - deliveries,

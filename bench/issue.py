@@ -1,6 +1,6 @@
 """``python -m bench issue``: kiosks issuing tickets through the real HTTP API.
 
-Starts its own daphne process(es) against the PostgreSQL in DATABASE_URL (a
+Starts its own server process(es) against the PostgreSQL in DATABASE_URL (a
 fresh database beside it) and the Redis in REDIS_URL (broadcasting on), or
 SQLite and the in-memory layer when those are unset. From a separate process
 it drives K kiosk clients (each its own device key) for S seconds against the
@@ -15,7 +15,7 @@ import sqlite3
 import subprocess
 import sys
 
-from bench.servers import ROOT, ServerGroup, cpu_seconds
+from bench.servers import ROOT, ServerGroup, add_server_option, cpu_seconds
 
 ISSUE_SERVICES = ["juminhyo", "inkan", "koseki", "zeisho", "tennyu", "kokuho", "nenkin",
                   "jidoteate", "koseki-todoke", "fukushi", "genmen"]
@@ -71,8 +71,7 @@ def main(argv: list[str]) -> int:
     parser.add_argument("--kiosks", type=int, default=16)
     parser.add_argument("--seconds", type=float, default=20)
     parser.add_argument("--processes", type=int, default=1, help="server processes")
-    parser.add_argument("--server", choices=["daphne", "uvicorn"], default="daphne",
-                        help="the ASGI server (README compares them)")
+    add_server_option(parser)
     args = parser.parse_args(argv)
     group = ServerGroup(
         processes=args.processes,

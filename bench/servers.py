@@ -1,4 +1,5 @@
-"""Start real daphne processes on 127.0.0.1 against a fresh database, for benchmarks and tests.
+"""Start real ASGI server processes (uvicorn, or daphne) on 127.0.0.1 against a fresh
+database, for benchmarks and tests.
 
 Faults are tried on private services: ``RedisServer`` and ``PostgresCluster``
 run a throw-away redis-server or PostgreSQL cluster on a free port, which a
@@ -6,7 +7,7 @@ test may stop and start again (never the machine's own).
 
 Each ``ServerGroup`` makes its own database (a new PostgreSQL database beside
 the one ``DATABASE_URL`` names, or a temporary SQLite file when none is set),
-migrates it, loads the demo city hall, starts N daphne processes sharing it
+migrates it, loads the demo city hall, starts N server processes sharing it
 (and the Redis in ``REDIS_URL``, when given), and removes it all on ``stop()``.
 """
 
@@ -47,16 +48,25 @@ def _with_db_name(url: str, name: str) -> str:
     return urlunsplit(parts._replace(path="/" + name))
 
 
+SERVERS = ("uvicorn", "daphne")  # the deployed ASGI server first (docs/deploy.md)
+
+
+def add_server_option(parser) -> None:
+    """Every bench's ``--server``: the ASGI server its processes run (README compares them)."""
+    parser.add_argument("--server", choices=SERVERS, default=SERVERS[0],
+                        help="the ASGI server of the processes (README compares them)")
+
+
 @dataclass
 class ServerGroup:
-    """N daphne processes on one fresh database; use as a context manager."""
+    """N server processes (uvicorn, or daphne) on one fresh database; a context manager."""
 
     processes: int = 1
     database_url: str | None = None  # base PostgreSQL URL; None = temporary SQLite
     redis_url: str | None = None
     extra_env: dict = field(default_factory=dict)
     log_dir: Path | None = None
-    server: str = "daphne"  # or "uvicorn" (measured beside daphne by ``bench issue --server``)
+    server: str = SERVERS[0]
     ports: list[int] = field(default_factory=list)
     _procs: list[subprocess.Popen] = field(default_factory=list)
     _db_name: str | None = None
@@ -121,7 +131,7 @@ class ServerGroup:
         log_dir = self.log_dir or Path(self._tmp.name)
         for _ in range(self.processes):
             port = free_port()
-            log = open(log_dir / f"daphne-{port}.log", "wb")  # noqa: SIM115 - closed with the process
+            log = open(log_dir / f"server-{port}.log", "wb")  # noqa: SIM115 - closed with the process
             proc = subprocess.Popen(
                 self.server_command(port),
                 cwd=ROOT, env=self.env(), stdout=log, stderr=subprocess.STDOUT,
@@ -169,7 +179,7 @@ class ServerGroup:
         log_dir = self.log_dir or (Path(self._tmp.name) if self._tmp else None)
         if not log_dir:
             return ""
-        logs = sorted(log_dir.glob("daphne-*.log"))
+        logs = sorted(log_dir.glob("server-*.log"))
         return "\n".join(p.read_text(errors="replace")[-4000:] for p in logs)
 
     def __enter__(self) -> ServerGroup:
@@ -192,7 +202,7 @@ class ServerGroup:
         deadline = time.monotonic() + timeout
         while time.monotonic() < deadline:
             if any(p.poll() is not None for p in self._procs):
-                raise RuntimeError("a daphne process exited:\n" + self.log_text())
+                raise RuntimeError("a server process exited:\n" + self.log_text())
             try:
                 with urllib.request.urlopen(url + "/api/health/", timeout=2) as r:
                     if r.status == 200:

@@ -287,7 +287,7 @@ REST_FRAMEWORK = {
         "kiosk": os.environ.get("KIOSK_RATE", "120/min"),
         "booking": os.environ.get("BOOKING_RATE", "30/hour"),  # per client address
     },
-    # The client address is REMOTE_ADDR: daphne's --proxy-headers sets it from the
+    # The client address is REMOTE_ADDR: the ASGI server's --proxy-headers sets it from the
     # X-Forwarded-For that nginx overwrites (docs/deploy.md); a header sent by the
     # client itself must not choose whose limit it counts against.
     "NUM_PROXIES": 0,

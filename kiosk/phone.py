@@ -41,7 +41,7 @@ COOKIE_MAX_AGE = 24 * 3600  # a status link is valid for its business day only a
 class PhoneTicketRateThrottle(SimpleRateThrottle):
     """Tries per client address (setting ``PHONE_TICKET_RATE``), counted in Django's cache.
 
-    The address is ``REMOTE_ADDR`` (daphne's ``--proxy-headers`` takes it from nginx),
+    The address is ``REMOTE_ADDR`` (the ASGI server's ``--proxy-headers`` takes it from nginx),
     never a header the client sent.
     """
 

@@ -16,7 +16,8 @@ from .privacy import redact
 
 
 def client_address(request) -> str | None:
-    """The client's address as daphne reports it (set from nginx's X-Forwarded-For), or None."""
+    """The client's address as the ASGI server reports it (from nginx's X-Forwarded-For),
+    or None."""
     value = (getattr(request, "META", None) or {}).get("REMOTE_ADDR") or ""
     try:
         return str(ipaddress.ip_address(value))

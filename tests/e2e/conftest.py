@@ -1,6 +1,6 @@
-"""Browser harness: a real daphne process on a fresh database, and Debian's Chromium.
+"""Browser harness: a real uvicorn process on a fresh database, and Debian's Chromium.
 
-``live_server`` starts daphne (PostgreSQL from DATABASE_URL when it is set,
+``live_server`` starts uvicorn (PostgreSQL from DATABASE_URL when it is set,
 else a temporary SQLite file) with the demo city hall loaded. ``browser`` is
 Playwright's Chromium from /usr/bin/chromium; Playwright never downloads one.
 Screenshots go to ``test-artifacts/screenshots`` (README's copies live in docs/).
@@ -24,13 +24,13 @@ CHROMIUM_ARGS = [
 @pytest.fixture(autouse=True)
 def _live_server_helper():
     """Overrides pytest-django's helper of the same name, which sets up a test database for
-    any test naming ``live_server``: ours is a real daphne process on its own database, and
+    any test naming ``live_server``: ours is a real server process on its own database, and
     that set-up would run inside Playwright's event loop."""
     yield
 
 
 def server_group(**extra_env: str) -> ServerGroup:
-    """One daphne process with the demo data on a fresh database (PostgreSQL beside
+    """One server process (uvicorn) with the demo data on a fresh database (PostgreSQL beside
     DATABASE_URL when it names one), with the Redis of REDIS_URL and extra environment."""
     url = os.environ.get("DATABASE_URL") or None
     if url and not url.startswith("postgres"):
@@ -50,7 +50,7 @@ def smtp():
 
 @pytest.fixture(scope="module")
 def mailing_server(smtp):
-    """daphne with Django's SMTP backend pointed at the module's SMTP server (a module
+    """A server with Django's SMTP backend pointed at the module's SMTP server (a module
     whose mail must arrive names it as its ``live_server``)."""
     host, port, _inbox = smtp
     with server_group(EMAIL_BACKEND="django.core.mail.backends.smtp.EmailBackend",
@@ -60,7 +60,7 @@ def mailing_server(smtp):
 
 @pytest.fixture(scope="module")
 def live_server():
-    """One daphne process with the demo data, shared by a test module; stopped afterwards."""
+    """One server process with the demo data, shared by a test module; stopped afterwards."""
     group = server_group()
     with group:
         yield group

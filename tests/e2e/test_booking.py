@@ -1,4 +1,4 @@
-"""My Number card pickup booking in a real browser, against a real daphne process.
+"""My Number card pickup booking in a real browser, against a real server process.
 
 A resident follows the QR poster's link (the poster shows the hours and what to
 bring, its QR code 6 cm at least when printed), books in Japanese with the keyboard

@@ -1,6 +1,6 @@
 """Book in the browser, then check in at the kiosk with the booking code: a priority ticket.
 
-The booking page and the kiosk page run on the same real daphne process. The
+The booking page and the kiosk page run on the same real server process. The
 demo schedule is opened for same-day booking and given a slot a few minutes
 from now, so the booking is inside its check-in window (30 minutes before
 until 5 minutes after); the window decides, so this holds across midnight too.

@@ -1,4 +1,4 @@
-"""The console in a real browser against a real daphne process.
+"""The console in a real browser against a real server process.
 
 A resident takes a 転入届 ticket at the kiosk (step 1 outsourced, step 2
 staff-only); the contractor calls it at outsourced counter 3 and transfers it
@@ -18,7 +18,7 @@ pytestmark = [pytest.mark.e2e, pytest.mark.integration]
 @pytest.fixture(autouse=True)
 def _live_server_helper():
     """Overrides pytest-django's helper of the same name, which sets up a test database for
-    any test naming ``live_server``: ours is a real daphne process on its own database
+    any test naming ``live_server``: ours is a real server process on its own database
     (tests/e2e/conftest.py), and that set-up would run inside Playwright's event loop."""
     yield
 

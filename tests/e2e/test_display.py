@@ -1,6 +1,6 @@
 """The lobby display in a real lobby: a 1920x1080 screen of an office with 20 services.
 
-A real daphne process and Debian's Chromium. The office (20 services, one counter,
+A real server process and Debian's Chromium. The office (20 services, one counter,
 a display in Japanese and English) is made with manage.py shell on the server's
 database; calls are made the same way, so they reach the screen through the
 server's channel layer (Redis) as a console's would.

@@ -1,5 +1,5 @@
 """The hybrid hand-off, counter presence and the contract report, in Japanese, in a real
-browser against a real daphne process (whose presence sweep runs every second).
+browser against a real server process (whose presence sweep runs every second).
 
 1. A resident takes a 転入届 ticket at the kiosk; their phone opens its status page.
 2. A contractor calls it at outsourced counter 3 and transfers it to the staff review with
@@ -34,7 +34,7 @@ REASON = "審査・決定が必要 (needs review and decision)"
 
 @pytest.fixture(scope="module")
 def live_server():
-    """A daphne process whose presence rules run fast: a closed console counts for 2 s, the
+    """A server process whose presence rules run fast: a closed console counts for 2 s, the
     sweep runs every second, consoles beat every 2 s."""
     group = server_group(COUNTER_PRESENCE_CLOSE_GRACE_SECONDS="2",
                          COUNTER_PRESENCE_SWEEP_SECONDS="1", COUNTER_HEARTBEAT_SECONDS="2")

@@ -1,4 +1,4 @@
-"""The journey that must always work, in one real browser against one real daphne process.
+"""The journey that must always work, in one real browser against one real server process.
 
 1. A resident takes a ticket at the kiosk in English; the printed view shows the QR code.
 2. The resident's phone (a second browser context) opens the status page from that QR's URL.

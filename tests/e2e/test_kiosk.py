@@ -16,7 +16,7 @@ KIOSK = "/kiosk/demo-kiosk-key/"
 @pytest.fixture(autouse=True)
 def _live_server_helper():
     """Overrides pytest-django's helper of the same name, which would set up a test database
-    for any test naming ``live_server`` (ours is a real daphne process on its own database),
+    for any test naming ``live_server`` (ours is a real server process on its own database),
     inside Playwright's event loop."""
     yield
 

@@ -1,4 +1,4 @@
-"""Browser, against a daphne process started with KIOSK_RATE=3/min: the per-device rate
+"""Browser, against a server process started with KIOSK_RATE=3/min: the per-device rate
 limit and staff maintenance mode reach the resident as plain words, in their language."""
 
 import httpx
@@ -18,7 +18,7 @@ def _live_server_helper():
 
 @pytest.fixture(scope="module")
 def server():
-    """A daphne process whose kiosks may issue 3 tickets a minute."""
+    """A server process whose kiosks may issue 3 tickets a minute."""
     with ServerGroup(processes=1, extra_env={"KIOSK_RATE": "3/min"}) as group:
         yield group
 

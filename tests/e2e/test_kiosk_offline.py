@@ -1,4 +1,4 @@
-"""Browser, against a real daphne process that the test kills and starts again on the same
+"""Browser, against a real server process that the test kills and starts again on the same
 port: while the server is away the kiosk keeps its own page and says, in its language, that
 tickets cannot be issued now; it probes /api/health/ by itself and works again after."""
 
@@ -30,7 +30,7 @@ def _live_server_helper():
 
 
 class StoppableServer:
-    """The group's daphne process, killed and started again on the same port by the test."""
+    """The group's server process, killed and started again on the same port by the test."""
 
     def __init__(self, group):
         self.group = group
@@ -40,7 +40,7 @@ class StoppableServer:
         self.replacement: subprocess.Popen | None = None
 
     def kill(self) -> None:
-        """SIGKILL the running daphne (its whole process group) and wait until the port is shut."""
+        """SIGKILL the running server (its whole process group) and wait until the port is shut."""
         os.killpg(self.pid, signal.SIGKILL)
         if self.replacement is None:
             os.waitpid(self.pid, 0)  # the group's Popen then reads it as ended
@@ -48,11 +48,11 @@ class StoppableServer:
             self.replacement.wait(timeout=10)
         deadline = time.monotonic() + 10
         while _listening(self.port):
-            assert time.monotonic() < deadline, "daphne still listens after SIGKILL"
+            assert time.monotonic() < deadline, "the server still listens after SIGKILL"
             time.sleep(0.1)
 
     def start_again(self) -> None:
-        """Start a new daphne on the same port and database; wait until /api/health/ answers."""
+        """Start a new server on the same port and database; wait until /api/health/ answers."""
         self.replacement = subprocess.Popen(
             self.group.server_command(self.port), cwd=self.group.root, env=self.group.env(),
             stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL, start_new_session=True)
@@ -64,12 +64,12 @@ class StoppableServer:
                     return
             except httpx.TransportError:
                 pass
-            assert self.replacement.poll() is None, "the restarted daphne exited"
-            assert time.monotonic() < deadline, "the restarted daphne did not become healthy"
+            assert self.replacement.poll() is None, "the restarted server exited"
+            assert time.monotonic() < deadline, "the restarted server did not become healthy"
             time.sleep(0.2)
 
     def stop_replacement(self) -> None:
-        """Stop the daphne the test started (the group stops its own)."""
+        """Stop the server the test started (the group stops its own)."""
         if self.replacement is not None and self.replacement.poll() is None:
             os.killpg(self.replacement.pid, signal.SIGTERM)
             self.replacement.wait(timeout=10)
@@ -83,7 +83,7 @@ def _listening(port: int) -> bool:
 
 @pytest.fixture(scope="module")
 def server():
-    """One daphne process with the demo data; the tests kill it and start it again."""
+    """One server process with the demo data; the tests kill it and start it again."""
     group = server_group()
     with group:
         stoppable = StoppableServer(group)

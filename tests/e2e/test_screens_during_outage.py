@@ -1,4 +1,4 @@
-"""Browser, against a real daphne process on a Redis of the test's own that the test stops:
+"""Browser, against a real server process on a Redis of the test's own that the test stops:
 the lobby display and a resident's status page say they are reconnecting while events
 cannot reach the server, and say they are live again (showing the database's calls)
 when Redis is back (the frames: tests/integration/test_faults.py)."""

@@ -1,4 +1,4 @@
-"""A city sets up a branch through its pages alone, in Japanese, against a real daphne process
+"""A city sets up a branch through its pages alone, in Japanese, against a real server process
 and a real SMTP server (aiosmtpd): the city-wide supervisor adds the branch, a service with
 two steps, a contractor counter (委託) and a staff counter (職員), the contract with the demo
 contractor's company and a kiosk; the branch's kiosk issues a ticket for the new service;
@@ -26,7 +26,7 @@ RESIDENT = "hanako@example.jp"  # BOOKED_DAY's booking
 
 @pytest.fixture(scope="module")
 def live_server(mailing_server):
-    """daphne sending e-mail to the module's own SMTP server (aiosmtpd)."""
+    """A server sending e-mail to the module's own SMTP server (aiosmtpd)."""
     return mailing_server
 
 

@@ -1,4 +1,4 @@
-"""Told when the turn is near, in a real browser against a real daphne process and a real
+"""Told when the turn is near, in a real browser against a real server process and a real
 SMTP server (aiosmtpd) the test starts.
 
 A resident follows their ticket on a phone-sized status page and leaves an e-mail
@@ -25,7 +25,7 @@ NEAR_TURN_AHEAD = 3  # the demo office's Office.near_turn_ahead (the default)
 
 @pytest.fixture(scope="module")
 def live_server(mailing_server):
-    """daphne with Django's SMTP backend pointed at the test's SMTP server."""
+    """A server with Django's SMTP backend pointed at the test's SMTP server."""
     return mailing_server
 
 

@@ -1,4 +1,4 @@
-"""Schemathesis fuzzes every operation of a real daphne: bad input never gives a 500, and every
+"""Schemathesis fuzzes every operation of a real server: bad input never gives a 500, and every
 error is JSON ``{code, detail}``.
 
 Operations are looped here rather than through schema.parametrize(): its pytest plugin does
@@ -37,7 +37,7 @@ EXAMPLES = int(os.environ.get("FUZZ_EXAMPLES", "40"))  # per operation and mode
 
 @pytest.fixture(scope="module")
 def server():
-    """A daphne process on a fresh database (PostgreSQL when DATABASE_URL is set)."""
+    """A server process on a fresh database (PostgreSQL when DATABASE_URL is set)."""
     url = os.environ.get("DATABASE_URL") or None
     with ServerGroup(processes=1, database_url=url if url and url.startswith("postgres") else None,
                      extra_env={"KIOSK_RATE": "100000/s"}) as group:

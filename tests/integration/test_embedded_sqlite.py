@@ -1,4 +1,4 @@
-"""The embedded default (`make run`): SQLite in WAL mode with immediate transactions, one daphne.
+"""The embedded default (`make run`): SQLite in WAL mode with immediate transactions, one server.
 
 CI runs the rest of the suite on PostgreSQL; this proves the SQLite path
 keeps numbers unique and gap-free under concurrent kiosks too.

@@ -1,10 +1,10 @@
-"""Faults a city hall's morning must survive, tried on real daphne processes and private
+"""Faults a city hall's morning must survive, tried on real server processes and private
 services (a redis-server and a PostgreSQL cluster of the test's own, on free ports; the
 machine's own are never stopped).
 
 - Redis down: tickets are still issued, called and completed; every screen is told it
   is reconnecting, and within 10 s of Redis returning shows exactly the database's state.
-- A daphne process killed (SIGKILL) during calls: no ticket lost or duplicated; its
+- A server process killed (SIGKILL) during calls: no ticket lost or duplicated; its
   displays reconnect to the other process and show the right state.
 - PostgreSQL down: the API answers 503 ``{code: "unavailable"}``, pages a plain "please
   wait" in their language; everything works again when it returns, without a restart.

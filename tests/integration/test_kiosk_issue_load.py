@@ -1,4 +1,4 @@
-"""Kiosks pressing at once through two real daphne processes on PostgreSQL and Redis.
+"""Kiosks pressing at once through two real server processes on PostgreSQL and Redis.
 
 The kiosk's issue runs on each process's event loop with its own connections
 (api/kiosk_issue.py), beside Django's path for refusals and retries. Given 16

@@ -1,4 +1,4 @@
-"""Live updates across real daphne processes sharing PostgreSQL and Redis.
+"""Live updates across real server processes sharing PostgreSQL and Redis.
 
 Each test starts its own redis-server on a free port (one of them stops it to
 prove the outage path, and a server of its own hears no other run's events),
