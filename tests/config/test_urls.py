@@ -80,6 +80,7 @@ RULES = {
     "supervisor/setup/<id:office_id>/services/new/": SUPERVISORS,
     "supervisor/setup/<id:office_id>/contracts/new/": SUPERVISORS,
     "supervisor/setup/<id:office_id>/devices/new/": SUPERVISORS,
+    "supervisor/join-poster/": SUPERVISORS,  # the lobby poster for phone tickets
     "display/<str:key>/": {"display"},  # the key in the address is the credential
     "display/<str:key>/join-code/": {"display"},  # the phone ticket box's presence code
     "kiosk/<str:key>/": {"kiosk"},
