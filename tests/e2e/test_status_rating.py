@@ -5,7 +5,7 @@ A contractor calls and completes the ticket at counter 1 (委託) on the console
 resident's phone-sized page then offers the one-tap rating with an optional comment,
 refuses a comment holding a 12-digit Individual Number without showing it back, takes
 the rating once, and the supervisor sees it in /supervisor/history/. axe checks the page's
-new parts in ja and en.
+new parts in ja and en, and the ticket and status pages in やさしい日本語 with their furigana.
 """
 
 import httpx
@@ -113,3 +113,20 @@ def test_the_rating_on_the_status_page_is_accessible(live_server, new_context, s
     page.locator(".rating-score[data-score='3']").click()
     expect(page.locator("#rating-done")).to_be_visible(timeout=TIMEOUT)
     assert_accessible(page, f"the status page after rating ({lang})")
+
+
+def test_easy_japanese_ticket_and_status_pages_with_furigana_are_accessible(live_server,
+                                                                            new_context):
+    """やさしい日本語 writes kanji with furigana (ruby) on the printed ticket's screen and the
+    status page; axe checks both as they are drawn."""
+    ticket = _issue(live_server.url, "ja-easy")
+    kiosk = new_context(locale="ja-JP", viewport={"width": 1080, "height": 1920}).new_page()
+    kiosk.goto(f"{live_server.url}/kiosk/demo-kiosk-key/ticket/{ticket['token']}/?lang=ja-easy")
+    expect(kiosk.locator("#ticket ruby").first).to_be_visible()
+    assert_accessible(kiosk, "the ticket view in やさしい日本語")
+    page = new_context(locale="ja-JP", **PHONE).new_page()
+    page.goto(ticket["status_url"])
+    expect(page.locator("#connection")).to_have_attribute("data-live", "1", timeout=TIMEOUT)
+    expect(page.locator("#status ruby").first).to_be_visible()
+    assert_accessible(page, "the status page in やさしい日本語")
+    httpx.post(f"{live_server.url}/api/v1/tickets/status/{ticket['token']}/leave/", timeout=10)
