@@ -34,6 +34,7 @@ from jobs import board
 from kiosk.links import join_url
 from queueing import routing, selectors, services
 from queueing.errors import Forbidden
+from queueing.hours import weekday_runs
 from queueing.models import Counter, Office, OfficeHours, PresetReason, SecurityAction
 from queueing.privacy import NeverEchoes
 from queueing.qrcodes import qr_svg
@@ -358,15 +359,9 @@ def _weekly_hours(office: Office) -> list[dict]:
             "weekday", "opens").values_list("weekday", "opens", "closes"):
         periods.setdefault(weekday, []).append(
             f"{opens.hour}:{opens.minute:02d}–{closes.hour}:{closes.minute:02d}")
-    runs: list[list[int]] = []
-    for weekday in sorted(periods):
-        if runs and runs[-1][-1] == weekday - 1 and periods[runs[-1][0]] == periods[weekday]:
-            runs[-1].append(weekday)
-        else:
-            runs.append([weekday])
     return [{"ja": WEEKDAYS_JA[r[0]] + (f"〜{WEEKDAYS_JA[r[-1]]}" if len(r) > 1 else ""),
              "en": WEEKDAYS_EN[r[0]] + (f"–{WEEKDAYS_EN[r[-1]]}" if len(r) > 1 else ""),
-             "hours": ", ".join(periods[r[0]])} for r in runs]
+             "hours": ", ".join(periods[r[0]])} for r in weekday_runs(periods)]
 
 
 def _parse_month(value: str | None, default: datetime.date, errors: list) -> datetime.date:
