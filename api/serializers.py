@@ -43,6 +43,15 @@ class NoticeIn(serializers.Serializer):
                                             "address, nothing that could break a header")
 
 
+class RatingIn(serializers.Serializer):
+    score = serializers.IntegerField(min_value=1, max_value=5,
+                                     help_text="1 (not satisfied) to 5 (very satisfied)")
+    comment = serializers.CharField(max_length=200, required=False, allow_blank=True, default="",
+                                    validators=[refuse_individual_number],
+                                    help_text="Optional; nothing personal, never a 12-digit "
+                                              "Individual Number")
+
+
 class CallNumberIn(serializers.Serializer):
     number = serializers.CharField(max_length=10, validators=[refuse_individual_number])
 

@@ -32,6 +32,7 @@ from .serializers import (
     IssuedOut,
     IssueIn,
     NoticeIn,
+    RatingIn,
     TicketOut,
     TransferIn,
     issued_out,
@@ -98,6 +99,7 @@ TICKET_STATUS = inline_serializer("TicketStatus", {
     "near_turn": serializers.BooleanField(help_text="Near the front: back to the lobby, please"),
     "on_my_way": serializers.BooleanField(help_text="The resident said they are on their way"),
     "notified": serializers.BooleanField(help_text="An e-mail address is kept for the messages"),
+    "rated": serializers.BooleanField(help_text="The completed visit is rated"),
     "version": serializers.IntegerField()})
 
 
@@ -149,6 +151,23 @@ class TicketNoticeView(APIView):
         ticket = _ticket_by_token(token)
         services.ticket_notice_opt_in(ticket=ticket, email=email)
         return Response(_status_in_page_language(request, ticket))
+
+
+class TicketRatingView(APIView):
+    """The resident rates the completed visit (one tap, an optional short comment), once per
+    ticket; no personal data. It feeds the supervisor's history."""
+
+    authentication_classes = []
+    permission_classes = []
+
+    @extend_schema(request=RatingIn, responses={201: TICKET_STATUS, **ERRORS})
+    def post(self, request, token: str):
+        data = valid(RatingIn, request)
+        ticket = _ticket_by_token(token)
+        services.ticket_rate(ticket=ticket, score=data["score"], comment=data["comment"])
+        ticket.refresh_from_db()
+        return Response(_status_in_page_language(request, ticket),
+                        status=status.HTTP_201_CREATED)
 
 
 def _status_in_page_language(request, ticket: Ticket) -> dict:

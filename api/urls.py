@@ -15,6 +15,8 @@ urlpatterns = [
          name="api-ticket-on-my-way"),
     path("tickets/status/<str:token>/notice/", tickets.TicketNoticeView.as_view(),
          name="api-ticket-notice"),
+    path("tickets/status/<str:token>/rating/", tickets.TicketRatingView.as_view(),
+         name="api-ticket-rating"),
     path("kiosk/check-in/", bookings.CheckInView.as_view(), name="api-kiosk-check-in"),
     # Offices and counters (staff)
     path("offices/<id:office_id>/services/", tickets.ServiceListView.as_view(),

@@ -22,6 +22,7 @@ from api.bookings import BookingRateThrottle
 from api.params import query_day, query_id
 from queueing import routing
 from queueing.errors import QueueError
+from queueing.hours import weekday_runs
 from queueing.languages import day_with_weekday, html_lang, language_or, render_in_language
 from queueing.models import Counter, Office
 from queueing.privacy import holds_individual_number
@@ -335,12 +336,7 @@ def _weekly_hours(schedule) -> list[dict]:
         if closes > rule.opens:
             periods.setdefault(rule.weekday, []).append(
                 f"{time_format(rule.opens, 'G:i')}–{time_format(closes, 'G:i')}")
-    runs: list[list[int]] = []
-    for weekday in sorted(periods):
-        if runs and runs[-1][-1] == weekday - 1 and periods[runs[-1][0]] == periods[weekday]:
-            runs[-1].append(weekday)
-        else:
-            runs.append([weekday])
+    runs = weekday_runs(periods)
     return [{"days": str(WEEKDAYS[run[0]]) if len(run) == 1 else _("%(first)s to %(last)s") % {
                 "first": WEEKDAYS[run[0]], "last": WEEKDAYS[run[-1]]},
              "hours": ", ".join(periods[run[0]])} for run in runs]

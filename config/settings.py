@@ -261,6 +261,8 @@ STATICFILES_DIRS = [BASE_DIR / "static"]  # what no app owns: the plain error pa
 HANDOFF_NOTE_RETENTION_DAYS = int(os.environ.get("HANDOFF_NOTE_RETENTION_DAYS", "30"))
 # What was typed at failed sign-ins (the audit and django-axes' attempts):
 SIGN_IN_RETENTION_DAYS = int(os.environ.get("SIGN_IN_RETENTION_DAYS", "90"))
+# The short comments residents leave with their satisfaction rating (status page):
+RATING_COMMENT_RETENTION_DAYS = int(os.environ.get("RATING_COMMENT_RETENTION_DAYS", "90"))
 
 # --- Input bounds ---------------------------------------------------------
 # No form or API body of this product is near this; a larger one is refused (413/400).

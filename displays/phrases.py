@@ -1,9 +1,11 @@
 """What a lobby display says and shows in words, per language, from the translation catalogues.
 
 The display speaks every language it is configured for and labels the screen in
-its first two (the first large, the second beside it in smaller type). The
-script gets the phrases with their ``%(name)s`` placeholders (``display.js``
-fills in the number and counter), so no phrase is written in the script.
+all of them: the first large, and beside it in smaller type each other one in
+turn (``display.js`` changes it every few seconds; the page is rendered with the
+second). The script gets the phrases and the labels with their ``%(name)s``
+placeholders (it fills in the number and counter), so no phrase is written in the
+script.
 """
 
 from django.utils import translation
@@ -57,20 +59,30 @@ def _phrases_here() -> dict[str, str]:
 
 
 def labels(*, languages: list[str]) -> dict[str, dict]:
-    """Each screen label as {"text", "second", "second_lang"}: the first language's words,
-    and the second language's when it says something else (else None)."""
+    """Each screen label as {"key", "text", "second", "second_lang", "turns"}: the first
+    language's words, the second language's when they say something else (else None), and
+    whether the smaller words turn through more languages (the script's labels)."""
     texts = []
-    for code in languages:
+    for code in languages[:2]:
         with translation.override(code):
             texts.append(_labels_here())
     first, second = texts[0], (texts[1] if len(texts) > 1 else {})
     second_lang = html_lang(languages[1]) if len(languages) > 1 else None
     return {
-        key: {"text": text,
+        key: {"key": key, "text": text,
               "second": second.get(key) if second.get(key, text) != text else None,
-              "second_lang": second_lang}
+              "second_lang": second_lang, "turns": len(languages) > 2}
         for key, text in first.items()
     }
+
+
+def labels_by_language(*, languages: list[str]) -> dict[str, dict[str, str]]:
+    """The screen labels in every language, for the script to turn through."""
+    found = {}
+    for code in languages:
+        with translation.override(code):
+            found[code] = _labels_here()
+    return found
 
 
 def spoken_and_drawn(*, languages: list[str]) -> dict[str, dict[str, str]]:

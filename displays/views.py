@@ -19,6 +19,7 @@ def display_page(request: HttpRequest, key: str) -> HttpResponse:
     config = selectors.display_page_config(device=device)
     config["socket_path"] = f"/ws/display/{key}/"
     config["phrases"] = phrases.spoken_and_drawn(languages=config["languages"])
+    config["labels"] = phrases.labels_by_language(languages=config["languages"])
     join = join_code.join_box(request=request, device=device, language=config["languages"][0])
     return _render(request, "displays/display.html", config["languages"],
                    {"device": device, "config": config, "join": join})
@@ -26,12 +27,13 @@ def display_page(request: HttpRequest, key: str) -> HttpResponse:
 
 def _render(request: HttpRequest, template: str, languages: list[str], context: dict,
             status: int = 200) -> HttpResponse:
-    # The screen is in its first language, with the second one beside it in smaller type.
+    # The screen is in its first language, with the others beside it in smaller type in
+    # turn (display.js); the page comes with the second.
     with translation.override(languages[0]):
         response = render(request, template, {
             **context,
             "html_lang": html_lang(languages[0]),
-            "labels": phrases.labels(languages=languages[:2]),
+            "labels": phrases.labels(languages=languages),
         }, status=status)
     response["Content-Language"] = html_lang(languages[0])
     return response

@@ -15,6 +15,7 @@ from django.urls import NoReverseMatch, reverse
 from django.utils import timezone, translation
 from django.utils.formats import date_format, time_format
 from django.utils.translation import gettext as _
+from django.utils.translation import pgettext
 
 from appointments import selectors as booking_selectors
 from queueing import holidays, hours
@@ -268,7 +269,22 @@ def _status_messages() -> dict:
         "notice_individual_number": str(INDIVIDUAL_NUMBER_REFUSED),
         "notice_invalid": _("Enter a valid email address."),
         "notice_error": _("Could not save the address. Please try again or ask a staff member."),
+        # By the API's error code (api/tickets.py TicketRatingView).
+        "rating_individual_number": str(INDIVIDUAL_NUMBER_REFUSED),
+        "rating_comment_too_long": _("The comment is too long (200 characters at most)."),
+        "rating_error": _("Could not send your answer. Please try again."),
     }
+
+
+def _rating_choices() -> list[tuple[int, str]]:
+    """The satisfaction scale of the status page, best first (the model's 1 to 5)."""
+    return [
+        (5, pgettext("satisfaction", "Very satisfied")),
+        (4, pgettext("satisfaction", "Satisfied")),
+        (3, pgettext("satisfaction", "Neither")),
+        (2, pgettext("satisfaction", "Dissatisfied")),
+        (1, pgettext("satisfaction", "Very dissatisfied")),
+    ]
 
 
 def ticket_status_page(request: HttpRequest, token: str) -> HttpResponse:
@@ -281,6 +297,7 @@ def ticket_status_page(request: HttpRequest, token: str) -> HttpResponse:
     status = queue_selectors.ticket_status(ticket=ticket, language=lang)
     with translation.override(lang):
         messages = _status_messages()
+        rating_choices = _rating_choices()
     status_text = messages[status["status"]].replace("{counter}", str(status["counter"] or ""))
     nxt = status["next_step"]
     return render_in_language(request, "kiosk/status.html", lang, {
@@ -293,6 +310,7 @@ def ticket_status_page(request: HttpRequest, token: str) -> HttpResponse:
         "minutes_text": messages["unknown_wait"] if status["estimated_wait_minutes"] is None
         else messages["minutes"].replace("{minutes}", str(status["estimated_wait_minutes"])),
         "messages_js": messages,
+        "rating_choices": rating_choices,
         "config_js": {
             "token": ticket.token,
             "lang": lang,
@@ -301,6 +319,7 @@ def ticket_status_page(request: HttpRequest, token: str) -> HttpResponse:
             "leaveUrl": reverse("api-ticket-leave", args=[ticket.token]),
             "onMyWayUrl": reverse("api-ticket-on-my-way", args=[ticket.token]) + f"?lang={lang}",
             "noticeUrl": reverse("api-ticket-notice", args=[ticket.token]) + f"?lang={lang}",
+            "ratingUrl": reverse("api-ticket-rating", args=[ticket.token]) + f"?lang={lang}",
             "pollSeconds": 30,
             "initial": status,
         },

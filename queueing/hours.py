@@ -235,3 +235,15 @@ def _day_end(day: datetime.date) -> datetime.datetime:
     """Midnight at the end of the date, Asia/Tokyo."""
     return datetime.datetime.combine(day + datetime.timedelta(days=1), datetime.time(0, 0),
                                      timezone.get_default_timezone())
+
+
+def weekday_runs(periods: dict[int, list[str]]) -> list[list[int]]:
+    """Weekdays (0 = Monday) grouped into runs of consecutive days with the same periods,
+    as posters print them (月〜金 8:30–17:15)."""
+    runs: list[list[int]] = []
+    for weekday in sorted(periods):
+        if runs and runs[-1][-1] == weekday - 1 and periods[runs[-1][0]] == periods[weekday]:
+            runs[-1].append(weekday)
+        else:
+            runs.append([weekday])
+    return runs

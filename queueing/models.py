@@ -489,6 +489,42 @@ class TicketNotice(models.Model):
         return f"{self.ticket_id} near={bool(self.near_sent_at)} called={bool(self.called_sent_at)}"
 
 
+class TicketRating(models.Model):
+    """A resident's one-tap satisfaction rating after the visit (住民満足度), with an optional
+    short comment, from the status page: once per ticket (the one-to-one key), no personal
+    data. The supervisor's history counts it by service and by the kind of the counter that
+    completed the visit (``staff/reports.py``)."""
+
+    class Score(models.IntegerChoices):
+        VERY_DISSATISFIED = 1, "不満"
+        DISSATISFIED = 2, "やや不満"
+        NEUTRAL = 3, "普通"
+        SATISFIED = 4, "やや満足"
+        VERY_SATISFIED = 5, "満足"
+
+    ticket = models.OneToOneField(Ticket, on_delete=models.CASCADE, related_name="rating",
+                                  verbose_name="番号札")
+    score = models.PositiveSmallIntegerField(choices=Score.choices, verbose_name="評価")
+    # Typed by the resident: erased after RATING_COMMENT_RETENTION_DAYS (it may name someone).
+    comment = FreeTextField(max_length=200, blank=True, verbose_name="ひとこと")
+    # The kind of the counter that completed the visit, kept as the audit row keeps it.
+    counter_kind = models.CharField(max_length=12, choices=Kind.choices,
+                                    verbose_name="完了した窓口の種別")
+    rated_at = models.DateTimeField(verbose_name="評価日時")
+
+    class Meta:
+        verbose_name = verbose_name_plural = "満足度"
+        constraints = [
+            models.CheckConstraint(condition=Q(score__gte=1, score__lte=5),
+                                   name="rating_score_1_to_5"),
+            models.CheckConstraint(condition=Q(counter_kind__in=Kind.values),
+                                   name="rating_counter_kind_valid"),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.ticket_id}: {self.score}"
+
+
 class TicketEvent(models.Model):
     """Audit trail: who changed a ticket, when, from what to what, and why."""
 

@@ -37,6 +37,7 @@ from .models import (
     Ticket,
     TicketEvent,
     TicketNotice,
+    TicketRating,
 )
 from .roles import role_label
 
@@ -216,6 +217,8 @@ def ticket_status(*, ticket: Ticket, language: str | None = None) -> dict:
         where=step_counters(office_id=ticket.office_id),
         near_turn_ahead=ticket.office.near_turn_ahead,
         notified=TicketNotice.objects.filter(ticket=ticket).exclude(email="").exists(),
+        rated=(ticket.status == Ticket.Status.COMPLETED
+               and TicketRating.objects.filter(ticket=ticket).exists()),
     )
 
 
@@ -290,7 +293,7 @@ def office_ticket_statuses(*, office_id: int) -> dict:
 
 def _status(ticket: Ticket, *, version: int, ahead: int, wait: int | None,
             where: dict[int, list[int]], near_turn_ahead: int, notified: bool,
-            language: str | None = None) -> dict:
+            language: str | None = None, rated: bool = False) -> dict:
     lang = language or ticket.language
     waiting = ticket.status == Ticket.Status.WAITING
     # A step entered after the ticket was issued was reached by a hand-off (a transfer,
@@ -316,6 +319,7 @@ def _status(ticket: Ticket, *, version: int, ahead: int, wait: int | None,
         "near_turn": waiting and ahead <= near_turn_ahead,
         "on_my_way": waiting and ticket.on_my_way_at is not None,
         "notified": notified,  # an address is kept for the messages (never shown back)
+        "rated": rated,  # the completed visit's satisfaction rating is given (open: False)
     }
 
 

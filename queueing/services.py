@@ -39,9 +39,10 @@ from .models import (
     Ticket,
     TicketEvent,
     TicketNotice,
+    TicketRating,
     WorkUnit,
 )
-from .privacy import holds_individual_number, redact
+from .privacy import IndividualNumberRefused, holds_individual_number, redact
 from .roles import role_label, role_of
 from .selectors import people_ahead
 from .transactions import durable
@@ -673,6 +674,34 @@ def ticket_notice_opt_in(*, ticket: Ticket, email: str) -> TicketNotice:
     return notice
 
 
+RATING_COMMENT_LIMIT = TicketRating._meta.get_field("comment").max_length
+
+
+@durable
+def ticket_rate(*, ticket: Ticket, score: int, comment: str = "") -> TicketRating:
+    """Record the resident's satisfaction with a completed visit (the status page, by its
+    token), once per ticket, with the kind of the counter that completed it. The comment is
+    optional; one holding an Individual Number is refused and never stored or echoed."""
+    comment = (comment or "").strip()
+    if score not in TicketRating.Score.values:
+        raise QueueError("The score must be a whole number from 1 to 5.", code="invalid_score")
+    if len(comment) > RATING_COMMENT_LIMIT:
+        raise QueueError(f"The comment is over {RATING_COMMENT_LIMIT} characters.",
+                         code="comment_too_long")
+    if holds_individual_number(comment):
+        raise IndividualNumberRefused("comment")
+    t = _locked(ticket)
+    if t.status != S.COMPLETED:
+        raise Conflict(f"Ticket {t.display_number} is not completed yet.", code="not_completed")
+    if TicketRating.objects.filter(ticket=t).exists():
+        raise Conflict(f"Ticket {t.display_number} is already rated.", code="already_rated")
+    completed = (TicketEvent.objects.filter(ticket=t, action=Action.COMPLETED)
+                 .order_by("-at", "-id").values_list("counter_kind", flat=True).first())
+    return TicketRating.objects.create(ticket=t, score=score, comment=comment,
+                                       counter_kind=completed or t.step.kind,
+                                       rated_at=timezone.now())
+
+
 @durable
 def ticket_notice_send(*, notice_id: int, kind: str,
                        send: Callable[[TicketNotice, str], None]) -> str | None:
@@ -1066,6 +1095,17 @@ def ticket_notice_addresses_erase(*, now: datetime.datetime | None = None) -> in
     today = numbering.business_day(now) if now else numbering.business_day()
     return (TicketNotice.objects.filter(ticket__business_day__lt=today).exclude(email="")
             .update(email=""))
+
+
+@retention.eraser("rating_comments")
+@durable
+def rating_comments_erase(*, now: datetime.datetime | None = None) -> int:
+    """Blank the comments residents left with their ratings after
+    RATING_COMMENT_RETENTION_DAYS; the scores stay for the reports."""
+    now = now or timezone.now()
+    before = now - datetime.timedelta(days=settings.RATING_COMMENT_RETENTION_DAYS)
+    return TicketRating.objects.filter(rated_at__lt=before).exclude(comment="").update(
+        comment="")
 
 
 # --- devices and sign-ins: the security audit -----------------------------------------

@@ -23,6 +23,10 @@ same in the page, the CSV and the tests):
   pressed) to the end of the step (complete, next step, transfer).
 - SLA: share of wait samples not longer than the service's target.
 - arrivals per hour: issued tickets by hour of day in Asia/Tokyo.
+- satisfaction: residents' ratings (1-5, status page) of the tickets of the days, by
+  service and by the kind of the counter that completed the visit; mean, count per
+  score, and the share of 4 and 5 (satisfied). Comments are listed with day, service and
+  kind only (no ticket number: the rating stays anonymous).
 
 The contract report (``contract``) is described where it is computed, below.
 """
@@ -48,6 +52,7 @@ from queueing.models import (
     Step,
     Ticket,
     TicketEvent,
+    TicketRating,
     Unit,
     WorkUnit,
 )
@@ -167,6 +172,54 @@ def history(*, office_id: int, day_from: datetime.date, day_to: datetime.date) -
         "total": total.row(),
         "arrivals_per_hour": [(h, per_hour.get(h, 0)) for h in hours],
         "wait_distribution": _distribution(all_waits),
+        "satisfaction": satisfaction(office_id=office_id, day_from=day_from, day_to=day_to,
+                                     services=services),
+    }
+
+
+SCORES = TicketRating.Score.values  # 1..5
+SATISFIED = (4, 5)
+MAX_COMMENTS = 50  # the newest, on the page and in the CSV
+
+
+def _rating_row(key, label: str, scores: list[int]) -> dict:
+    n = len(scores)
+    return {"key": key, "label": label, "ratings": n,
+            "mean": round(mean(scores), 2) if n else None,
+            "counts": [scores.count(v) for v in reversed(SCORES)],  # 5 first, as the page asks
+            "satisfied": round(100 * sum(1 for v in scores if v in SATISFIED) / n, 1)
+            if n else None}
+
+
+def satisfaction(*, office_id: int, day_from: datetime.date, day_to: datetime.date,
+                 services: dict[int, Service] | None = None) -> dict:
+    """Residents' satisfaction ratings of the days' tickets, by service and by the kind of
+    the counter that completed the visit, with the newest comments (see the module's
+    definitions)."""
+    services = services or {s.id: s for s in Service.objects.filter(office_id=office_id)}
+    by_service: dict[int, list[int]] = defaultdict(list)
+    by_kind: dict[str, list[int]] = defaultdict(list)
+    comments = []
+    rows = (TicketRating.objects.filter(ticket__office_id=office_id,
+                                        ticket__business_day__gte=day_from,
+                                        ticket__business_day__lte=day_to)
+            .order_by("-rated_at", "-id")
+            .values_list("ticket__service_id", "ticket__business_day", "counter_kind",
+                         "score", "comment"))
+    for service_id, day, kind, score, comment in rows.iterator():
+        by_service[service_id].append(score)
+        by_kind[kind].append(score)
+        if comment and len(comments) < MAX_COMMENTS:
+            comments.append({"day": day, "service": services[service_id].name,
+                             "kind": KIND_LABELS.get(kind, kind), "score": score,
+                             "comment": comment})
+    return {
+        "by_service": [_rating_row(sid, s.name, by_service.get(sid, []))
+                       for sid, s in services.items()],
+        "by_kind": [_rating_row(k, KIND_LABELS[k], by_kind.get(k, [])) for k in Kind.values],
+        "total": _rating_row("total", "合計 Total",
+                             [v for scores in by_service.values() for v in scores]),
+        "comments": comments,
     }
 
 
@@ -197,10 +250,37 @@ def history_table(figures: dict, name: str) -> list[list] | None:
         ]
     if name == "arrivals":
         return [["時 Hour", "発券 Issued"]] + [[h, n] for h, n in figures["arrivals_per_hour"]]
+    if name == "satisfaction":
+        return satisfaction_table(figures["satisfaction"])
     if name == "waits":
         return [["待ち時間(分) Wait (minutes)", "件数 Tickets"]] + [
             [label, n] for label, n in figures["wait_distribution"]]
     return None
+
+
+SATISFACTION_COLUMNS = ["区分 Group", "回答数 Ratings", "平均 Mean (1-5)",
+                        *(f"{v} 件 Count" for v in reversed(SCORES)), "満足(4-5)% Satisfied"]
+
+
+def satisfaction_table(figures: dict) -> list[list]:
+    """The satisfaction figures as CSV rows: by service (and total), by counter kind, then
+    the newest comments."""
+    def line(r):
+        return [r["label"], r["ratings"], "" if r["mean"] is None else r["mean"], *r["counts"],
+                "" if r["satisfied"] is None else r["satisfied"]]
+
+    rows = [["手続き別 By service"], SATISFACTION_COLUMNS]
+    rows += [line(r) for r in [*figures["by_service"], figures["total"]]]
+    rows += [[], ["完了した窓口の種類別 By kind of the counter that completed the visit"],
+             SATISFACTION_COLUMNS]
+    rows += [line(r) for r in figures["by_kind"]]
+    rows += [[], ["日 Day", "手続き Service", "窓口の種類 Counter kind", "評価 Score",
+                  "ひとこと Comment"]]
+    # A resident typed the comment: one starting like a formula is kept as text in Excel.
+    rows += [[c["day"].isoformat(), c["service"], c["kind"], c["score"],
+              "'" + c["comment"] if c["comment"][:1] in "=+-@" else c["comment"]]
+             for c in figures["comments"]]
+    return rows
 
 
 def bar_chart(data: list[tuple[str, int]], *, title: str, width: int = 640,

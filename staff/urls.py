@@ -28,4 +28,5 @@ urlpatterns = [
          name="setup-contract-add"),
     path("supervisor/setup/<id:office_id>/devices/new/", setup.device_add,
          name="setup-device-add"),
+    path("supervisor/join-poster/", views.join_poster, name="supervisor-join-poster"),
 ]

@@ -31,10 +31,13 @@ from django.views.decorators.http import require_GET
 
 from api.params import query_day, query_id, query_month
 from jobs import board
+from kiosk.links import join_url
 from queueing import routing, selectors, services
 from queueing.errors import Forbidden
-from queueing.models import Counter, Office, PresetReason, SecurityAction
+from queueing.hours import weekday_runs
+from queueing.models import Counter, Office, OfficeHours, PresetReason, SecurityAction
 from queueing.privacy import NeverEchoes
+from queueing.qrcodes import qr_svg
 from queueing.roles import is_city_wide, is_supervisor, role_of
 from queueing.signins import client_address
 
@@ -319,6 +322,46 @@ def jobs_board(request: HttpRequest) -> HttpResponse:
         return _forbidden(request, "監督者のみが閲覧できます。 Only supervisors may see this page.")
     return _page(request, "staff/jobs.html", {"rows": board.job_rows(),
                                               "failures": board.failures()})
+
+
+# The lobby poster's QR code, printed: large enough to scan from a few steps away.
+JOIN_POSTER_QR_MM = 110
+WEEKDAYS_JA, WEEKDAYS_EN = "月火水木金土日", ["Mon", "Tue", "Wed", "Thu", "Fri", "Sat", "Sun"]
+
+
+@login_required
+@require_GET
+def join_poster(request: HttpRequest) -> HttpResponse:
+    """A printable lobby poster for taking a ticket on a phone (Web 整理券): the office's join
+    URL as a large QR code, its opening hours, in Japanese and English (supervisors only)."""
+    office, refused = _supervisor_office(request)
+    if refused is not None:
+        return refused
+    url = join_url(request, office.code)
+    return _page(request, "staff/join_poster.html", {
+        "office": office, "url": url, "hours": _weekly_hours(office),
+        "limited": [{"ja": s.name, "en": s.name_in("en"), "from": s.available_from,
+                     "until": s.available_until}
+                    for s in office.services.filter(active=True).exclude(
+                        available_from=None, available_until=None)],
+        "needs_code": office.phone_join == Office.PhoneJoin.LOBBY,
+        "off": office.phone_join == Office.PhoneJoin.OFF,
+        "qr": qr_svg(url, label="スマートフォンで整理券を取るページのQRコード QR code for "
+                                "taking a ticket on your phone", size_mm=JOIN_POSTER_QR_MM),
+    })
+
+
+def _weekly_hours(office: Office) -> list[dict]:
+    """The office's weekly hours as poster rows: runs of weekdays with the same periods
+    (月〜金 / Mon–Fri, 8:30–17:15)."""
+    periods: dict[int, list[str]] = {}
+    for weekday, opens, closes in OfficeHours.objects.filter(office=office).order_by(
+            "weekday", "opens").values_list("weekday", "opens", "closes"):
+        periods.setdefault(weekday, []).append(
+            f"{opens.hour}:{opens.minute:02d}–{closes.hour}:{closes.minute:02d}")
+    return [{"ja": WEEKDAYS_JA[r[0]] + (f"〜{WEEKDAYS_JA[r[-1]]}" if len(r) > 1 else ""),
+             "en": WEEKDAYS_EN[r[0]] + (f"–{WEEKDAYS_EN[r[-1]]}" if len(r) > 1 else ""),
+             "hours": ", ".join(periods[r[0]])} for r in weekday_runs(periods)]
 
 
 def _parse_month(value: str | None, default: datetime.date, errors: list) -> datetime.date:

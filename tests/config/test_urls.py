@@ -44,6 +44,7 @@ RULES = {
     "api/v1/tickets/status/<str:token>/leave/": PUBLIC,
     "api/v1/tickets/status/<str:token>/on-my-way/": PUBLIC,
     "api/v1/tickets/status/<str:token>/notice/": PUBLIC,
+    "api/v1/tickets/status/<str:token>/rating/": PUBLIC,  # a completed visit's rating
     "api/v1/kiosk/check-in/": {"kiosk"},
     "api/v1/offices/<id:office_id>/services/": PUBLIC,
     "api/v1/offices/<id:office_id>/snapshot/": AT_THE_OFFICE,
@@ -79,6 +80,7 @@ RULES = {
     "supervisor/setup/<id:office_id>/services/new/": SUPERVISORS,
     "supervisor/setup/<id:office_id>/contracts/new/": SUPERVISORS,
     "supervisor/setup/<id:office_id>/devices/new/": SUPERVISORS,
+    "supervisor/join-poster/": SUPERVISORS,  # the lobby poster for phone tickets
     "display/<str:key>/": {"display"},  # the key in the address is the credential
     "display/<str:key>/join-code/": {"display"},  # the phone ticket box's presence code
     "kiosk/<str:key>/": {"kiosk"},
@@ -106,7 +108,7 @@ KEYED = {"display/<str:key>/", "display/<str:key>/join-code/", "kiosk/<str:key>/
          "kiosk/<str:key>/ticket/<str:token>/", "kiosk/<str:key>/maintenance/"}
 POST_ONLY = re.compile(r"^api/v1/(tickets/$|kiosk/|counters/.+/(call|status|hold|complete|"
                        r"transfer|cancel|call-next)/$|.*recall\||bookings/$|bookings/<str|"
-                       r"tickets/status/<str:token>/(leave|on-my-way|notice))|^staff/logout/$")
+                       r"tickets/status/<str:token>/(leave|on-my-way|notice|rating))|^staff/logout/$")
 
 
 def routes() -> list[str]:

@@ -59,10 +59,11 @@ def test_announcement_in_each_configured_language_comes_from_the_catalogues(clie
 
 
 @pytest.mark.django_db
-def test_screen_labels_are_in_the_first_two_languages(client, office):
+def test_screen_labels_come_with_the_second_language(client, office):
     Device.objects.filter(key=DISPLAY_KEY).update(languages=["ja", "ko"])
     html = client.get(f"/display/{DISPLAY_KEY}/").content.decode()
-    assert "お待ちの人数" in html and '<span class="sub" lang="ko">대기 인원</span>' in html
+    assert "お待ちの人数" in html
+    assert '<span class="sub" lang="ko" data-label="waiting">대기 인원</span>' in html
     assert "Waiting" not in html and "People waiting" not in html
 
 
@@ -71,3 +72,24 @@ def test_a_language_code_the_product_does_not_know_is_left_out(client, office):
     Device.objects.filter(key=DISPLAY_KEY).update(languages=["ja", "klingon", "en"])
     config = _page_config(client.get(f"/display/{DISPLAY_KEY}/"))
     assert config["languages"] == ["ja", "en"]
+
+
+@pytest.mark.django_db
+def test_screen_labels_of_every_configured_language_come_with_the_page(client, office):
+    Device.objects.filter(key=DISPLAY_KEY).update(languages=["ja", "en", "ko", "pt-br", "vi"])
+    response = client.get(f"/display/{DISPLAY_KEY}/")
+    labels = _page_config(response)["labels"]
+    assert list(labels) == ["ja", "en", "ko", "pt-br", "vi"]
+    assert labels["ko"]["waiting"] == "대기 인원"
+    assert labels["pt-br"]["recent"] != labels["en"]["recent"]  # translated, not English
+    assert all(set(words) == set(labels["ja"]) for words in labels.values())
+    html = response.content.decode()
+    # Rendered with the second language; the script turns the small words through the rest.
+    assert '<span class="sub" lang="en" data-label="waiting">People waiting</span>' in html
+
+
+@pytest.mark.django_db
+def test_a_display_in_one_language_has_no_second_words(client, office):
+    Device.objects.filter(key=DISPLAY_KEY).update(languages=["ja"])
+    html = client.get(f"/display/{DISPLAY_KEY}/").content.decode()
+    assert 'class="sub"' not in html

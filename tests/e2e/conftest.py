@@ -9,6 +9,7 @@ Screenshots go to ``test-artifacts/screenshots`` (README's copies live in docs/)
 import os
 from pathlib import Path
 
+import httpx
 import pytest
 
 from bench.servers import ServerGroup
@@ -182,3 +183,14 @@ def wait_until(page, expression: str, timeout: float = 10_000) -> None:
         if time.monotonic() > deadline:
             raise AssertionError(f"timed out waiting for {expression}")
         page.wait_for_timeout(50)
+
+
+def kiosk_ticket(base: str, *, code: str = "juminhyo", language: str = "ja") -> dict:
+    """Issue a ticket of the demo office's service CODE through the kiosk API (as the demo
+    kiosk); the API's answer (number, token, status link)."""
+    services = httpx.get(f"{base}/api/v1/offices/1/services/", timeout=10).json()
+    service = next(s["service_id"] for s in services if s["code"] == code)
+    r = httpx.post(f"{base}/api/v1/tickets/", json={"service": service, "language": language},
+                   headers={"Authorization": "Device demo-kiosk-key"}, timeout=10)
+    assert r.status_code == 201, r.text
+    return r.json()

@@ -14,7 +14,7 @@ import httpx
 import pytest
 from playwright.sync_api import expect
 
-from tests.e2e.conftest import wait_until
+from tests.e2e.conftest import kiosk_ticket, wait_until
 from tests.e2e.test_accessibility import PHONE, assert_accessible
 
 pytestmark = [pytest.mark.e2e, pytest.mark.integration]
@@ -30,12 +30,7 @@ def live_server(mailing_server):
 
 
 def _issue(base: str, *, language: str = "ja") -> dict:
-    services = httpx.get(f"{base}/api/v1/offices/1/services/", timeout=10).json()
-    service = next(s["service_id"] for s in services if s["code"] == "juminhyo")
-    r = httpx.post(f"{base}/api/v1/tickets/", json={"service": service, "language": language},
-                   headers={"Authorization": "Device demo-kiosk-key"}, timeout=10)
-    assert r.status_code == 201, r.text
-    return r.json()
+    return kiosk_ticket(base, language=language)
 
 
 def _ahead(base: str, ticket: dict) -> int:

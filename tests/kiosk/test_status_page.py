@@ -110,3 +110,58 @@ def test_after_a_hand_off_the_page_names_the_next_step_and_where_and_not_the_not
     assert "転出証明書" not in html and "審査・決定が必要" not in html
     ja = client.get(f"/t/{ticket.token}/?lang=ja").content.decode()
     assert "次の手続き: 審査・決定" in ja and "6, 8番窓口でお呼びします。" in ja
+
+
+def _completed(issue, contractor, office):
+    ticket = issue()
+    counter = Counter.objects.get(office=office, number=1)
+    services.ticket_call_number(counter=counter, by=contractor, number=ticket.display_number)
+    return services.ticket_complete(ticket=ticket, counter=counter, by=contractor)
+
+
+def _form_tag(html: str) -> str:
+    return re.search(r'<form class="rating"[^>]*>', html).group(0)
+
+
+def test_a_completed_visit_offers_the_satisfaction_rating(client, issue, contractor, office):
+    ticket = _completed(issue, contractor, office)
+    html = client.get(f"/t/{ticket.token}/?lang=en").content.decode()
+    assert " hidden" not in _form_tag(html)
+    assert "How was your visit today?" in html
+    assert re.findall(r'data-score="(\d)"', html) == ["5", "4", "3", "2", "1"]
+    assert "Very satisfied" in html and "Very dissatisfied" in html
+
+
+def test_a_waiting_ticket_and_a_rated_visit_show_no_rating_form(client, issue, contractor,
+                                                                 office):
+    waiting = issue()
+    assert " hidden" in _form_tag(client.get(f"/t/{waiting.token}/").content.decode())
+    ticket = _completed(issue, contractor, office)
+    services.ticket_rate(ticket=ticket, score=4)
+    html = client.get(f"/t/{ticket.token}/?lang=ja").content.decode()
+    assert " hidden" in _form_tag(html)
+    done = re.search(r'<p id="rating-done"[^>]*>', html).group(0)
+    assert " hidden" not in done
+
+
+@pytest.mark.parametrize("lang, iphone", [
+    ("ja", "このページを画面に開いたままにしてください"),
+    ("en", "keep this page open on the screen"),
+    ("ko", "이 페이지를 화면에 열어 두세요"),
+    ("pt-br", "mantenha esta página aberta na tela"),
+])
+def test_status_page_says_what_the_phone_allows_in_the_background(client, issue, lang, iphone):
+    ticket = issue()
+    html = client.get(f"/t/{ticket.token}/?lang={lang}").content.decode()
+    note = re.search(r'<div id="alerts"[^>]*>(.*?)</div>', html, re.S)
+    assert " hidden" not in note.group(0).split(">")[0]
+    assert re.search(r'id="background-iphone"><strong>iPhone:</strong> ' + re.escape(iphone),
+                     note.group(1))
+    assert 'id="background-android"><strong>Android:</strong>' in note.group(1)
+    assert 'id="sound"' in note.group(1)  # beside the alert controls
+
+
+def test_a_finished_visit_shows_no_alert_controls(client, issue, contractor, office):
+    ticket = _completed(issue, contractor, office)
+    html = client.get(f"/t/{ticket.token}/?lang=en").content.decode()
+    assert " hidden" in re.search(r'<div id="alerts"[^>]*>', html).group(0)

@@ -15,13 +15,16 @@ LANGUAGES = {"ja": "ja", "ja-easy": "ja_Easy", "zh-hans": "zh_Hans", "ko": "ko",
 
 
 def po_entries(folder: str) -> dict[str, list[str]]:
-    """msgid -> msgstr forms, read from the .po file."""
+    """msgid -> msgstr forms, read from the .po file (a msgctxt's entry as "context\x04msgid",
+    as gettext keys it)."""
     text = (LOCALE / folder / "LC_MESSAGES" / "django.po").read_text()
     entries = {}
-    pattern = (r'msgid ((?:".*"\n)+)(?:msgid_plural (?:".*"\n)+)?'
+    pattern = (r'(?:msgctxt ((?:".*"\n)+))?msgid ((?:".*"\n)+)(?:msgid_plural (?:".*"\n)+)?'
                r'((?:msgstr(?:\[\d\])? (?:".*"\n)+)+)')
-    for mid, strs in re.findall(pattern, text):
+    for ctx, mid, strs in re.findall(pattern, text):
         msgid = _unescape("".join(re.findall(r'"(.*)"', mid)))
+        if ctx:
+            msgid = _unescape("".join(re.findall(r'"(.*)"', ctx))) + "\x04" + msgid
         forms = re.findall(r'msgstr(?:\[\d\])? ((?:".*"\n)+)', strs)
         entries[msgid] = [_unescape("".join(re.findall(r'"(.*)"', f))) for f in forms]
     entries.pop("", None)
@@ -42,7 +45,9 @@ def test_catalog_translates_every_string_and_mo_matches_po(folder):
     for msgid, forms in entries.items():
         assert all(forms), f"{folder}: untranslated {msgid!r}"
         if len(forms) == 1:
-            assert mo.gettext(msgid) == forms[0], f"{folder}: .mo is stale for {msgid!r}"
+            context, _, plain = msgid.rpartition("\x04")
+            found = mo.pgettext(context, plain) if context else mo.gettext(msgid)
+            assert found == forms[0], f"{folder}: .mo is stale for {msgid!r}"
         for placeholder in re.findall(r"%\(\w+\)s", msgid):
             assert all(placeholder in form for form in forms), (folder, msgid)
 

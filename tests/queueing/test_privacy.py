@@ -134,6 +134,7 @@ NOT_FREE_TEXT = {
     "appointments.NoticeEntry.digest", "appointments.NoticeList.report",
     "queueing.TicketEvent.action", "queueing.TicketEvent.from_status",
     "queueing.TicketEvent.to_status", "queueing.TicketEvent.counter_kind",
+    "queueing.TicketRating.counter_kind",
     "queueing.CounterEvent.action", "queueing.CounterEvent.from_status",
     "queueing.CounterEvent.to_status", "queueing.Device.type", "queueing.Device.key",
     "queueing.Device.languages", "queueing.SecurityEvent.action", "queueing.SpecialDay.kind",

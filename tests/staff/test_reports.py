@@ -382,3 +382,54 @@ def test_ticket_level_export_adds_up_to_the_report_and_holds_no_note(month, repo
 def test_a_month_outside_every_contract_has_no_report(month):
     assert reports.contract(office_id=month["office"].id, month=datetime.date(2026, 6, 1)) \
         is None
+
+
+# --- satisfaction -------------------------------------------------------------------
+
+
+@pytest.fixture
+def rated(day, clock):
+    """The fixture day's completed visits rated: A001 5 (comment), A003 2, D001 4 (comment).
+    A001 and A003 were completed at counter 1 (委託), D001 at counter 6 (職員)."""
+    from queueing.models import Ticket
+
+    clock.at("11:00")
+    by_number = {t.display_number: t for t in Ticket.objects.filter(office=day["office"])}
+    services.ticket_rate(ticket=by_number["A001"], score=5, comment="早かったです")
+    services.ticket_rate(ticket=by_number["A003"], score=2)
+    services.ticket_rate(ticket=by_number["D001"], score=4, comment="=説明が丁寧")
+    return reports.history(office_id=day["office"].id, day_from=DAY, day_to=DAY)
+
+
+def test_satisfaction_by_service(rated):
+    s = rated["satisfaction"]
+    a = _row(s["by_service"], "住民票の写し")
+    # A: 5 and 2 -> mean 3.5, one of two satisfied (4-5) -> 50 %; counts 5,4,3,2,1.
+    assert (a["ratings"], a["mean"], a["satisfied"], a["counts"]) == (2, 3.5, 50.0,
+                                                                      [1, 0, 0, 1, 0])
+    d = _row(s["by_service"], "転入届")
+    assert (d["ratings"], d["mean"], d["satisfied"]) == (1, 4, 100.0)
+    assert (s["total"]["ratings"], s["total"]["mean"]) == (3, 3.67)
+    assert _row(s["by_service"], "印鑑登録証明書")["mean"] is None  # nobody rated it
+
+
+def test_satisfaction_by_the_kind_of_the_completing_counter(rated):
+    s = rated["satisfaction"]
+    outsourced = _row(s["by_kind"], "委託 Outsourced")
+    staff = _row(s["by_kind"], "職員 Staff-only")
+    # D001 was received at an outsourced counter but completed at counter 6 (職員).
+    assert (outsourced["ratings"], outsourced["mean"]) == (2, 3.5)
+    assert (staff["ratings"], staff["mean"]) == (1, 4)
+
+
+def test_satisfaction_comments_name_no_ticket(rated):
+    comments = rated["satisfaction"]["comments"]
+    assert [(c["service"], c["score"], c["comment"]) for c in comments] == [
+        ("転入届", 4, "=説明が丁寧"), ("住民票の写し", 5, "早かったです")]
+    assert all("ticket" not in c for c in comments)
+
+
+def test_satisfaction_csv_keeps_a_formula_like_comment_as_text(rated):
+    rows = reports.history_table(rated, "satisfaction")
+    assert ["住民票の写し", 2, 3.5, 1, 0, 0, 1, 0, 50.0] in rows
+    assert any(r[-1:] == ["'=説明が丁寧"] for r in rows)

@@ -5,12 +5,24 @@ CSRF token from the page; these tests do the same with CSRF checks enforced.
 """
 
 import csv
+import datetime
+import re
 
 import pytest
 from django.test import Client
 
 from queueing import services
-from queueing.models import Contract, Counter, CounterEvent, Service, Ticket, TicketEvent, Unit
+from queueing.models import (
+    Contract,
+    Counter,
+    CounterEvent,
+    Office,
+    OfficeHours,
+    Service,
+    Ticket,
+    TicketEvent,
+    Unit,
+)
 
 
 def _signed_in(user) -> Client:
@@ -465,3 +477,46 @@ def test_contract_page_without_a_contract_says_so(office, supervisor):
     Contract.objects.all().delete()
     page = _signed_in(supervisor).get("/supervisor/contract/").content.decode()
     assert 'id="no-contract"' in page
+
+
+# --- the lobby poster for phone tickets -----------------------------------------------------
+
+
+def test_join_poster_carries_the_join_url_as_a_large_qr_code_and_the_hours(client, supervisor,
+                                                                         office):
+    Office.objects.filter(pk=office.pk).update(phone_join=Office.PhoneJoin.LOBBY)
+    OfficeHours.objects.filter(office=office).delete()
+    for weekday in range(5):
+        OfficeHours.objects.create(office=office, weekday=weekday,
+                                   opens=datetime.time(8, 30), closes=datetime.time(17, 15))
+    client.force_login(supervisor)
+    response = client.get(f"/supervisor/join-poster/?office={office.id}")
+    assert response.status_code == 200
+    html = response.content.decode()
+    assert 'data-qr="http://testserver/join/demo/"' in html
+    assert 'width="110mm" height="110mm"' in html
+    assert "スマートフォンで整理券" in html and "Take a ticket on your phone" in html
+    assert "<dt>月〜金 <span lang=\"en\">Mon–Fri</span></dt><dd>8:30–17:15</dd>" in html
+    assert 'id="poster-code"' in html  # the lobby code is needed here
+    # マイナンバー's own hours (demo: until 16:30) are on the poster too.
+    assert re.search(r'<li>マイナンバーカード[^<]* <span lang="en">[^<]+</span>: 〜16:30</li>',
+                     html)
+    assert 'id="poster-off"' not in html
+
+
+def test_join_poster_warns_when_the_office_takes_no_phone_tickets(client, supervisor, office):
+    Office.objects.filter(pk=office.pk).update(phone_join=Office.PhoneJoin.OFF)
+    client.force_login(supervisor)
+    html = client.get(f"/supervisor/join-poster/?office={office.id}").content.decode()
+    assert 'id="poster-off"' in html and 'id="poster-code"' not in html
+
+
+def test_the_dashboard_links_to_the_join_poster(client, supervisor, office):
+    client.force_login(supervisor)
+    html = client.get(f"/supervisor/?office={office.id}").content.decode()
+    assert f'href="/supervisor/join-poster/?office={office.id}"' in html
+
+
+def test_join_poster_is_for_supervisors_only(client, municipal, office):
+    client.force_login(municipal)
+    assert client.get(f"/supervisor/join-poster/?office={office.id}").status_code == 403

@@ -15,11 +15,14 @@ const fresh = new Map();  // ticket -> when its call arrived (it blinks for BLIN
 
 // The words per language come with the page, from the translation catalogues
 // (displays/phrases.py): templates such as "Number %(number)s, please come to counter
-// %(counter)s" that say() and render() fill in. The first language is the screen's own,
-// the second is drawn beside it in smaller type; every one of them is spoken.
+// %(counter)s" that say() and render() fill in. The first language is the screen's own;
+// beside it in smaller type each other configured language in turn (LANGUAGE_MS each),
+// labels included (config.labels); every one of them is spoken.
 const PHRASES = config.phrases;
 const FIRST = config.languages[0];
-const SECOND = config.languages.filter(function (l) { return l !== FIRST; })[0];
+const OTHERS = config.languages.filter(function (l) { return l !== FIRST; });
+let SECOND = OTHERS[0];
+const LANGUAGE_MS = 8000;
 function phrase(lang, key, values) {
   return PHRASES[lang][key].replace(/%\((\w+)\)s/g, function (_, name) { return values[name]; });
 }
@@ -94,6 +97,24 @@ function render() {
     body.appendChild(tr);
   });
   paginate();
+}
+
+// --- the other languages, in turn ------------------------------------------------------
+function showLanguage(lang) {
+  SECOND = lang;
+  const words = config.labels[lang] || {}, first = config.labels[FIRST] || {};
+  document.querySelectorAll(".sub[data-label]").forEach(function (sub) {
+    const own = words[sub.dataset.label];
+    sub.textContent = own || "";
+    sub.lang = HTML_LANG[lang] || lang;
+    sub.hidden = !own || own === first[sub.dataset.label];  // the same words twice say nothing more
+  });
+  document.body.dataset.second = lang;
+  render();
+}
+function turnLanguage() {
+  if (OTHERS.length < 2) return;
+  showLanguage(OTHERS[(OTHERS.indexOf(SECOND) + 1) % OTHERS.length]);
 }
 
 // --- the calls: two columns in smaller (still large) type when one column runs out -------
@@ -243,11 +264,14 @@ function tick() {
 }
 window.madoguchiDisplay = {  // for browser tests
   state: state, announceQueue: queue, pager: pager, turnPage: turnPage,
+  turnLanguage: turnLanguage, second: function () { return SECOND; },
   soundState: function () { return audio ? audio.state : "none"; },
 };
 tick();
 setInterval(tick, 1000);
 setInterval(turnPage, PAGE_MS);
+setInterval(turnLanguage, LANGUAGE_MS);
 window.addEventListener("resize", render);  // the calls and the pages follow the window
 setInterval(offerSound, 5000);
 offerSound();
+if (SECOND) document.body.dataset.second = SECOND;

@@ -47,6 +47,11 @@ function render(data) {
   el("on-my-way-done").hidden = !current.on_my_way;
   el("notice-form").hidden = !!current.notified || status !== "waiting";
   el("notice-done").hidden = !current.notified || FINISHED.indexOf(status) >= 0;
+  // The sound button and what the phone allows in the background: while there is a call to wait for.
+  el("alerts").hidden = FINISHED.indexOf(status) >= 0;
+  // After the visit: the one-tap satisfaction rating, once.
+  el("rating-form").hidden = status !== "completed" || !!current.rated;
+  el("rating-done").hidden = !current.rated;
   const called = status === "called";
   el("called").hidden = !called;
   if (called) {
@@ -188,6 +193,31 @@ el("notice-form").addEventListener("submit", async function (e) {
   input.removeAttribute("aria-invalid");
   input.value = "";
   render(data);
+});
+document.querySelectorAll(".rating-score").forEach(function (button) {
+  button.addEventListener("click", async function () {
+    const comment = el("rating-comment");
+    const error = el("rating-error");
+    const data = await postTicket(config.ratingUrl,
+                                  {score: Number(button.dataset.score), comment: comment.value});
+    if (data.error === "already_rated") {
+      render({rated: true});
+    } else if (data.error) {
+      error.textContent = text["rating_" + data.error] || text.rating_error;
+      error.hidden = false;
+      if (data.error === "individual_number" || data.error === "comment_too_long") {
+        comment.setAttribute("aria-invalid", "true");
+        comment.value = "";  // never kept on screen (an Individual Number is not echoed)
+        comment.focus();
+      }
+      return;
+    } else {
+      render(data);
+    }
+    error.hidden = true;
+    comment.removeAttribute("aria-invalid");
+    el("rating-done").focus();
+  });
 });
 dialog.addEventListener("close", async function () {
   if (dialog.returnValue !== "confirm") return;
