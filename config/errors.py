@@ -16,6 +16,7 @@ by itself when the database is back.
 """
 
 import logging
+import sys
 
 from django.db import InterfaceError, OperationalError
 from django.http import HttpRequest, HttpResponse, JsonResponse
@@ -99,7 +100,10 @@ def page_not_found(request, exception=None):
 
 
 def server_error(request):
-    """handler500: logged by Django; the client gets plain words."""
+    """handler500: logged by Django; the client gets plain words. A database that cannot
+    be reached from a middleware (a signed-in page's session) is a 503 "please wait" too."""
+    if database_unavailable(sys.exc_info()[1]):  # Django calls it while handling the error
+        return unavailable(request)
     return _answer(request, 500)
 
 
@@ -148,9 +152,14 @@ class ErrorPagesMiddleware:
             return None
         log.warning("the database is unreachable: %s answered 503 (%s)", request.path,
                     type(exception).__name__)
-        response = _answer(request, 503)
-        response["Retry-After"] = str(RETRY_AFTER_SECONDS)
-        return response
+        return unavailable(request)
+
+
+def unavailable(request: HttpRequest) -> HttpResponse:
+    """The answer while the database cannot be reached: 503, Retry-After, plain words."""
+    response = _answer(request, 503)
+    response["Retry-After"] = str(RETRY_AFTER_SECONDS)
+    return response
 
 
 def _keep_headers(old: HttpResponse, new: HttpResponse) -> None:

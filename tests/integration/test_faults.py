@@ -261,9 +261,26 @@ POSTGRES_OUTAGE_SECONDS = 20
 PLEASE_WAIT = {"ja": "しばらくお待ちください", "en": "Please wait a moment", "vi": "Vui lòng đợi"}
 
 
-def _answers_while_down(group: ServerGroup, staff, kiosk, token: str) -> None:
+def _signed_in(group: ServerGroup, user: str) -> httpx.Client:
+    """A client signed in to the staff pages. The cookies are Secure (production settings)
+    and the test speaks plain HTTP, so it says it came through TLS (nginx's header) and
+    sends them itself."""
+    https = {"X-Forwarded-Proto": "https"}
+    client = httpx.Client(base_url=group.url, timeout=20, headers=https)
+    csrf = client.get("/staff/login/").cookies["csrftoken"]
+    answer = client.post("/staff/login/", data={
+        "username": user, "password": f"{user}-demo-pass", "csrfmiddlewaretoken": csrf},
+        headers={"Cookie": f"csrftoken={csrf}",
+                 "Referer": group.url.replace("http:", "https:") + "/staff/login/"})
+    assert answer.status_code == 302, answer.text[:2000]
+    client.headers["Cookie"] = f"sessionid={answer.cookies['sessionid']}"
+    return client
+
+
+def _answers_while_down(group: ServerGroup, staff, kiosk, token: str,
+                        signed_in: httpx.Client) -> None:
     """Every kind of request once, side by side: the API says 503 unavailable, pages say
-    please wait in their language."""
+    please wait in their language, a signed-in page too (its session is in the database)."""
     base = group.url
     api = [lambda: kiosk.post(f"{base}/api/v1/tickets/", json={"service": 1}),
            lambda: kiosk.get(f"{base}/api/v1/tickets/status/{token}/"),
@@ -279,7 +296,8 @@ def _answers_while_down(group: ServerGroup, staff, kiosk, token: str) -> None:
         assert answer.headers["Content-Type"] == "application/json"
         assert answer.json()["code"] == "unavailable" and answer.json()["detail"]
         assert answer.headers["Retry-After"]
-    for page, language in zip(page_answers, pages.values(), strict=True):
+    page_answers.append(signed_in.get("/staff/"))
+    for page, language in zip(page_answers, [*pages.values(), "ja"], strict=True):
         assert page.status_code == 503, page.text[:2000]
         assert page.headers["Content-Type"].startswith("text/html")
         assert PLEASE_WAIT[language] in page.text and "Traceback" not in page.text
@@ -293,12 +311,14 @@ def test_postgres_down_the_api_says_unavailable_pages_say_please_wait_then_all_w
         staff, kiosk = api_clients(group, "contractor")
         service = service_id(group, "juminhyo")
         before = _issue(kiosk, group.url, service)
+        signed_in = _signed_in(group, "supervisor")
+        assert signed_in.get("/staff/").status_code == 200
 
         private_postgres.stop()
         try:
             down_at, rounds = time.monotonic(), 0
             while time.monotonic() - down_at < POSTGRES_OUTAGE_SECONDS or rounds < 2:
-                _answers_while_down(group, staff, kiosk, before["token"])
+                _answers_while_down(group, staff, kiosk, before["token"], signed_in)
                 rounds += 1
         finally:  # the group drops its database on the way out
             private_postgres.start()
