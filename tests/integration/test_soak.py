@@ -19,6 +19,7 @@ from tests.conftest import need
 
 pytestmark = pytest.mark.integration
 
+TIMEOUT_SECONDS = 420  # about 90 s on a quiet machine; 4 minutes at a load of 16 on 2 cores
 KEYS = {"bench", "days", "tickets", "lost", "duplicated", "mismatched_screens", "rss_growth",
         "fds_growth", "db_connections_growth", "loop_lag_p99_ms_start", "loop_lag_p99_ms_end"}
 
@@ -26,12 +27,19 @@ KEYS = {"bench", "days", "tickets", "lost", "duplicated", "mismatched_screens", 
 def test_a_small_soak_loses_duplicates_and_misshows_nothing_over_two_days(database_url):
     need(LIBFAKETIME.exists(), f"the soak needs libfaketime ({LIBFAKETIME})")
     need(bool(shutil.which("redis-server")), "redis-server is not installed")
-    run = subprocess.run(
+    soak = subprocess.Popen(
         [sys.executable, "-m", "bench", "soak", "--days", "2", "--tickets", "30",
          "--rate", "20", "--status-pages", "6", "--displays", "4", "--bookings", "4",
          "--redis-down", "2"],
-        cwd=ROOT, env={**os.environ, "DATABASE_URL": database_url}, capture_output=True,
-        text=True, timeout=240)
+        cwd=ROOT, env={**os.environ, "DATABASE_URL": database_url}, stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE, text=True)
+    try:
+        out, err = soak.communicate(timeout=TIMEOUT_SECONDS)
+    except subprocess.TimeoutExpired:
+        soak.terminate()  # on SIGTERM the soak stops the processes it started, drops its database
+        out, err = soak.communicate(timeout=60)
+        pytest.fail(f"the soak took more than {TIMEOUT_SECONDS} s:\n{err[-3000:]}")
+    run = subprocess.CompletedProcess(soak.args, soak.returncode, out, err)
     result = json.loads(run.stdout.strip().splitlines()[-1])
     assert KEYS <= set(result), run.stdout[-2000:] + run.stderr[-3000:]
     assert (result["days"], result["tickets"]) == (2, 60), result
