@@ -386,14 +386,26 @@ class Database:
         return {job: dict(rows).get(job, 0) for job in job_ids}
 
 
-def _screens_check(screens: ScreensProcess, bases: list[str], staff, deadline: float,
+def _screens_check(screens: ScreensProcess, bases: list[str], staff, seconds: float,
                    pages: dict[str, str]) -> tuple[int, list]:
     """Wait until every open screen shows the database's state; the screens that still do
-    not at ``deadline`` (with what they show and what the database says)."""
+    not after ``seconds`` (with what they show and what the database says).
+
+    Each round reads the status pages' truths first (their tickets are done for the day,
+    so each is read until it is right once; under load 300 reads take a while), then what
+    the screens show and the office snapshot together, so a display is compared with a
+    snapshot of the same moment. A display's estimates follow a change of open counters
+    within ``DisplayBoard.REREAD_INTERVAL`` + ``PUSH_READ_AFTER`` (12 s)."""
     from live.boards import display_view
 
-    right: set[str] = set()  # status pages seen right: their tickets are done for the day
+    deadline = time.monotonic() + seconds
+    truths: dict[str, dict] = {}
+    right: set[str] = set()
     while True:
+        for sid, token in pages.items():
+            if sid not in right:
+                truth = staff.get(f"{bases[0]}/api/v1/tickets/status/{token}/").json()
+                truths[sid] = {k: v for k, v in truth.items() if k != "version"}
         states = screens.states()
         snapshot = staff.get(f"{bases[0]}/api/v1/offices/1/snapshot/").json()
         wrong = []
@@ -404,8 +416,7 @@ def _screens_check(screens: ScreensProcess, bases: list[str], staff, deadline: f
                 wrong.append((sid, "not connected", shown["error"]))
                 continue
             if sid in pages:  # a status page: its ticket's status (the version moves on)
-                truth = staff.get(f"{bases[0]}/api/v1/tickets/status/{pages[sid]}/").json()
-                truth = {k: v for k, v in truth.items() if k != "version"}
+                truth = truths[sid]
                 seen = {k: v for k, v in shown["state"]["data"].items() if k != "version"}
             else:  # a display: the office snapshot, narrowed to its services
                 services = {s["service_id"] for s in shown["first"]["data"]["services"]}
@@ -557,7 +568,7 @@ def _run(args, days, clock, redis, group, screens, httpx) -> dict:
                        json={"status": "closed"}, timeout=30,
                        headers={"Authorization": f"Token {token_of[kind]}"})
         pages = dict(today.pages)
-        wrong, examples = _screens_check(screens, group.urls, staff, time.monotonic() + 20, pages)
+        wrong, examples = _screens_check(screens, group.urls, staff, 60, pages)
         mismatched += wrong
         wrong_examples += examples
         screens.close(list(pages))

@@ -19,7 +19,7 @@ from tests.conftest import need
 
 pytestmark = pytest.mark.integration
 
-TIMEOUT_SECONDS = 420  # about 90 s on a quiet machine; 4 minutes at a load of 16 on 2 cores
+TIMEOUT_SECONDS = 600  # over 7 minutes at a load of 12-16 on 2 cores (other runs sharing them)
 KEYS = {"bench", "days", "tickets", "lost", "duplicated", "mismatched_screens", "rss_growth",
         "fds_growth", "db_connections_growth", "loop_lag_p99_ms_start", "loop_lag_p99_ms_end"}
 
