@@ -3,13 +3,14 @@
 ``python -m bench soak [--days 3] [--tickets 3000] [--rate 25] [--status-pages 300]
 [--displays 20] [--bookings 60]``
 
-Starts two daphne processes and the scheduler (``manage.py jobs_run``) on a fresh
-database beside the PostgreSQL in DATABASE_URL, sharing a private redis-server of its
-own (restarted on the way; the machine's Redis is never touched). The server
-processes run under libfaketime: their wall clock is the office's, moved by this
-bench to each business day's morning, and between two days to 04:00, so the night's
-jobs (slots ahead, retention, history) run as they would; their monotonic clock is
-real, so asyncio's timers are unaffected. This process computes the same dates.
+Starts two server processes (uvicorn, or ``--server daphne``) and the scheduler
+(``manage.py jobs_run``) on a fresh database beside the PostgreSQL in DATABASE_URL,
+sharing a private redis-server of its own (restarted on the way; the machine's Redis
+is never touched). The server processes run under libfaketime: their wall clock is
+the office's, moved by this bench to each business day's morning, and between two
+days to 04:00, so the night's jobs (slots ahead, retention, history) run as they
+would; their monotonic clock is real, so asyncio's timers are unaffected. This
+process computes the same dates.
 
 Each day: the 20 counters (the demo's 8 and ``bench.day``'s 12 more) open; kiosks
 issue the day's tickets at ``--rate`` per second (a key per press, retried on the
@@ -18,11 +19,11 @@ serve and completes it until every line is empty; residents follow every n-th
 ticket on a status page (``--status-pages`` a day) and ``--displays`` lobby
 displays stay connected across all days (a separate process, ``bench.screens``);
 residents book My Number pickups for later days through the public API. On the way
-Redis is restarted (the middle day) and one of the two daphne processes is killed
+Redis is restarted (the middle day) and one of the two server processes is killed
 with SIGKILL and started again (the last day). At the end of each day every screen
 must show the database's state, and RSS, open file descriptors and database
 connections of each process are sampled (/proc, pg_stat_activity); the event loop's
-lag of each daphne process is the round trip of a WebSocket ping every half second.
+lag of each server process is the round trip of a WebSocket ping every half second.
 
 Last line: ``{"bench": "soak", "days", "tickets", "lost", "duplicated",
 "mismatched_screens", "rss_growth", "fds_growth", "db_connections_growth",
@@ -53,7 +54,7 @@ from bench.day import MIX
 from bench.fanout import _percentile, _raise_fd_limit
 from bench.issue import ISSUE_SERVICES
 from bench.screens import ScreensProcess
-from bench.servers import ROOT, RedisServer, ServerGroup
+from bench.servers import ROOT, RedisServer, ServerGroup, add_server_option
 
 TOKYO = ZoneInfo("Asia/Tokyo")
 LIBFAKETIME = Path("/usr/lib/x86_64-linux-gnu/faketime/libfaketime.so.1")
@@ -448,6 +449,7 @@ def main(argv: list[str]) -> int:
     parser.add_argument("--bookings", type=int, default=60, help="bookings a day")
     parser.add_argument("--redis-down", type=float, default=5.0,
                         help="seconds Redis stays down when it is restarted")
+    add_server_option(parser)
     args = parser.parse_args(argv)
     database_url = os.environ.get("DATABASE_URL", "")
     if not database_url.startswith("postgres"):
@@ -469,7 +471,8 @@ def main(argv: list[str]) -> int:
     clock.set(datetime.datetime.combine(days[0], MORNING, TOKYO), settle=False)
     redis = RedisServer()
     redis.start()
-    group = ServerGroup(processes=2, database_url=database_url, redis_url=redis.url, jobs=True,
+    group = ServerGroup(processes=2, server=args.server, database_url=database_url,
+                        redis_url=redis.url, jobs=True,
                         extra_env={**clock.env(), "KIOSK_RATE": "1000000/min",
                                    "EMAIL_BACKEND": "django.core.mail.backends.locmem.EmailBackend",
                                    "LOG_LEVEL": "ERROR"})
@@ -576,7 +579,7 @@ def _run(args, days, clock, redis, group, screens, httpx) -> dict:
         lag = screens.lags()
         lags.append({base: round(_percentile(v, 99), 1) for base, v in lag.items()})
         lag_p50 = {base: round(_percentile(v, 50), 1) for base, v in lag.items()}
-        pids = {f"daphne-{i}": pid for i, pid in enumerate(group.pids())}
+        pids = {f"server-{i}": pid for i, pid in enumerate(group.pids())}
         pids["jobs"] = group.jobs_pid()
         sample = {name: _proc_sample(pid, db_port) for name, pid in pids.items()}
         sample["database_connections"] = db.connections()
@@ -641,7 +644,7 @@ def _run(args, days, clock, redis, group, screens, httpx) -> dict:
 
 
 def _fault(what: str, group: ServerGroup, redis: RedisServer, redis_down: float) -> dict:
-    """Restart Redis (down for ``redis_down`` seconds) or kill daphne 0 (SIGKILL) and start
+    """Restart Redis (down for ``redis_down`` seconds) or kill server process 0 (SIGKILL) and start
     it again; how long it took."""
     t0 = time.monotonic()
     if what == "redis":

@@ -1,6 +1,6 @@
 """``python -m bench soak`` in miniature (2 business days of 30 tickets, a few screens), so
 CI proves the soak runs end to end and prints its figures: the server processes under
-libfaketime move to the next day overnight, the night's jobs run, Redis and one daphne
+libfaketime move to the next day overnight, the night's jobs run, Redis and one server
 process are restarted on the way, and nothing is lost, duplicated or shown wrong.
 The growth targets are the full run's (README), not a miniature's: its first day is
 mostly the processes warming up."""
