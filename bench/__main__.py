@@ -7,7 +7,7 @@ on its last line.
 import importlib
 import sys
 
-BENCHMARKS = ["issue", "fanout", "booking", "day", "plan"]
+BENCHMARKS = ["issue", "fanout", "booking", "day", "plan", "soak"]
 
 
 def main(argv: list[str]) -> int:

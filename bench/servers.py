@@ -67,8 +67,10 @@ class ServerGroup:
     extra_env: dict = field(default_factory=dict)
     log_dir: Path | None = None
     server: str = SERVERS[0]
+    jobs: bool = False  # also run the scheduler (``manage.py jobs_run``) beside the servers
     ports: list[int] = field(default_factory=list)
     _procs: list[subprocess.Popen] = field(default_factory=list)
+    _jobs: subprocess.Popen | None = None
     _db_name: str | None = None
     _tmp: tempfile.TemporaryDirectory | None = None
 
@@ -128,20 +130,35 @@ class ServerGroup:
         if result.returncode != 0:
             raise RuntimeError("migrate failed:\n" + result.stderr[-3000:])
         self.manage("demo_load")
-        log_dir = self.log_dir or Path(self._tmp.name)
         for _ in range(self.processes):
             port = free_port()
-            log = open(log_dir / f"server-{port}.log", "wb")  # noqa: SIM115 - closed with the process
-            proc = subprocess.Popen(
-                self.server_command(port),
-                cwd=ROOT, env=self.env(), stdout=log, stderr=subprocess.STDOUT,
-                start_new_session=True,
-            )
             self.ports.append(port)
-            self._procs.append(proc)
+            self._procs.append(self._spawn(self.server_command(port), f"server-{port}.log"))
         for url in self.urls:
             self._wait_healthy(url)
+        if self.jobs:
+            self._jobs = self._spawn([*self.manage_command(), "jobs_run"], "jobs.log")
         return self
+
+    def _spawn(self, command: list[str], log_name: str) -> subprocess.Popen:
+        log_dir = self.log_dir or Path(self._tmp.name)
+        log = open(log_dir / log_name, "ab")  # noqa: SIM115 - closed with the process
+        return subprocess.Popen(command, cwd=ROOT, env=self.env(), stdout=log,
+                                stderr=subprocess.STDOUT, start_new_session=True)
+
+    def restart(self, index: int, sig: int = signal.SIGKILL) -> None:
+        """Stop one server process by its id (SIGKILL: as in a crash) and start it again on
+        its port; returns once it answers its health check."""
+        proc = self._procs[index]
+        os.killpg(proc.pid, sig)
+        proc.wait()
+        port = self.ports[index]
+        self._procs[index] = self._spawn(self.server_command(port), f"server-{port}.log")
+        self._wait_healthy(self.urls[index])
+
+    def jobs_pid(self) -> int | None:
+        """Process id of the scheduler, when the group runs one."""
+        return self._jobs.pid if self._jobs else None
 
     def server_command(self, port: int) -> list[str]:
         """The command line of one server process listening on ``port``."""
@@ -157,6 +174,9 @@ class ServerGroup:
 
     def stop(self) -> None:
         """Stop the processes by their ids and drop the database."""
+        if self._jobs is not None:
+            self._procs.append(self._jobs)
+            self._jobs = None
         for proc in self._procs:
             if proc.poll() is None:
                 os.killpg(proc.pid, signal.SIGTERM)

@@ -8,6 +8,7 @@ import time
 import httpx
 from websockets.sync.client import connect
 
+from bench.screens import ScreenState
 from bench.servers import ServerGroup
 
 ORIGIN = "http://127.0.0.1"
@@ -63,20 +64,18 @@ def service_id(group: ServerGroup, code: str) -> int:
     return int(out.stdout.strip().splitlines()[-1])
 
 
-class Screen:
-    """A live screen's socket that remembers what it shows: the state of its last snapshot,
-    board or status frame, and whether the server last said its events reach it."""
-
-    STATES = ("snapshot", "board", "status")
+class Screen(ScreenState):
+    """A live screen's socket that remembers what it shows (``ScreenState``: the state of its
+    last snapshot, board or status frame, and whether the server last said its events
+    reach it)."""
 
     def __init__(self, base: str, path: str):
-        self.ws, self.first = open_socket(base, path)
-        self.state = {"version": self.first["version"], "data": self.first["data"]}
-        self.live = True
+        self.ws, first = open_socket(base, path)
+        super().__init__(first)
 
     def next(self, until, timeout: float = 10) -> dict:
         """The next frame for which ``until(frame)`` holds (every frame read is noted)."""
-        return next_frame(self.ws, lambda m: self._note(m) or until(m), timeout)
+        return next_frame(self.ws, lambda m: self.note(m) or until(m), timeout)
 
     def shows(self, truth, deadline: float, part=lambda state: state) -> None:
         """Wait until the state shown now (after every frame already sent) equals
@@ -96,16 +95,10 @@ class Screen:
     def _drain(self) -> None:
         while True:
             try:
-                self._note(json.loads(self.ws.recv(timeout=0.05)))
+                self.note(json.loads(self.ws.recv(timeout=0.05)))
             except TimeoutError:
                 return
 
     def close(self) -> None:
         """Close the socket."""
         self.ws.close()
-
-    def _note(self, frame: dict) -> None:
-        if frame["type"] in self.STATES:
-            self.state = {"version": frame["version"], "data": frame["data"]}
-        elif frame["type"] == "link":
-            self.live = frame["live"]
