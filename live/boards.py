@@ -537,6 +537,8 @@ class StatusBoard:
         self.reads = SharedRead(selectors.office_ticket_statuses)
         self._waiting: dict = {}
         self._rounds = Throttle(self._round, self.MIN_INTERVAL)
+        self._version = 0  # the newest office version this board has seen (event or read)
+        self._repairs = Throttle(self._repair, REPAIR_INTERVAL)
 
     async def attach(self, page) -> None:
         """Send the page its ticket's status, then keep it current."""
@@ -553,6 +555,8 @@ class StatusBoard:
         self._waiting.pop(page, None)
         if not self.pages:
             hub().leave(self.group, self)
+            self._repairs.cancel()
+            self._version = 0  # what it sees next comes after a fresh read
 
     async def resend(self, page) -> None:
         """The page asked for a resync: its current status as a snapshot."""
@@ -574,6 +578,12 @@ class StatusBoard:
         """One event of the office: forward it to its own ticket's page, refresh those it moves."""
         if message.get("type") != events.MESSAGE_TYPE:
             return  # a device message: status pages hold no device key
+        if self._version and message["version"] > self._version + 1:
+            # An event this process never received: the Redis layer loses what is published
+            # while it reconnects, faster than the hub's probe notices. Every page reads
+            # afresh (after REPAIR_INTERVAL, so one arriving out of order is not a gap).
+            self._repairs.request()
+        self._version = max(self._version, message["version"])
         event = message["event"]
         ticket_id = event.get("ticket_id")
         for page in list(self.pages):
@@ -592,11 +602,16 @@ class StatusBoard:
         """The page's ticket status, from the round's shared read when it is recent enough."""
         board = await self.reads.get(min_version=hub().version(self.group),
                                      office_id=self.office_id)
+        self._version = max(self._version, board["version"])
         data = board["by_token"].get(page.ticket.token)
         if data is None:  # closed since (completed, cancelled...): read it on its own
             data = await database_sync_to_async(page.fresh_status)()
         page.ticket.status = data["status"]  # deliver() filters on it
         return data
+
+    async def _repair(self) -> None:
+        """Every page reads its status again: a version went missing."""
+        self.resync()
 
     async def _round(self) -> None:
         waiting, self._waiting = self._waiting, {}

@@ -284,6 +284,31 @@ async def test_ticket_socket_status_is_coalesced_in_a_burst(office):
     assert messages[-1]["data"]["people_ahead"] == 5
 
 
+async def test_a_ticket_socket_whose_own_event_was_lost_gets_its_status_at_the_next_gap(
+        office, monkeypatch):
+    """The Redis layer loses what is published while it reconnects, quicker than the hub's
+    probe notices: the next event's version shows the gap, and the page reads its status."""
+    mine = await issue()
+    comm = await connect(f"/ws/ticket/{mine.token}/")
+    await receive(comm)
+    await open_counters(1)
+    await receive_nothing_for_a_moment(comm)
+    send = events._send
+    monkeypatch.setattr(events, "_send", lambda group, message: None)  # lost on the way
+    await call_next(counter_number=1)  # mine
+    monkeypatch.setattr(events, "_send", send)
+    await issue("inkan")  # another service's line: nothing this page shows, but a gap
+    status = await receive_until(comm, "status")
+    assert status["data"]["status"] == "called" and status["data"]["counter"] == 1
+    await comm.disconnect()
+
+
+async def receive_nothing_for_a_moment(comm) -> None:
+    """Drop what the socket was sent until it is quiet."""
+    while not await comm.receive_nothing(timeout=0.5):
+        await receive(comm)
+
+
 async def test_ticket_socket_gets_no_status_when_nothing_it_shows_changed(office):
     mine = await issue()
     comm = await connect(f"/ws/ticket/{mine.token}/")
